@@ -1,0 +1,124 @@
+"""Shared test fixtures: a small tree with named people at each level, reused across the suite.
+
+    01    东城街道党工委 (working committee)         county_admin: org_admin here
+    0101  和平社区党支部 (branch, community)         alice: secretary; dora: member; 5 full members
+    0102  新华村党支部 (branch, village)             bob: secretary; 3 members
+    0103  机关第一党总支 (general branch)
+    010301  财政所党支部 (branch, government)        1 member
+    viewer: viewer on 01; charlie: no role at all; root: system administrator (no org role)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from jiceng.core import idnumber
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+PASSWORD = "correct-horse-battery"
+
+
+def make_id(birth: dt.date, seq: int, region: str = "110101") -> str:
+    body = f"{region}{birth:%Y%m%d}{seq:03d}"
+    return body + idnumber.check_char(body)
+
+
+@dataclass
+class World:
+    root: object
+    branch_a: object
+    branch_b: object
+    general: object
+    branch_c: object
+    county_admin: object
+    alice: object
+    bob: object
+    dora: object
+    viewer: object
+    charlie: object
+    sysadmin: object
+    members_a: list
+    members_b: list
+    member_c: object
+
+
+def _member(actor, org, seq, name, *, status="full", birth=dt.date(1980, 5, 17), joined=dt.date(2010, 7, 1)):
+    from jiceng.members import services
+
+    return services.create_member(
+        actor=actor,
+        org=org,
+        id_number=make_id(birth, seq),
+        name=name,
+        gender="female" if seq % 2 == 0 else "male",
+        birth_date=birth,
+        education="bachelor",
+        category="employed",
+        status=status,
+        joined_on=joined,
+        full_member_on=None if status == "probationary" else joined.replace(year=joined.year + 1),
+    )
+
+
+@pytest.fixture
+def world(db) -> World:
+    from jiceng.core.models import RoleAssignment, User
+    from jiceng.orgs import services as orgs
+
+    sysadmin = User.objects.create_superuser("root", password=PASSWORD, full_name="系统管理员")
+    root = orgs.create_org(actor=sysadmin, parent=None, code="01", name="东城街道党工委",
+                           kind="working_committee", unit_kind="government", founded_on=dt.date(1990, 1, 1))
+    # The system administrator builds the tree through a temporary grant, then keeps no org role.
+    grant = RoleAssignment.objects.create(user=sysadmin, org=root, role="org_admin")
+    a = orgs.create_org(actor=sysadmin, parent=root, code="0101", name="和平社区党支部", kind="branch",
+                        unit_kind="community", founded_on=dt.date(2000, 3, 1))
+    b = orgs.create_org(actor=sysadmin, parent=root, code="0102", name="新华村党支部", kind="branch",
+                        unit_kind="village", founded_on=dt.date(2001, 3, 1))
+    g = orgs.create_org(actor=sysadmin, parent=root, code="0103", name="机关第一党总支", kind="general_branch",
+                        unit_kind="government")
+    c = orgs.create_org(actor=sysadmin, parent=g, code="010301", name="财政所党支部", kind="branch",
+                        unit_kind="government")
+    names_a = ["张伟", "王芳", "李娜", "刘洋", "陈静"]
+    members_a = [_member(sysadmin, a, i + 1, n) for i, n in enumerate(names_a)]
+    dora = _member(sysadmin, a, 9, "赵敏", status="probationary", birth=dt.date(1999, 2, 3), joined=dt.date(2026, 3, 1))
+    members_b = [_member(sysadmin, b, 20 + i, n) for i, n in enumerate(["孙强", "周杰", "吴霞"])]
+    member_c = _member(sysadmin, c, 40, "郑明")
+    grant.delete()
+
+    def user(name, full):
+        return User.objects.create_user(name, password=PASSWORD, full_name=full)
+
+    county_admin = user("county", "街道组织委员")
+    alice = user("alice", "张伟")
+    bob = user("bob", "孙强")
+    dora_user = user("dora", "赵敏")
+    viewer = user("viewer", "查看员")
+    charlie = user("charlie", "无权限用户")
+    RoleAssignment.objects.create(user=county_admin, org=root, role="org_admin")
+    RoleAssignment.objects.create(user=alice, org=a, role="secretary")
+    RoleAssignment.objects.create(user=bob, org=b, role="secretary")
+    RoleAssignment.objects.create(user=dora_user, org=a, role="member")
+    RoleAssignment.objects.create(user=viewer, org=root, role="viewer")
+    members_a[0].user = alice
+    members_a[0].save(update_fields=["user"])
+    dora.user = dora_user
+    dora.save(update_fields=["user"])
+    return World(root=root, branch_a=a, branch_b=b, general=g, branch_c=c, county_admin=county_admin, alice=alice,
+                 bob=bob, dora=dora_user, viewer=viewer, charlie=charlie, sysadmin=sysadmin, members_a=members_a,
+                 members_b=members_b, member_c=member_c)
+
+
+@pytest.fixture
+def client_for(client):
+    """Log a named user in: ``client_for(world.alice)``."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

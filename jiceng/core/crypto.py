@@ -1,0 +1,55 @@
+"""Encryption at rest for identity numbers.
+
+AES-256-GCM with a random nonce for the stored value, and an HMAC-SHA256 digest (a different key
+derived from the same secret) for uniqueness and exact lookup without decrypting. The stored form
+carries a key version so the key can be rotated.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import os
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+
+VERSION = "v1"
+
+
+@functools.cache
+def _keys(secret: str) -> tuple[AESGCM, bytes]:
+    material = HKDF(algorithm=hashes.SHA256(), length=64, salt=b"jiceng-field-v1", info=b"fields").derive(
+        secret.encode()
+    )
+    return AESGCM(material[:32]), material[32:]
+
+
+def _current_keys() -> tuple[AESGCM, bytes]:
+    return _keys(settings.FIELD_ENCRYPTION_KEY)
+
+
+def encrypt(plaintext: str) -> str:
+    aead, _ = _current_keys()
+    nonce = os.urandom(12)
+    sealed = aead.encrypt(nonce, plaintext.encode(), VERSION.encode())
+    return f"{VERSION}:" + base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def decrypt(token: str) -> str:
+    version, _, body = token.partition(":")
+    if version != VERSION:
+        raise ValueError(f"unknown field encryption version {version!r}")
+    aead, _ = _current_keys()
+    raw = base64.urlsafe_b64decode(body)
+    return aead.decrypt(raw[:12], raw[12:], VERSION.encode()).decode()
+
+
+def digest(plaintext: str) -> str:
+    """Keyed hash for uniqueness and lookup; without the key it cannot be brute-forced offline."""
+    _, mac_key = _current_keys()
+    return hmac.new(mac_key, plaintext.encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,163 @@
+"""Every write to the roster: atomic, scoped, validated and audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiceng.core import audit, idnumber, scope
+from jiceng.core.models import User
+from jiceng.orgs.models import Organization, OrgKind, PartyGroup
+
+from . import rules
+from .models import Member, Membership
+
+EDITABLE = (
+    "name",
+    "gender",
+    "ethnicity",
+    "birth_date",
+    "education",
+    "degree",
+    "category",
+    "status",
+    "joined_on",
+    "full_member_on",
+    "standing_correction",
+    "work_unit",
+    "job_post",
+    "phone",
+    "household_registration",
+    "residence",
+    "group",
+)
+
+
+def _ensure_branch(org: Organization) -> None:
+    if org.kind != OrgKind.BRANCH:
+        raise ValidationError({"org": ValidationError(_("党员只能编入党支部"), code="not_branch")})
+
+
+def _ensure_unique_id(member: Member, actor: User) -> None:
+    clash = Member.objects.filter(id_number_digest=member.id_number_digest).exclude(pk=member.pk).first()
+    if clash is None:
+        return
+    if scope.can(actor, scope.VIEW, clash.org_path):
+        msg = _("该公民身份号码已登记在%(org)s（%(name)s），一名党员只能在一个党支部") % {
+            "org": clash.org.name,
+            "name": clash.name,
+        }
+    else:
+        # Never name an organization the user cannot see.
+        msg = _("该公民身份号码已登记在其他党组织，一名党员只能在一个党支部；如需转入，请办理组织关系转接")
+    raise ValidationError({"id_number": ValidationError(msg, code="id_duplicate")})
+
+
+def _validate(member: Member, *, id_number: str | None, actor: User) -> None:
+    problems = rules.check_record(
+        id_number=id_number,
+        birth_date=member.birth_date,
+        status=member.status,
+        joined_on=member.joined_on,
+        full_member_on=member.full_member_on,
+        today=timezone.localdate(),
+    )
+    if problems:
+        raise rules.as_validation_error(problems)
+    if member.group_id and member.group.org_id != member.org_id:
+        raise ValidationError({"group": ValidationError(_("党小组不属于该党员所在党支部"), code="group_elsewhere")})
+    member.full_clean(exclude=["org_path", "id_number_cipher", "id_number_digest", "id_number_masked",
+                               "name_pinyin", "name_initials", "user"])
+
+
+@transaction.atomic
+def create_member(*, actor: User, org: Organization, id_number: str, **fields: Any) -> Member:
+    """Register a member in a branch, opening their membership record."""
+    scope.ensure(actor, scope.CHANGE, org.path)
+    _ensure_branch(org)
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise ValueError(f"unknown member fields {sorted(unknown)}")
+    member = Member(org=org, org_path=org.path, **fields)
+    if not member.birth_date and id_number:
+        member.birth_date = idnumber.birth_date_of(idnumber.normalize(id_number))
+    _validate(member, id_number=id_number, actor=actor)
+    member.set_id_number(id_number)
+    member.refresh_pinyin()
+    _ensure_unique_id(member, actor)
+    member.save()
+    Membership.objects.create(
+        member=member,
+        org=org,
+        org_code=org.code,
+        org_name=org.name,
+        started_on=timezone.localdate(),
+        start_reason=Membership.Reason.REGISTERED,
+    )
+    audit.created(actor=actor, obj=member)
+    return member
+
+
+@transaction.atomic
+def update_member(*, actor: User, member: Member, id_number: str | None = None, **changes: Any) -> Member:
+    """Change a member's record; the identity number only when ``id_number`` is given."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    scope.ensure(actor, scope.CHANGE, member.org_path)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValueError(f"unknown member fields {sorted(unknown)}")
+    before = audit.snapshot(member)
+    for field, value in changes.items():
+        setattr(member, field, value)
+    if id_number is not None and idnumber.normalize(id_number) == "":
+        id_number = None
+    check_id = id_number if id_number is not None else member.reveal_id_number()
+    _validate(member, id_number=check_id, actor=actor)
+    if id_number is not None:
+        member.set_id_number(id_number)
+        _ensure_unique_id(member, actor)
+    if "name" in changes:
+        member.refresh_pinyin()
+    member.save()
+    audit.updated(actor=actor, obj=member, before=before)
+    return member
+
+
+@transaction.atomic
+def transfer_member(*, actor: User, member: Member, to_org: Organization, on: dt.date | None = None) -> Member:
+    """组织关系转接 between two branches the actor may change."""
+    from jiceng.orgs.services import _move_members
+
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    scope.ensure(actor, scope.CHANGE, member.org_path)
+    scope.ensure(actor, scope.CHANGE, to_org.path)
+    _ensure_branch(to_org)
+    if to_org.pk == member.org_id:
+        raise ValidationError({"org": ValidationError(_("该党员已在此党支部"), code="same_branch")})
+    on = on or timezone.localdate()
+    if on > timezone.localdate():
+        raise ValidationError({"on": ValidationError(_("转接日期不能晚于今天"), code="date_in_future")})
+    _move_members(actor=actor, members=[member], target=to_org, on=on, reason=Membership.Reason.TRANSFER)
+    member.refresh_from_db()
+    return member
+
+
+@transaction.atomic
+def set_group(*, actor: User, member: Member, group: PartyGroup | None) -> Member:
+    return update_member(actor=actor, member=member, group=group)
+
+
+@transaction.atomic
+def reveal_id_number(*, actor: User, member: Member) -> str:
+    """The full identity number, for those who may change the record (or the member themselves); audited."""
+    if member.user_id != actor.pk:
+        scope.ensure(actor, scope.CHANGE, member.org_path)
+    audit.record(actor=actor, action=audit.Action.REVEAL, obj=member, message=_("查看完整公民身份号码"))
+    return member.reveal_id_number()
+
+

@@ -1,0 +1,65 @@
+"""Organization rules that are pure functions of dates and kinds (RULES.md §1).
+
+The state checks over a whole tree (branch too small, committee term expired, ...) belong to the
+compliance engine; what lives here is what the records themselves need: the term length a new
+committee gets, and when a term ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+TERM_CITATION = "关于党的基层组织任期的意见（2018）；中国共产党支部工作条例（试行）第二十一条"
+
+# Unit kinds whose branches and general branches serve five-year terms (任期意见).
+FIVE_YEAR_UNITS = frozenset({"community", "village"})
+
+
+def default_term_years(*, kind: str, unit_kind: str) -> int:
+    """Rule `org.committee_term_expired` parameters: 5 years for grassroots committees and for
+    branches of 社区/农村 units, 3 otherwise."""
+    if kind in ("committee", "working_committee"):
+        return 5
+    return 5 if unit_kind in FIVE_YEAR_UNITS else 3
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year + years, day=28)
+
+
+def term_end(*, elected_on: dt.date, term_years: int, extended_to: dt.date | None) -> dt.date:
+    """A term ends ``term_years`` after the election; an approved extension replaces that date."""
+    return extended_to or add_years(elected_on, term_years)
+
+
+def extension_allowed(*, elected_on: dt.date, term_years: int, extended_to: dt.date) -> bool:
+    """选举条例 Art. 3: a delay or an advance of the election is at most one year."""
+    regular = add_years(elected_on, term_years)
+    return add_years(regular, -1) <= extended_to <= add_years(regular, 1)
+
+
+ALLOWED_PARENT_KINDS: dict[str, frozenset[str]] = {
+    "committee": frozenset({"committee", "working_committee"}),
+    "working_committee": frozenset({"committee", "working_committee"}),
+    "general_branch": frozenset({"committee", "working_committee"}),
+    "branch": frozenset({"committee", "working_committee", "general_branch"}),
+}
+
+
+def parent_allowed(*, kind: str, parent_kind: str | None) -> bool:
+    """Branches hold members and have no child organizations; a general branch sits under a committee."""
+    if parent_kind is None:
+        return True  # any kind may be a root: a county committee, or a lone branch using jiceng
+    return parent_kind in ALLOWED_PARENT_KINDS[kind]
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later, clamped to the month's last day (31 Aug + 6 → 28/29 Feb)."""
+    import calendar
+
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
