@@ -1,11 +1,11 @@
 """Shared test fixtures: a small tree with named people at each level, reused across the suite.
 
-    01    东城街道党工委 (working committee)         county_admin: org_admin here
-    0101  和平社区党支部 (branch, community)         alice: secretary; dora: member; 5 full members
-    0102  新华村党支部 (branch, village)             bob: secretary; 3 members
-    0103  机关第一党总支 (general branch)
-    010301  财政所党支部 (branch, government)        1 member
-    viewer: viewer on 01; charlie: no role at all; root: system administrator (no org role)
+01    东城街道党工委 (working committee)         county_admin: org_admin here
+0101  和平社区党支部 (branch, community)         alice: secretary; dora: member; 5 full members
+0102  新华村党支部 (branch, village)             bob: secretary; 3 members
+0103  机关第一党总支 (general branch)
+010301  财政所党支部 (branch, government)        1 member
+viewer: viewer on 01; charlie: no role at all; root: system administrator (no org role)
 """
 
 from __future__ import annotations
@@ -65,27 +65,63 @@ def _member(actor, org, seq, name, *, status="full", birth=dt.date(1980, 5, 17),
     )
 
 
+@pytest.fixture(autouse=True)
+def _immediate_tasks(settings):
+    """Background tasks run inline in tests, so a test sees their effect at once."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
 @pytest.fixture
 def world(db) -> World:
     from jiceng.core.models import RoleAssignment, User
     from jiceng.orgs import services as orgs
 
     sysadmin = User.objects.create_superuser("root", password=PASSWORD, full_name="系统管理员")
-    root = orgs.create_org(actor=sysadmin, parent=None, code="01", name="东城街道党工委",
-                           kind="working_committee", unit_kind="government", founded_on=dt.date(1990, 1, 1))
+    root = orgs.create_org(
+        actor=sysadmin,
+        parent=None,
+        code="01",
+        name="东城街道党工委",
+        kind="working_committee",
+        unit_kind="government",
+        founded_on=dt.date(1990, 1, 1),
+    )
     # The system administrator builds the tree through a temporary grant, then keeps no org role.
     grant = RoleAssignment.objects.create(user=sysadmin, org=root, role="org_admin")
-    a = orgs.create_org(actor=sysadmin, parent=root, code="0101", name="和平社区党支部", kind="branch",
-                        unit_kind="community", founded_on=dt.date(2000, 3, 1))
-    b = orgs.create_org(actor=sysadmin, parent=root, code="0102", name="新华村党支部", kind="branch",
-                        unit_kind="village", founded_on=dt.date(2001, 3, 1))
-    g = orgs.create_org(actor=sysadmin, parent=root, code="0103", name="机关第一党总支", kind="general_branch",
-                        unit_kind="government")
-    c = orgs.create_org(actor=sysadmin, parent=g, code="010301", name="财政所党支部", kind="branch",
-                        unit_kind="government")
+    a = orgs.create_org(
+        actor=sysadmin,
+        parent=root,
+        code="0101",
+        name="和平社区党支部",
+        kind="branch",
+        unit_kind="community",
+        founded_on=dt.date(2000, 3, 1),
+    )
+    b = orgs.create_org(
+        actor=sysadmin,
+        parent=root,
+        code="0102",
+        name="新华村党支部",
+        kind="branch",
+        unit_kind="village",
+        founded_on=dt.date(2001, 3, 1),
+    )
+    g = orgs.create_org(
+        actor=sysadmin,
+        parent=root,
+        code="0103",
+        name="机关第一党总支",
+        kind="general_branch",
+        unit_kind="government",
+    )
+    c = orgs.create_org(
+        actor=sysadmin, parent=g, code="010301", name="财政所党支部", kind="branch", unit_kind="government"
+    )
     names_a = ["张伟", "王芳", "李娜", "刘洋", "陈静"]
     members_a = [_member(sysadmin, a, i + 1, n) for i, n in enumerate(names_a)]
-    dora = _member(sysadmin, a, 9, "赵敏", status="probationary", birth=dt.date(1999, 2, 3), joined=dt.date(2026, 3, 1))
+    dora = _member(
+        sysadmin, a, 9, "赵敏", status="probationary", birth=dt.date(1999, 2, 3), joined=dt.date(2026, 3, 1)
+    )
     members_b = [_member(sysadmin, b, 20 + i, n) for i, n in enumerate(["孙强", "周杰", "吴霞"])]
     member_c = _member(sysadmin, c, 40, "郑明")
     grant.delete()
@@ -108,9 +144,23 @@ def world(db) -> World:
     members_a[0].save(update_fields=["user"])
     dora.user = dora_user
     dora.save(update_fields=["user"])
-    return World(root=root, branch_a=a, branch_b=b, general=g, branch_c=c, county_admin=county_admin, alice=alice,
-                 bob=bob, dora=dora_user, viewer=viewer, charlie=charlie, sysadmin=sysadmin, members_a=members_a,
-                 members_b=members_b, member_c=member_c)
+    return World(
+        root=root,
+        branch_a=a,
+        branch_b=b,
+        general=g,
+        branch_c=c,
+        county_admin=county_admin,
+        alice=alice,
+        bob=bob,
+        dora=dora_user,
+        viewer=viewer,
+        charlie=charlie,
+        sysadmin=sysadmin,
+        members_a=members_a,
+        members_b=members_b,
+        member_c=member_c,
+    )
 
 
 @pytest.fixture

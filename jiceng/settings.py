@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "csp",
     "template_partials",
+    "django_tasks",
+    "django_tasks_db",
     "jiceng.core",
     "jiceng.orgs",
     "jiceng.members",
@@ -120,6 +122,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "timeout": 20}
     )
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("JICENG_SQLITE_TEST_NAME") or None}
+# Background work (imports, long exports) runs in `jiceng db_worker`; tests run tasks immediately.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("JICENG_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"

@@ -1,9 +1,23 @@
 from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
+
+from jiceng.core import views as core_views
+
+# Django's admin is for system administrators alone, and they sign in through jiceng's own login
+# page, which asks for the TOTP code of those who enrolled a device.
+admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
+admin.site.login = lambda request, extra_context=None: redirect_to_login(request.GET.get("next", "/admin/"))
+admin.site.site_header = admin.site.site_title = "jiceng"
 
 urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("login/", core_views.LoginView.as_view(), name="login"),
+    path("logout/", core_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("core/", include("jiceng.core.urls")),
+    path("orgs/", include("jiceng.orgs.urls")),
+    path("members/", include("jiceng.members.urls")),
+    path("api/v1/", include("jiceng.api_urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/openapi.json", SpectacularAPIView.as_view(), name="openapi"),
 ]

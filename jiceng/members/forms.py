@@ -1,0 +1,125 @@
+"""Forms for the roster pages. They collect and shape input; every rule is judged by the services."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from jiceng.orgs.models import Organization, PartyGroup
+
+from . import services
+from .models import Member
+
+FIELDS = list(services.EDITABLE)
+
+
+class DateInput(forms.DateInput):
+    """A native date picker: phones show their own calendar, and the value is ISO (YYYY-MM-DD)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class MemberForm(forms.ModelForm):
+    """The record of one member. The identity number is a separate field because the model only
+    stores it encrypted; on edit a blank value means "unchanged"."""
+
+    id_number = forms.CharField(
+        label=_("公民身份号码"),
+        max_length=18,
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "inputmode": "text"}),
+    )
+
+    class Meta:
+        model = Member
+        fields = ["id_number", *FIELDS]
+        widgets = {
+            "birth_date": DateInput(),
+            "joined_on": DateInput(),
+            "full_member_on": DateInput(),
+            "phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+        }
+
+    def __init__(self, *args: Any, branch: Organization, editing: bool = False, **kwargs: Any) -> None:
+        # Validation assigns the submitted values to the instance; work on a copy so the caller's
+        # member object keeps what is in the database.
+        if kwargs.get("instance") is not None:
+            kwargs["instance"] = copy.copy(kwargs["instance"])
+        super().__init__(*args, **kwargs)
+        self.order_fields(["name", "id_number", *FIELDS])
+        self.fields["id_number"].max_length = 20  # room for spaces typed by hand; normalized by the service
+        group = self.fields["group"]
+        group.queryset = PartyGroup.objects.filter(org=branch).order_by("name")
+        group.empty_label = _("（不属于党小组）")
+        if not group.queryset.exists():
+            group.help_text = _("本支部尚未设立党小组")
+        if editing:
+            self.fields["id_number"].required = False
+            masked = self.instance.id_number_masked
+            self.fields["id_number"].help_text = _("当前为%(masked)s；留空表示不修改") % {"masked": masked}
+        else:
+            self.fields["birth_date"].required = False
+            self.fields["birth_date"].help_text = _("留空则按公民身份号码中的出生日期填写")
+        self.fields["full_member_on"].help_text = _("正式党员必填；预备党员留空")
+
+    def service_fields(self) -> dict[str, Any]:
+        """The cleaned values in the shape ``create_member`` / ``update_member`` take."""
+        return {name: self.cleaned_data.get(name) for name in FIELDS}
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        add_service_errors(self, error)
+
+
+class BranchChoiceForm(forms.Form):
+    """Step one of adding a member: which branch (among those the user may change)."""
+
+    org = forms.ModelChoiceField(
+        label=_("所在党支部"), queryset=Organization.objects.none(), to_field_name="code", empty_label=None
+    )
+
+    def __init__(self, *args: Any, branches: QuerySet[Organization], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["org"].queryset = branches
+
+
+class TransferForm(forms.Form):
+    """组织关系转接: the receiving branch, by code, among the branches the user may change."""
+
+    to_org = forms.ModelChoiceField(
+        label=_("转入党支部"),
+        queryset=Organization.objects.none(),
+        to_field_name="code",
+        empty_label=_("请选择党支部"),
+    )
+    on = forms.DateField(
+        label=_("转接日期"), required=False, widget=DateInput(), help_text=_("留空为今天")
+    )
+
+    def __init__(self, *args: Any, branches: QuerySet[Organization], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_org"].queryset = branches
+        self.fields["to_org"].label_from_instance = lambda org: f"{org.name}（{org.code}）"
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        add_service_errors(self, error, rename={"org": "to_org"})
+
+
+def add_service_errors(form: forms.BaseForm, error: ValidationError, rename: dict[str, str] | None = None) -> None:
+    """Show a service's ValidationError on the form: each field's errors on that field, the rest on top."""
+    rename = rename or {}
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        name = rename.get(field, field)
+        target = name if name in form.fields else None
+        for e in errors:
+            form.add_error(target, e)
