@@ -10,8 +10,6 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from jiceng.orgs.rules import add_years
-
 from .models import AGE_BAND_LIMITS, AgeBand, Category, Education, Gender, Member, Status
 
 _ASCII = re.compile(r"^[a-z]+$")
@@ -28,12 +26,18 @@ def search_q(text: str) -> Q:
     return Q(name__contains=text)
 
 
-def birth_range(band: str, today: dt.date) -> Q:
-    """Members whose age on ``today`` lies in ``band``."""
+def birth_years(band: str, today: dt.date) -> tuple[int | None, int]:
+    """The birth years (first, last) of ``band``; ages are those reached in ``today``'s year."""
     low, high = AGE_BAND_LIMITS[band]
-    q = Q(birth_date__lte=add_years(today, -low))
-    if high is not None:
-        q &= Q(birth_date__gt=add_years(today, -(high + 1)))
+    return (None if high is None else today.year - high), today.year - low
+
+
+def birth_range(band: str, today: dt.date) -> Q:
+    """Members whose year-end age lies in ``band`` (see members.models.AgeBand)."""
+    first, last = birth_years(band, today)
+    q = Q(birth_date__lte=dt.date(last, 12, 31))
+    if first is not None:
+        q &= Q(birth_date__gte=dt.date(first, 1, 1))
     return q
 
 
@@ -43,7 +47,7 @@ class MemberFilter(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(label=_("人员类别"), choices=Category.choices)
     education = django_filters.ChoiceFilter(label=_("学历"), choices=Education.choices)
     gender = django_filters.ChoiceFilter(label=_("性别"), choices=Gender.choices)
-    age_band = django_filters.ChoiceFilter(label=_("年龄段"), choices=AgeBand.choices, method="filter_age_band")
+    age_band = django_filters.ChoiceFilter(label=_("年龄段（按年末年龄）"), choices=AgeBand.choices, method="filter_age_band")
     join_year = django_filters.NumberFilter(label=_("入党年份"), method="filter_join_year")
 
     class Meta:

@@ -39,7 +39,11 @@ class Status(models.TextChoices):
 
 
 class AgeBand(models.TextChoices):
-    """The bands of the Party's internal statistics (党内统计)."""
+    """The bands of the Party's internal statistics (党内统计), by the age reached in the current year.
+
+    Statistics count ages at the year's end (31 December), so a band depends on the birth year only:
+    the counts can be kept as maintained tallies and stay exact all year.
+    """
 
     UP_TO_35 = "le35", _("35岁及以下")
     FROM_36_TO_45 = "36_45", _("36至45岁")
@@ -63,12 +67,20 @@ def age_on(birth_date: dt.date, day: dt.date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
-def age_band_of(birth_date: dt.date, day: dt.date) -> str:
-    age = age_on(birth_date, day)
+def year_end_age(birth_date: dt.date, day: dt.date) -> int:
+    """The age reached in ``day``'s year (age on 31 December), as the year-end statistics count it."""
+    return day.year - birth_date.year
+
+
+def band_of_age(age: int) -> str:
     for band, (low, high) in AGE_BAND_LIMITS.items():
         if age >= low and (high is None or age <= high):
             return band
     return AgeBand.UP_TO_35
+
+
+def age_band_of(birth_date: dt.date, day: dt.date) -> str:
+    return band_of_age(year_end_age(birth_date, day))
 
 
 class MemberQuerySet(ScopedQuerySet):

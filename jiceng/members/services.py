@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from jiceng.core import audit, idnumber, scope
 from jiceng.core.models import User
+from jiceng.orgs import tallies
 from jiceng.orgs.models import Organization, OrgKind, PartyGroup
 
 from . import rules
@@ -70,9 +71,20 @@ def _validate(member: Member, *, id_number: str | None, actor: User) -> None:
     if problems:
         raise rules.as_validation_error(problems)
     if member.group_id and member.group.org_id != member.org_id:
-        raise ValidationError({"group": ValidationError(_("党小组不属于该党员所在党支部"), code="group_elsewhere")})
-    member.full_clean(exclude=["org_path", "id_number_cipher", "id_number_digest", "id_number_masked",
-                               "name_pinyin", "name_initials", "user"])
+        raise ValidationError(
+            {"group": ValidationError(_("党小组不属于该党员所在党支部"), code="group_elsewhere")}
+        )
+    member.full_clean(
+        exclude=[
+            "org_path",
+            "id_number_cipher",
+            "id_number_digest",
+            "id_number_masked",
+            "name_pinyin",
+            "name_initials",
+            "user",
+        ]
+    )
 
 
 @transaction.atomic
@@ -91,6 +103,7 @@ def create_member(*, actor: User, org: Organization, id_number: str, **fields: A
     member.refresh_pinyin()
     _ensure_unique_id(member, actor)
     member.save()
+    tallies.apply(member.org_path, tallies.keys_of_member(member))
     Membership.objects.create(
         member=member,
         org=org,
@@ -112,6 +125,7 @@ def update_member(*, actor: User, member: Member, id_number: str | None = None, 
     if unknown:
         raise ValueError(f"unknown member fields {sorted(unknown)}")
     before = audit.snapshot(member)
+    keys_before = tallies.keys_of_member(member)
     for field, value in changes.items():
         setattr(member, field, value)
     if id_number is not None and idnumber.normalize(id_number) == "":
@@ -124,12 +138,15 @@ def update_member(*, actor: User, member: Member, id_number: str | None = None, 
     if "name" in changes:
         member.refresh_pinyin()
     member.save()
+    tallies.apply(member.org_path, tallies.diff(keys_before, tallies.keys_of_member(member)))
     audit.updated(actor=actor, obj=member, before=before)
     return member
 
 
 @transaction.atomic
-def transfer_member(*, actor: User, member: Member, to_org: Organization, on: dt.date | None = None) -> Member:
+def transfer_member(
+    *, actor: User, member: Member, to_org: Organization, on: dt.date | None = None
+) -> Member:
     """组织关系转接 between two branches the actor may change."""
     from jiceng.orgs.services import _move_members
 
@@ -159,5 +176,3 @@ def reveal_id_number(*, actor: User, member: Member) -> str:
         scope.ensure(actor, scope.CHANGE, member.org_path)
     audit.record(actor=actor, action=audit.Action.REVEAL, obj=member, message=_("查看完整公民身份号码"))
     return member.reveal_id_number()
-
-

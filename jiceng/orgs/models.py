@@ -80,10 +80,17 @@ class Organization(MP_Node):
 class PartyGroup(models.Model):
     """党小组: a subdivision of a branch."""
 
-    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="groups", verbose_name=_("党支部"))
+    org = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="groups", verbose_name=_("党支部")
+    )
     name = models.CharField(_("党小组名称"), max_length=100)
     leader = models.ForeignKey(
-        "members.Member", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("组长")
+        "members.Member",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("组长"),
     )
 
     class Meta:
@@ -134,7 +141,9 @@ class Committee(models.Model):
 
     @property
     def term_ends_on(self) -> dt.date:
-        return rules.term_end(elected_on=self.elected_on, term_years=self.term_years, extended_to=self.extended_to)
+        return rules.term_end(
+            elected_on=self.elected_on, term_years=self.term_years, extended_to=self.extended_to
+        )
 
 
 class Post(models.TextChoices):
@@ -169,3 +178,23 @@ class CommitteePost(models.Model):
 
     def audit_org_path(self) -> str:
         return self.committee.org.path
+
+
+class OrgTally(models.Model):
+    """Counts over an organization's whole subtree, kept exact by every write path.
+
+    Keys: ``members``, ``status:<s>``, ``category:<c>``, ``education:<e>``, ``gender:<g>``,
+    ``birth_year:<yyyy>`` (age bands follow from the year, as in the Party's year-end statistics),
+    ``branches``, ``unit:<unit kind>`` (branches by unit kind) and ``term_end:<yyyy-mm-dd>`` (current
+    committees by the day their term ends). See ``jiceng.orgs.tallies``.
+    """
+
+    org = models.OneToOneField(Organization, on_delete=models.CASCADE, primary_key=True, related_name="tally")
+    counts = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("统计汇总")
+        verbose_name_plural = _("统计汇总")
+
+    def __str__(self) -> str:
+        return f"{self.org_id}: {self.counts.get('members', 0)}"

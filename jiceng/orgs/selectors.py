@@ -5,22 +5,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from jiceng.core import scope
 from jiceng.core.models import User
 
-from . import rules
-from .models import Committee, Organization, OrgKind
+from . import rules, tallies
+from .models import Organization
 
 
 def visible_orgs(user: User, action: str = scope.VIEW) -> QuerySet[Organization]:
     return Organization.objects.restrict(user, action)
 
 
-def get_org(user: User, *, code: str | None = None, pk: int | None = None, action: str = scope.VIEW) -> Organization:
+def get_org(
+    user: User, *, code: str | None = None, pk: int | None = None, action: str = scope.VIEW
+) -> Organization:
     """The organization, or 404 when it does not exist or lies outside the user's scope."""
     lookup = {"code": code} if code is not None else {"pk": pk}
     return get_object_or_404(visible_orgs(user, action), **lookup)
@@ -56,32 +58,44 @@ def subtree(org: Organization) -> QuerySet[Organization]:
     return Organization.objects.filter(path__startswith=org.path)
 
 
-def committee_terms(org: Organization, *, today: dt.date | None = None, notice_months: int = 6) -> dict[str, int]:
-    """Current committees of the subtree whose term has ended, or ends within ``notice_months``."""
-    today = today or timezone.localdate()
-    soon = rules.add_months(today, notice_months)
+def committee_terms(counts: dict[str, int], *, today: dt.date, notice_months: int = 6) -> dict[str, int]:
+    """Current committees whose term has ended, or ends within ``notice_months`` (RULES.md §1)."""
+    soon = rules.add_months(today, notice_months).isoformat()
+    now = today.isoformat()
     expired = due = 0
-    current = Committee.objects.filter(org__path__startswith=org.path, ended_on__isnull=True).only(
-        "elected_on", "term_years", "extended_to"
-    )
-    for committee in current.iterator(chunk_size=2000):
-        end = committee.term_ends_on
-        if end <= today:
-            expired += 1
-        elif end <= soon:
-            due += 1
+    for key, n in counts.items():
+        if key.startswith("term_end:"):
+            end = key[len("term_end:") :]
+            if end <= now:
+                expired += n
+            elif end <= soon:
+                due += n
     return {"expired": expired, "due": due}
 
 
-def org_summary(org: Organization) -> dict[str, Any]:
-    """The organization page's numbers for the subtree (members by status, category, ...)."""
-    from jiceng.members.selectors import member_counts
+def _split(counts: dict[str, int], prefix: str) -> dict[str, int]:
+    return {k[len(prefix) :]: v for k, v in counts.items() if k.startswith(prefix)}
 
-    branches = subtree(org).filter(kind=OrgKind.BRANCH)
-    by_unit = dict(branches.values_list("unit_kind").annotate(n=Count("id")).values_list("unit_kind", "n"))
+
+def org_summary(org: Organization, *, today: dt.date | None = None) -> dict[str, Any]:
+    """The organization page's numbers for the whole subtree, from the maintained tallies."""
+    from jiceng.members.models import AgeBand, band_of_age
+
+    today = today or timezone.localdate()
+    counts = tallies.read(org)
+    by_age = dict.fromkeys(AgeBand.values, 0)
+    for year, n in _split(counts, "birth_year:").items():
+        by_age[band_of_age(today.year - int(year))] += n
     return {
-        "members": member_counts(org),
-        "branches": branches.count(),
-        "branches_by_unit_kind": by_unit,
-        "committees": committee_terms(org),
+        "members": {
+            "total": counts.get("members", 0),
+            "status": _split(counts, "status:"),
+            "category": _split(counts, "category:"),
+            "education": _split(counts, "education:"),
+            "gender": _split(counts, "gender:"),
+            "age_band": by_age,
+        },
+        "branches": counts.get("branches", 0),
+        "branches_by_unit_kind": _split(counts, "unit:"),
+        "committees": committee_terms(counts, today=today),
     }

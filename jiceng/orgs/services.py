@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from django.core.exceptions import ValidationError
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 from jiceng.core import audit, scope
 from jiceng.core.models import User
 
-from . import rules
+from . import rules, tallies
 from .models import Committee, CommitteePost, Organization, OrgKind, PartyGroup, Post
 
 
@@ -42,13 +43,16 @@ def _check_code_free(code: str, *, exclude_pk: int | None = None) -> None:
         taken = taken.exclude(pk=exclude_pk)
     if taken.exists():
         # Say only that the code is taken: the holder may lie outside the user's scope.
-        raise ValidationError({"code": ValidationError(_("组织编码%(code)s已被使用"), code="code_taken",
-                                                       params={"code": code})})
+        raise ValidationError(
+            {"code": ValidationError(_("组织编码%(code)s已被使用"), code="code_taken", params={"code": code})}
+        )
 
 
 def _check_founded(founded_on: dt.date | None) -> None:
     if founded_on and founded_on > _today():
-        raise ValidationError({"founded_on": ValidationError(_("成立日期不能晚于今天"), code="date_in_future")})
+        raise ValidationError(
+            {"founded_on": ValidationError(_("成立日期不能晚于今天"), code="date_in_future")}
+        )
 
 
 @transaction.atomic
@@ -65,7 +69,9 @@ def create_org(
     """Add an organization under ``parent`` (a root only for system administrators)."""
     if parent is None:
         if not actor.is_superuser:
-            raise ValidationError({"parent": ValidationError(_("只有系统管理员可以建立顶级党组织"), code="root")})
+            raise ValidationError(
+                {"parent": ValidationError(_("只有系统管理员可以建立顶级党组织"), code="root")}
+            )
     else:
         scope.ensure(actor, scope.MANAGE, parent.path)
     _check_parent(kind, parent)
@@ -74,6 +80,7 @@ def create_org(
     fields = dict(code=code, name=name, kind=kind, unit_kind=unit_kind, founded_on=founded_on)
     Organization(**fields).full_clean(exclude=["path", "depth", "numchild"])
     org = Organization.objects.add_child(parent, fields) if parent else Organization.objects.add_root(fields)
+    tallies.apply(org.path, tallies.keys_of_org(org))
     audit.created(actor=actor, obj=org)
     return org
 
@@ -84,16 +91,19 @@ def update_org(*, actor: User, org: Organization, **changes: object) -> Organiza
     org = Organization.objects.select_for_update().get(pk=org.pk)
     scope.ensure(actor, scope.CHANGE, org.path)
     before = audit.snapshot(org)
+    keys_before = tallies.keys_of_org(org)
     allowed = {"code", "name", "unit_kind", "founded_on", "kind"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"cannot change {sorted(unknown)}")
     if "kind" in changes and changes["kind"] != org.kind:
         scope.ensure(actor, scope.MANAGE, org.path)
-        parent = org.get_parent()
+        parent = Organization.objects.get_parent(org)
         _check_parent(str(changes["kind"]), parent)
         if changes["kind"] == OrgKind.BRANCH and org.numchild:
-            raise ValidationError({"kind": ValidationError(_("有下级组织的党组织不能改为党支部"), code="kind")})
+            raise ValidationError(
+                {"kind": ValidationError(_("有下级组织的党组织不能改为党支部"), code="kind")}
+            )
         if org.kind == OrgKind.BRANCH and org.members.exists():
             raise ValidationError({"kind": ValidationError(_("有党员的党支部不能改为其他类别"), code="kind")})
     if "code" in changes and changes["code"] != org.code:
@@ -103,6 +113,7 @@ def update_org(*, actor: User, org: Organization, **changes: object) -> Organiza
         setattr(org, field, value)
     org.full_clean(exclude=["path", "depth", "numchild"])
     org.save()
+    tallies.apply(org.path, tallies.diff(keys_before, tallies.keys_of_org(org)))
     audit.updated(actor=actor, obj=org, before=before)
     return org
 
@@ -129,12 +140,14 @@ def move_org(*, actor: User, org: Organization, new_parent: Organization) -> Org
             {"parent": ValidationError(_("不能把党组织移到它自己或它的下级组织之下"), code="cycle")}
         )
     _check_parent(org.kind, new_parent)
-    old_parent = org.get_parent()
+    old_parent = Organization.objects.get_parent(org)
     old_path = org.path
+    own = tallies.read(org)
     before = {"parent": old_parent.code if old_parent else None, "path": old_path}
     Organization.objects.move(org, new_parent, pos="last-child")
     org.refresh_from_db()
     _repath_members(old_path, org.path)
+    tallies.move_subtree(old_path=old_path, new_path=org.path, own=own)
     audit.record(
         actor=actor,
         action=audit.Action.MOVE,
@@ -145,29 +158,39 @@ def move_org(*, actor: User, org: Organization, new_parent: Organization) -> Org
     return org
 
 
-def _move_members(
-    *, actor: User, members: Iterable, target: Organization, on: dt.date, reason: str
-) -> int:
+def _move_members(*, actor: User, members: Iterable, target: Organization, on: dt.date, reason: str) -> int:
     from jiceng.members.models import Membership
 
     count = 0
+    deltas: dict[str, Counter] = {target.path: Counter()}
     for member in members:
         before = audit.snapshot(member)
+        keys = tallies.keys_of_member(member)
+        deltas.setdefault(member.org_path, Counter()).subtract(keys)
+        deltas[target.path].update(keys)
         Membership.objects.filter(member=member, ended_on__isnull=True).update(ended_on=on, end_reason=reason)
         member.org = target
         member.org_path = target.path
         member.group = None
         member.save(update_fields=["org", "org_path", "group", "updated_at"])
         Membership.objects.create(
-            member=member, org=target, org_code=target.code, org_name=target.name, started_on=on, start_reason=reason
+            member=member,
+            org=target,
+            org_code=target.code,
+            org_name=target.name,
+            started_on=on,
+            start_reason=reason,
         )
         audit.updated(actor=actor, obj=member, before=before, message=str(Membership.Reason(reason).label))
         count += 1
+    tallies.apply_many({path: Counter({k: v for k, v in d.items() if v}) for path, d in deltas.items()})
     return count
 
 
 @transaction.atomic
-def merge_branches(*, actor: User, source: Organization, target: Organization, on: dt.date | None = None) -> int:
+def merge_branches(
+    *, actor: User, source: Organization, target: Organization, on: dt.date | None = None
+) -> int:
     """Merge ``source`` into ``target``: its members move (each move recorded), then it is removed."""
     from jiceng.members.models import Member, Membership
 
@@ -181,7 +204,11 @@ def merge_branches(*, actor: User, source: Organization, target: Organization, o
     if source.kind != OrgKind.BRANCH or target.kind != OrgKind.BRANCH:
         raise ValidationError({"target": ValidationError(_("只能合并党支部"), code="not_branch")})
     moved = _move_members(
-        actor=actor, members=Member.objects.filter(org=source), target=target, on=on, reason=Membership.Reason.MERGE
+        actor=actor,
+        members=Member.objects.filter(org=source),
+        target=target,
+        on=on,
+        reason=Membership.Reason.MERGE,
     )
     for group in PartyGroup.objects.filter(org=source):
         name = group.name
@@ -197,6 +224,10 @@ def merge_branches(*, actor: User, source: Organization, target: Organization, o
         message=_("%(source)s并入%(target)s") % {"source": source.name, "target": target.name},
     )
     audit.deleted(actor=actor, obj=source, message=_("合并后撤销"))
+    gone = tallies.keys_of_org(source)
+    for committee in source.committees.all():
+        gone.update(tallies.keys_of_committee(committee))
+    tallies.apply(source.path, Counter({k: -v for k, v in gone.items()}))
     source.delete()
     return moved
 
@@ -223,21 +254,28 @@ def split_branch(
     strangers = [m for m in members if m.org_id != source.pk]
     if strangers:
         raise ValidationError(
-            {"members": ValidationError(_("%(name)s不是本支部党员"), code="not_in_branch",
-                                        params={"name": strangers[0].name})}
+            {
+                "members": ValidationError(
+                    _("%(name)s不是本支部党员"), code="not_in_branch", params={"name": strangers[0].name}
+                )
+            }
         )
     if not members:
         raise ValidationError({"members": ValidationError(_("请至少选择一名党员"), code="empty")})
-    parent = source.get_parent()
-    new = create_org(
-        actor=actor,
-        parent=parent,
-        code=code,
-        name=name,
-        kind=OrgKind.BRANCH,
-        unit_kind=unit_kind or source.unit_kind,
-        founded_on=on,
-    ) if parent else None
+    parent = Organization.objects.get_parent(source)
+    new = (
+        create_org(
+            actor=actor,
+            parent=parent,
+            code=code,
+            name=name,
+            kind=OrgKind.BRANCH,
+            unit_kind=unit_kind or source.unit_kind,
+            founded_on=on,
+        )
+        if parent
+        else None
+    )
     if new is None:
         raise ValidationError({"source": ValidationError(_("顶级党支部不能拆分"), code="root")})
     moved = _move_members(actor=actor, members=members, target=new, on=on, reason=Membership.Reason.SPLIT)
@@ -259,23 +297,45 @@ def _check_posts(org: Organization, posts: Sequence[tuple[object, str]]) -> None
     secretaries = 0
     for member, post in posts:
         if member.org_id != org.pk:
-            raise ValidationError({"posts": ValidationError(_("%(name)s不是本组织党员"), code="post_not_member",
-                                                            params={"name": member.name})})
+            raise ValidationError(
+                {
+                    "posts": ValidationError(
+                        _("%(name)s不是本组织党员"), code="post_not_member", params={"name": member.name}
+                    )
+                }
+            )
         if member.status != "full":
             raise ValidationError(
-                {"posts": ValidationError(_("%(name)s是预备党员，不能担任委员会职务"), code="post_probationary",
-                                          params={"name": member.name})}
+                {
+                    "posts": ValidationError(
+                        _("%(name)s是预备党员，不能担任委员会职务"),
+                        code="post_probationary",
+                        params={"name": member.name},
+                    )
+                }
             )
         if member.pk in seen:
-            raise ValidationError({"posts": ValidationError(_("%(name)s被重复任职"), code="post_twice",
-                                                            params={"name": member.name})})
+            raise ValidationError(
+                {
+                    "posts": ValidationError(
+                        _("%(name)s被重复任职"), code="post_twice", params={"name": member.name}
+                    )
+                }
+            )
         seen.add(member.pk)
         if post not in Post.values:
-            raise ValidationError({"posts": ValidationError(_("未知职务：%(post)s"), code="post_unknown",
-                                                            params={"post": post})})
+            raise ValidationError(
+                {
+                    "posts": ValidationError(
+                        _("未知职务：%(post)s"), code="post_unknown", params={"post": post}
+                    )
+                }
+            )
         secretaries += post == Post.SECRETARY
     if secretaries > 1:
-        raise ValidationError({"posts": ValidationError(_("一届委员会只能有一名书记"), code="two_secretaries")})
+        raise ValidationError(
+            {"posts": ValidationError(_("一届委员会只能有一名书记"), code="two_secretaries")}
+        )
 
 
 @transaction.atomic
@@ -291,14 +351,22 @@ def record_election(
     org = Organization.objects.select_for_update().get(pk=org.pk)
     scope.ensure(actor, scope.CHANGE, org.path)
     if elected_on > _today():
-        raise ValidationError({"elected_on": ValidationError(_("选举日期不能晚于今天"), code="date_in_future")})
+        raise ValidationError(
+            {"elected_on": ValidationError(_("选举日期不能晚于今天"), code="date_in_future")}
+        )
     previous = org.committees.filter(ended_on__isnull=True).first()
     if previous and elected_on <= previous.elected_on:
         raise ValidationError(
-            {"elected_on": ValidationError(_("选举日期须晚于上一届的选举日期%(day)s"), code="election_order",
-                                           params={"day": previous.elected_on.isoformat()})}
+            {
+                "elected_on": ValidationError(
+                    _("选举日期须晚于上一届的选举日期%(day)s"),
+                    code="election_order",
+                    params={"day": previous.elected_on.isoformat()},
+                )
+            }
         )
     _check_posts(org, posts)
+    keys_before = tallies.keys_of_committee(previous) if previous else Counter()
     if previous:
         before = audit.snapshot(previous)
         previous.ended_on = elected_on
@@ -309,9 +377,12 @@ def record_election(
         elected_on=elected_on,
         term_years=term_years or rules.default_term_years(kind=org.kind, unit_kind=org.unit_kind),
     )
+    tallies.apply(org.path, tallies.diff(keys_before, tallies.keys_of_committee(committee)))
     audit.created(actor=actor, obj=committee)
     for member, post in posts:
-        audit.created(actor=actor, obj=CommitteePost.objects.create(committee=committee, member=member, post=post))
+        audit.created(
+            actor=actor, obj=CommitteePost.objects.create(committee=committee, member=member, post=post)
+        )
     return committee
 
 
@@ -329,7 +400,9 @@ def set_posts(*, actor: User, committee: Committee, posts: Sequence[tuple[object
     have = set(committee.posts.values_list("member_id", "post"))
     for member, post in posts:
         if (member.pk, post) not in have:
-            audit.created(actor=actor, obj=CommitteePost.objects.create(committee=committee, member=member, post=post))
+            audit.created(
+                actor=actor, obj=CommitteePost.objects.create(committee=committee, member=member, post=post)
+            )
     return committee
 
 
@@ -342,14 +415,22 @@ def approve_extension(*, actor: User, committee: Committee, extended_to: dt.date
         elected_on=committee.elected_on, term_years=committee.term_years, extended_to=extended_to
     ):
         raise ValidationError(
-            {"extended_to": ValidationError(_("延期或提前换届不得超过一年（选举条例第三条）"), code="extension_too_long")}
+            {
+                "extended_to": ValidationError(
+                    _("延期或提前换届不得超过一年（选举条例第三条）"), code="extension_too_long"
+                )
+            }
         )
     if not approval.strip():
-        raise ValidationError({"extension_approval": ValidationError(_("请填写上级党委的批准文件"), code="required")})
+        raise ValidationError(
+            {"extension_approval": ValidationError(_("请填写上级党委的批准文件"), code="required")}
+        )
     before = audit.snapshot(committee)
+    keys_before = tallies.keys_of_committee(committee)
     committee.extended_to = extended_to
     committee.extension_approval = approval.strip()
     committee.save(update_fields=["extended_to", "extension_approval"])
+    tallies.apply(committee.org.path, tallies.diff(keys_before, tallies.keys_of_committee(committee)))
     audit.updated(actor=actor, obj=committee, before=before)
     return committee
 

@@ -52,30 +52,56 @@ class Command(BaseCommand):
         (root_code, root_name), branches = demo.generate(seed)
         admin = User.objects.create_superuser("admin", password=DEMO_PASSWORD, full_name="系统管理员")
         root = orgs.create_org(
-            actor=admin, parent=None, code=root_code, name=root_name, kind="working_committee",
-            unit_kind="government", founded_on=demo.dt.date(1950, 1, 1),
+            actor=admin,
+            parent=None,
+            code=root_code,
+            name=root_name,
+            kind="working_committee",
+            unit_kind="government",
+            founded_on=demo.dt.date(1950, 1, 1),
         )
         RoleAssignment.objects.create(user=admin, org=root, role=Role.ORG_ADMIN)
         made = []
         for b in branches:
-            org = orgs.create_org(actor=admin, parent=root, code=b.code, name=b.name, kind="branch",
-                                  unit_kind=b.unit_kind, founded_on=b.founded_on)
+            org = orgs.create_org(
+                actor=admin,
+                parent=root,
+                code=b.code,
+                name=b.name,
+                kind="branch",
+                unit_kind=b.unit_kind,
+                founded_on=b.founded_on,
+            )
             people = []
             for p in b.people:
                 m = members.create_member(
-                    actor=admin, org=org, id_number=p.id_number, name=p.name, gender=p.gender,
-                    ethnicity=p.ethnicity, birth_date=p.birth_date, education=p.education, category=p.category,
-                    status=p.status, joined_on=p.joined_on, full_member_on=p.full_member_on,
-                    work_unit=p.work_unit, phone=p.phone,
+                    actor=admin,
+                    org=org,
+                    id_number=p.id_number,
+                    name=p.name,
+                    gender=p.gender,
+                    ethnicity=p.ethnicity,
+                    birth_date=p.birth_date,
+                    education=p.education,
+                    category=p.category,
+                    status=p.status,
+                    joined_on=p.joined_on,
+                    full_member_on=p.full_member_on,
+                    work_unit=p.work_unit,
+                    phone=p.phone,
                 )
                 people.append((m, p.post))
             if b.elected_on:
-                orgs.record_election(actor=admin, org=org, elected_on=b.elected_on,
-                                     posts=[(m, post) for m, post in people if post])
+                orgs.record_election(
+                    actor=admin,
+                    org=org,
+                    elected_on=b.elected_on,
+                    posts=[(m, post) for m, post in people if post],
+                )
             made.append((org, people))
         # Accounts: the secretaries and the member are people of the first two branches with enough members.
         roomy = [(org, people) for org, people in made if len(people) >= 7 and any(p for _, p in people)]
-        for username, full_name, role, where, superuser in ACCOUNTS[1:]:
+        for username, full_name, role, where, _superuser in ACCOUNTS[1:]:
             if where == "root":
                 user = User.objects.create_user(username, password=DEMO_PASSWORD, full_name=full_name)
                 RoleAssignment.objects.create(user=user, org=root, role=role, granted_by=admin)
