@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "jiceng.core",
     "jiceng.orgs",
     "jiceng.members",
+    "jiceng.life",
 ]
 
 MIDDLEWARE = [

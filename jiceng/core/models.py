@@ -5,7 +5,7 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +30,10 @@ class RoleAssignment(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
     org = models.ForeignKey(
-        "orgs.Organization", on_delete=models.CASCADE, related_name="role_assignments", verbose_name=_("党组织")
+        "orgs.Organization",
+        on_delete=models.CASCADE,
+        related_name="role_assignments",
+        verbose_name=_("党组织"),
     )
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
     granted_at = models.DateTimeField(_("授予时间"), auto_now_add=True)
@@ -88,7 +91,9 @@ class ObjectChange(models.Model):
     source = models.CharField(_("来源"), max_length=8, blank=True)
     ip_address = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
     action = models.CharField(_("操作"), max_length=16, choices=Action.choices, db_index=True)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     object_id = models.BigIntegerField(null=True, blank=True)
     object_repr = models.CharField(_("对象"), max_length=200, blank=True)
     org_path = models.CharField(max_length=255, blank=True)
@@ -104,7 +109,9 @@ class ObjectChange(models.Model):
         ordering = ["-time", "-id"]
         indexes = [
             models.Index(fields=["content_type", "object_id"], name="objectchange_object"),
-            models.Index(fields=["org_path"], name="objectchange_org_path", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["org_path"], name="objectchange_org_path", opclasses=["varchar_pattern_ops"]
+            ),
         ]
 
     def __str__(self) -> str:
@@ -116,3 +123,95 @@ class ObjectChange(models.Model):
         after = self.postchange_data or {}
         keys = list(dict.fromkeys([*before, *after]))
         return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+
+    def diff_display(self) -> list[tuple[str, str, str]]:
+        """The diff as people read it: verbose field names, choice labels, "—" for nothing."""
+        model = (
+            ContentType.objects.get_for_id(self.content_type_id).model_class()
+            if self.content_type_id
+            else None
+        )
+        rows = []
+        for name, before, after in self.diff():
+            label: object = DIFF_LABELS.get(name, name)
+            choices: dict = {}
+            try:
+                field = model._meta.get_field(name) if model is not None else None
+            except FieldDoesNotExist:
+                field = None
+            if field is not None and (
+                name in DIFF_HIDDEN or getattr(field, "primary_key", False) or not field.editable
+            ):
+                continue  # bookkeeping (tree columns, timestamps): nothing a person changed
+            if field is not None:
+                label = getattr(field, "verbose_name", label)
+                choices = dict(field.flatchoices) if getattr(field, "choices", None) else {}
+            rows.append((str(label), _display(before, choices), _display(after, choices)))
+        return rows
+
+
+# Model fields kept for the tree's bookkeeping, not shown in a history.
+DIFF_HIDDEN = frozenset({"path", "depth", "numchild"})
+
+# Keys of change records that are not model fields (moves, merges, splits).
+DIFF_LABELS = {
+    "parent": _("上级党组织"),
+    "path": _("树路径"),
+    "source": _("被并入的党支部"),
+    "source_name": _("被并入的党支部名称"),
+    "target": _("并入的党支部"),
+    "moved_members": _("转移党员人数"),
+    "new_branch": _("新设党支部"),
+}
+
+
+def _display(value: object, choices: dict) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(_("是") if value else _("否"))
+    if choices and not isinstance(value, list | dict) and value in choices:
+        return str(choices[value])
+    return str(value)
+
+
+class RuleVersion(models.Model):
+    """A new value of a rule's parameters (or its switching on/off) from an effective date on.
+
+    Without any version a rule runs with the defaults shipped in ``jiceng.core.rulebook``.
+    """
+
+    code = models.CharField(_("规则编码"), max_length=64, db_index=True)
+    effective_from = models.DateField(_("生效日期"))
+    enabled = models.BooleanField(_("启用"), default=True)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    citation = models.CharField(_("依据"), max_length=300)
+    note = models.TextField(_("说明"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("规则参数版本")
+        verbose_name_plural = _("规则参数版本")
+        ordering = ["code", "-effective_from"]
+        constraints = [models.UniqueConstraint(fields=["code", "effective_from"], name="one_version_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.code} @ {self.effective_from}"
+
+    def clean(self) -> None:
+        from .rulebook import BY_CODE
+
+        spec = BY_CODE.get(self.code)
+        if spec is None:
+            raise ValidationError({"code": _("未知的规则编码")})
+        unknown = set(self.params or {}) - set(spec.defaults)
+        if unknown:
+            raise ValidationError(
+                {"params": _("未知参数：%(names)s") % {"names": ", ".join(sorted(unknown))}}
+            )
+        for key, value in (self.params or {}).items():
+            if type(value) is not type(spec.defaults[key]):
+                raise ValidationError({"params": _("参数%(name)s的类型应与默认值相同") % {"name": key}})
