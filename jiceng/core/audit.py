@@ -76,7 +76,9 @@ def created(*, actor: Any, obj: models.Model, message: str = "") -> ObjectChange
     return record(actor=actor, action=Action.CREATE, obj=obj, after=snapshot(obj), message=message)
 
 
-def updated(*, actor: Any, obj: models.Model, before: dict[str, Any], message: str = "") -> ObjectChange | None:
+def updated(
+    *, actor: Any, obj: models.Model, before: dict[str, Any], message: str = ""
+) -> ObjectChange | None:
     """Record an update; nothing is written when no audited field changed."""
     after = snapshot(obj)
     changed = {k for k in after if before.get(k) != after.get(k)}

@@ -16,23 +16,61 @@ from jiceng.orgs.rules import add_years
 
 REFERENCE_DATE = dt.date(2026, 9, 30)
 
-SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
-            "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
-GIVEN = ("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国建华志强海燕玉兰红梅文博子涵浩然宇轩欣怡梓涵"
-         "思远晨阳雨桐佳怡俊杰嘉怡鑫晓东春梅立新振华国庆卫东秋菊冬梅永红小龙德胜淑珍凤兰金凤玉珍")
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
+    "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国建华志强海燕玉兰红梅文博子涵浩然宇轩欣怡梓涵"
+    "思远晨阳雨桐佳怡俊杰嘉怡鑫晓东春梅立新振华国庆卫东秋菊冬梅永红小龙德胜淑珍凤兰金凤玉珍"
+)
 PLACE = "东西南北中新安和平兴华宁泰康民丰盛长庆阳山河湖城桥川林泉石溪云龙凤松柏青梅兰竹"
-ETHNIC = [("汉族", 90), ("壮族", 2), ("回族", 2), ("满族", 2), ("苗族", 1), ("维吾尔族", 1), ("土家族", 1), ("蒙古族", 1)]
-EDUCATION = [("postgraduate", 8), ("bachelor", 30), ("college", 20), ("secondary_vocational", 8),
-             ("high_school", 14), ("junior_or_below", 20)]
+ETHNIC = [
+    ("汉族", 90),
+    ("壮族", 2),
+    ("回族", 2),
+    ("满族", 2),
+    ("苗族", 1),
+    ("维吾尔族", 1),
+    ("土家族", 1),
+    ("蒙古族", 1),
+]
+EDUCATION = [
+    ("postgraduate", 8),
+    ("bachelor", 30),
+    ("college", 20),
+    ("secondary_vocational", 8),
+    ("high_school", 14),
+    ("junior_or_below", 20),
+]
 CATEGORY = [("employed", 45), ("retired", 30), ("farmer", 18), ("student", 3), ("other", 4)]
-UNIT_KIND = [("community", 25), ("village", 25), ("government", 15), ("institution", 15),
-             ("state_enterprise", 8), ("private_enterprise", 8), ("social_organization", 4)]
-UNIT_SUFFIX = {"community": "社区", "village": "村", "government": "局机关", "institution": "中心",
-               "state_enterprise": "公司", "private_enterprise": "科技有限公司", "social_organization": "协会"}
+UNIT_KIND = [
+    ("community", 25),
+    ("village", 25),
+    ("government", 15),
+    ("institution", 15),
+    ("state_enterprise", 8),
+    ("private_enterprise", 8),
+    ("social_organization", 4),
+]
+UNIT_SUFFIX = {
+    "community": "社区",
+    "village": "村",
+    "government": "局机关",
+    "institution": "中心",
+    "state_enterprise": "公司",
+    "private_enterprise": "科技有限公司",
+    "social_organization": "协会",
+}
 REGIONS = ("110101", "120102", "310104", "320106", "330106", "370102", "410105", "420106", "440106", "510107")
 POSTS = ("secretary", "deputy_secretary", "organization_member", "publicity_member", "discipline_member")
-JOBS = {"employed": ("职员", "技术员", "教师", "医生", "科员", "工程师", "社区工作者"), "retired": ("退休",),
-        "farmer": ("村民",), "student": ("学生",), "other": ("个体经营",)}
+JOBS = {
+    "employed": ("职员", "技术员", "教师", "医生", "科员", "工程师", "社区工作者"),
+    "retired": ("退休",),
+    "farmer": ("村民",),
+    "student": ("学生",),
+    "other": ("个体经营",),
+}
 
 
 @dataclass
@@ -80,7 +118,9 @@ def generate(seed: int = 1) -> tuple[tuple[str, str], list[DemoBranch]]:
     for i in range(1, rng.randint(25, 35) + 1):
         unit = _weighted(rng, UNIT_KIND)
         roll = rng.random()
-        size = rng.randint(1, 2) if roll < 0.01 else rng.randint(51, 80) if roll < 0.02 else rng.randint(8, 45)
+        size = (
+            rng.randint(1, 2) if roll < 0.01 else rng.randint(51, 80) if roll < 0.02 else rng.randint(8, 45)
+        )
         has_committee = size >= 7 and rng.random() > 0.03
         branch = DemoBranch(
             code=f"01{i:02d}",

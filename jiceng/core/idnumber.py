@@ -32,7 +32,9 @@ def validate(value: str, *, birth_date: dt.date | None = None) -> str:
     """Return the normalized number or raise ValidationError with a machine code."""
     number = normalize(value)
     if len(number) != 18:
-        raise ValidationError(_("公民身份号码应为18位，实际为%(n)d位"), code="id_length", params={"n": len(number)})
+        raise ValidationError(
+            _("公民身份号码应为18位，实际为%(n)d位"), code="id_length", params={"n": len(number)}
+        )
     if not _SHAPE.match(number):
         raise ValidationError(_("公民身份号码前17位应为数字，末位为数字或X"), code="id_format")
     if check_char(number[:17]) != number[17]:

@@ -10,6 +10,8 @@
 - ``{% url_replace request 'page' 3 %}`` gives the current query string with ``page`` set to 3 (other
   parameters kept), without the leading ``?``: write ``href="?{% url_replace request 'page' 3 %}"``.
   Several pairs may be given; a value of ``None`` or ``""`` removes that parameter.
+- ``{% elided_page_range page_obj as pages %}`` gives the page numbers to link to, with
+  ``Paginator.ELLIPSIS`` for the gaps (Django's ``Paginator.get_elided_page_range``).
 - ``{{ message|alert_class }}`` maps a ``django.contrib.messages`` message to Bootstrap's alert class.
 - ``{{ value|startswith:prefix }}`` for marking the current navigation link.
 """
@@ -20,8 +22,10 @@ from typing import Any
 
 from django import forms, template
 from django.contrib.messages import constants as message_constants
-from django.forms.boundfield import BoundField
+from django.forms.boundfield import BoundField, BoundWidget
 from django.http import QueryDict
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 register = template.Library()
 
@@ -95,8 +99,36 @@ def bs(field: Any, extra: str = "") -> Any:
     if field.errors and kind != "hidden" and "is-invalid" not in classes:
         classes.append("is-invalid")
     attrs = {"class": " ".join(classes)} if classes else {}
+    if kind in ("radio", "checkboxes"):
+        return _choice_list(field, attrs)
     # as_widget merges these attrs over widget.attrs for this one rendering; nothing is stored.
     return field.as_widget(attrs=attrs)
+
+
+def _choice_list(field: BoundField, attrs: dict[str, Any]) -> SafeString:
+    """Radio buttons / checkboxes as Bootstrap ``.form-check`` rows.
+
+    Django's own template would also put the input class on the wrapping <div>, so the options are
+    rendered one by one here (option groups are flattened).
+    """
+    widget = field.field.widget
+    attrs = field.build_widget_attrs(attrs, widget)
+    attrs.pop("aria-describedby", None)  # on the <fieldset> instead (includes/form.html)
+    widget_id = widget.attrs.get("id") or field.auto_id
+    if widget_id:
+        attrs["id"] = widget_id
+    options = [
+        BoundWidget(widget, option, field.form.renderer)
+        for option in widget.subwidgets(field.html_name, field.value(), attrs=attrs)
+    ]
+    rows = format_html_join(
+        "\n",
+        '<div class="form-check">{}<label class="form-check-label" for="{}">{}</label></div>',
+        ((option.tag(), option.id_for_label, option.choice_label) for option in options),
+    )
+    if widget_id:
+        return format_html('<div id="{}">{}</div>', widget_id, rows)
+    return format_html("<div>{}</div>", rows)
 
 
 @register.simple_tag
@@ -112,6 +144,15 @@ def url_replace(request: Any, *pairs: Any) -> str:
         else:
             query[str(key)] = str(value)
     return query.urlencode()
+
+
+@register.simple_tag
+def elided_page_range(page_obj: Any, on_each_side: int = 2, on_ends: int = 1) -> list[Any]:
+    """Page numbers around ``page_obj``'s page, with ``Paginator.ELLIPSIS`` where pages are left out."""
+    paginator = getattr(page_obj, "paginator", None)
+    if paginator is None:
+        return []
+    return list(paginator.get_elided_page_range(page_obj.number, on_each_side=on_each_side, on_ends=on_ends))
 
 
 _ALERT_FOR_LEVEL = {

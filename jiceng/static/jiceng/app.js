@@ -160,19 +160,20 @@
     );
   }
 
+  function disposeChart(el) {
+    var chart = window.echarts && window.echarts.getInstanceByDom(el);
+    if (chart) {
+      charts.delete(chart);
+      if (resizeObserver) resizeObserver.unobserve(el);
+      chart.dispose();
+    }
+    el.removeAttribute("data-chart-ready");
+  }
+
   function disposeCharts(root) {
-    if (!window.echarts || !root || !root.querySelectorAll) return;
-    var els = Array.prototype.slice.call(root.querySelectorAll(".jc-chart[data-chart]"));
-    if (root.matches && root.matches(".jc-chart[data-chart]")) els.push(root);
-    els.forEach(function (el) {
-      var chart = window.echarts.getInstanceByDom(el);
-      if (chart) {
-        charts.delete(chart);
-        if (resizeObserver) resizeObserver.unobserve(el);
-        chart.dispose();
-      }
-      el.removeAttribute("data-chart-ready");
-    });
+    if (!root || !root.querySelectorAll) return;
+    if (root.matches && root.matches(".jc-chart[data-chart]")) disposeChart(root);
+    root.querySelectorAll(".jc-chart[data-chart]").forEach(disposeChart);
   }
 
   var resizePending = false;
@@ -197,8 +198,10 @@
   if (window.htmx) {
     // Runs for the initial page and for every piece of content htmx swaps in.
     window.htmx.onLoad(initCharts);
-    document.body.addEventListener("htmx:beforeCleanupElement", function (event) {
-      disposeCharts(event.target);
+    // htmx fires this on every element it removes, descendants included.
+    document.addEventListener("htmx:beforeCleanupElement", function (event) {
+      var el = event.target;
+      if (el instanceof Element && el.matches(".jc-chart[data-chart]")) disposeChart(el);
     });
   } else if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () {
