@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from jiceng.core import idnumber
+from jiceng.core import idnumber, scope
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
@@ -66,9 +66,11 @@ def _member(actor, org, seq, name, *, status="full", birth=dt.date(1980, 5, 17),
 
 
 @pytest.fixture(autouse=True)
-def _immediate_tasks(settings):
-    """Background tasks run inline in tests, so a test sees their effect at once."""
+def _test_settings(settings):
+    """Background tasks run inline, so a test sees their effect at once; a fast password hasher
+    (argon2 is deliberately slow, and is checked in core/tests/test_auth.py)."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -125,6 +127,7 @@ def world(db) -> World:
     members_b = [_member(sysadmin, b, 20 + i, n) for i, n in enumerate(["孙强", "周杰", "吴霞"])]
     member_c = _member(sysadmin, c, 40, "郑明")
     grant.delete()
+    scope.forget(sysadmin)
 
     def user(name, full):
         return User.objects.create_user(name, password=PASSWORD, full_name=full)

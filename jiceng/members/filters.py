@@ -47,8 +47,13 @@ class MemberFilter(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(label=_("人员类别"), choices=Category.choices)
     education = django_filters.ChoiceFilter(label=_("学历"), choices=Education.choices)
     gender = django_filters.ChoiceFilter(label=_("性别"), choices=Gender.choices)
-    age_band = django_filters.ChoiceFilter(label=_("年龄段（按年末年龄）"), choices=AgeBand.choices, method="filter_age_band")
-    join_year = django_filters.NumberFilter(label=_("入党年份"), method="filter_join_year")
+    age_band = django_filters.ChoiceFilter(
+        label=_("年龄段（按年末年龄）"), choices=AgeBand.choices, method="filter_age_band"
+    )
+    # Bounded so that an impossible year is a validation error (ignored on pages, 400 in the API), not a 500.
+    join_year = django_filters.NumberFilter(
+        label=_("入党年份"), method="filter_join_year", min_value=1, max_value=9999
+    )
 
     class Meta:
         model = Member

@@ -8,11 +8,13 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jiceng.orgs.models import Organization, PartyGroup
 
-from . import services
+from . import rules, services
 from .models import Member
 
 FIELDS = list(services.EDITABLE)
@@ -33,7 +35,7 @@ class MemberForm(forms.ModelForm):
 
     id_number = forms.CharField(
         label=_("公民身份号码"),
-        max_length=18,
+        max_length=22,  # 18 characters, with room for spaces typed or pasted; the service normalizes them
         strip=True,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "inputmode": "text"}),
     )
@@ -55,7 +57,6 @@ class MemberForm(forms.ModelForm):
             kwargs["instance"] = copy.copy(kwargs["instance"])
         super().__init__(*args, **kwargs)
         self.order_fields(["name", "id_number", *FIELDS])
-        self.fields["id_number"].max_length = 20  # room for spaces typed by hand; normalized by the service
         group = self.fields["group"]
         group.queryset = PartyGroup.objects.filter(org=branch).order_by("name")
         group.empty_label = _("（不属于党小组）")
@@ -69,6 +70,28 @@ class MemberForm(forms.ModelForm):
             self.fields["birth_date"].required = False
             self.fields["birth_date"].help_text = _("留空则按公民身份号码中的出生日期填写")
         self.fields["full_member_on"].help_text = _("正式党员必填；预备党员留空")
+        for field in self.fields.values():
+            choices = getattr(field, "choices", None)
+            if isinstance(field, forms.TypedChoiceField) and choices and choices[0][0] == "":
+                field.choices = [("", _("请选择")), *choices[1:]]
+
+    def clean(self) -> dict[str, Any]:
+        """The same checks the service makes (members.rules), so every problem shows at once, next to its
+        field, even when another field is missing. The service checks again when saving."""
+        data = super().clean()
+        id_number = data.get("id_number") or None
+        problems = rules.check_record(
+            id_number=id_number,
+            birth_date=data.get("birth_date") if "birth_date" not in self.errors else None,
+            status=data.get("status"),
+            joined_on=data.get("joined_on"),
+            full_member_on=data.get("full_member_on"),
+            today=timezone.localdate(),
+        )
+        for problem in problems:
+            if problem.field in self.fields and problem.field not in self.errors:
+                self.add_error(problem.field, ValidationError(problem.message, code=problem.code))
+        return data
 
     def service_fields(self) -> dict[str, Any]:
         """The cleaned values in the shape ``create_member`` / ``update_member`` take."""
@@ -76,6 +99,10 @@ class MemberForm(forms.ModelForm):
 
     def add_service_errors(self, error: ValidationError) -> None:
         add_service_errors(self, error)
+
+
+def branch_label(org: Organization) -> str:
+    return gettext("%(name)s（%(code)s）") % {"name": org.name, "code": org.code}
 
 
 class BranchChoiceForm(forms.Form):
@@ -88,6 +115,7 @@ class BranchChoiceForm(forms.Form):
     def __init__(self, *args: Any, branches: QuerySet[Organization], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["org"].queryset = branches
+        self.fields["org"].label_from_instance = branch_label
 
 
 class TransferForm(forms.Form):
@@ -99,20 +127,20 @@ class TransferForm(forms.Form):
         to_field_name="code",
         empty_label=_("请选择党支部"),
     )
-    on = forms.DateField(
-        label=_("转接日期"), required=False, widget=DateInput(), help_text=_("留空为今天")
-    )
+    on = forms.DateField(label=_("转接日期"), required=False, widget=DateInput(), help_text=_("留空为今天"))
 
     def __init__(self, *args: Any, branches: QuerySet[Organization], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["to_org"].queryset = branches
-        self.fields["to_org"].label_from_instance = lambda org: f"{org.name}（{org.code}）"
+        self.fields["to_org"].label_from_instance = branch_label
 
     def add_service_errors(self, error: ValidationError) -> None:
         add_service_errors(self, error, rename={"org": "to_org"})
 
 
-def add_service_errors(form: forms.BaseForm, error: ValidationError, rename: dict[str, str] | None = None) -> None:
+def add_service_errors(
+    form: forms.BaseForm, error: ValidationError, rename: dict[str, str] | None = None
+) -> None:
     """Show a service's ValidationError on the form: each field's errors on that field, the rest on top."""
     rename = rename or {}
     if not hasattr(error, "error_dict"):

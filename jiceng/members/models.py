@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiceng.core import crypto, idnumber, pinyin
 from jiceng.core.scope import VIEW, ScopedQuerySet
+from jiceng.orgs.rules import add_years
 
 
 class Gender(models.TextChoices):
@@ -63,8 +64,11 @@ AGE_BAND_LIMITS: dict[str, tuple[int, int | None]] = {
 }
 
 
-def age_on(birth_date: dt.date, day: dt.date) -> int:
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+def whole_years(start: dt.date, day: dt.date) -> int:
+    """Whole years from ``start`` to ``day``; a 29 February start has its anniversary on 28 February,
+    as ``orgs.rules.add_years`` counts (the 18th birthday, the one-year probation)."""
+    years = day.year - start.year
+    return years if add_years(start, years) <= day else years - 1
 
 
 def year_end_age(birth_date: dt.date, day: dt.date) -> int:
@@ -190,7 +194,7 @@ class Member(models.Model):
         """党龄: whole years as a full member, plus the correction."""
         if self.full_member_on is None:
             return None
-        return max(0, age_on(self.full_member_on, dt.date.today()) + self.standing_correction)
+        return max(0, whole_years(self.full_member_on, dt.date.today()) + self.standing_correction)
 
 
 class Membership(models.Model):

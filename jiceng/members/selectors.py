@@ -25,7 +25,9 @@ def member_list(user: User, *, org: Organization | None = None) -> QuerySet[Memb
 
 
 def get_member(user: User, pk: int, *, action: str = scope.VIEW) -> Member:
-    return get_object_or_404(Member.objects.restrict(user, action).select_related("org", "group", "user"), pk=pk)
+    return get_object_or_404(
+        Member.objects.restrict(user, action).select_related("org", "group", "user"), pk=pk
+    )
 
 
 def own_member(user: User) -> Member | None:
@@ -36,3 +38,8 @@ def own_member(user: User) -> Member | None:
 
 def memberships(member: Member) -> QuerySet[Membership]:
     return member.memberships.all()
+
+
+def committee_posts(member: Member) -> QuerySet:
+    """The committee posts a member holds or held, newest committee first."""
+    return member.committee_posts.select_related("committee__org").order_by("-committee__elected_on", "post")
