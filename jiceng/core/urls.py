@@ -1,2 +1,10 @@
+from django.urls import path
+
+from . import views
+
 app_name = "core"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("audit/", views.audit, name="audit"),
+    path("otp/", views.otp, name="otp"),
+]
