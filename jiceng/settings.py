@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "jiceng.orgs",
     "jiceng.members",
     "jiceng.life",
+    "jiceng.roster",
+    "jiceng.reports",
 ]
 
 MIDDLEWARE = [
@@ -233,7 +235,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "MeetingKindEnum": "jiceng.life.models.MeetingKind",
+        "OrgKindEnum": "jiceng.orgs.models.OrgKind",
+    },
 }
 
 FILTERS_EMPTY_CHOICE_LABEL = _("全部")

@@ -18,6 +18,7 @@ urlpatterns = [
     path("core/", include("jiceng.core.urls")),
     path("orgs/", include("jiceng.orgs.urls")),
     path("members/", include("jiceng.members.urls")),
+    path("life/", include("jiceng.life.urls")),
     path("api/v1/", include("jiceng.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +6,11 @@ class LifeConfig(AppConfig):
     name = "jiceng.life"
     label = "life"
     verbose_name = _("组织生活")
+
+    def ready(self) -> None:
+        # meetings.csv joins the roster import (`jiceng import`), in place of the roster's
+        # "recognized but not yet imported" placeholder, whichever app is ready first.
+        if apps.is_installed("jiceng.roster"):
+            from .importing import register_handler
+
+            register_handler()

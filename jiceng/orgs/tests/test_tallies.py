@@ -36,7 +36,7 @@ def run(op, a, b, actor, seq):
     people = list(Member.objects.order_by("pk"))
     if op == "add" and branches:
         org = branches[a % len(branches)]
-        birth = dt.date(1950 + a % 50, 1 + b % 12, 1 + b % 28)
+        birth = dt.date(1950 + a % 40, 1 + b % 12, 1 + b % 28)  # 18 or older when joining in 2012
         members.create_member(
             actor=actor,
             org=org,

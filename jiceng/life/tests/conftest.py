@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _life_urls_and_media(settings, tmp_path) -> None:  # noqa: ANN001
+    settings.ROOT_URLCONF = "jiceng.life.tests.urls"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
