@@ -49,7 +49,11 @@ def raw_counts(prefix: str) -> None:
                 [like],
             )
             cur.fetchall()
-        year = "EXTRACT(YEAR FROM birth_date)" if connection.vendor == "postgresql" else "strftime('%%Y', birth_date)"
+        year = (
+            "EXTRACT(YEAR FROM birth_date)"
+            if connection.vendor == "postgresql"
+            else "strftime('%%Y', birth_date)"
+        )
         cur.execute(
             f"SELECT {year}, COUNT(*) FROM members_member WHERE org_path LIKE %s "  # noqa: S608
             f"AND closed_on IS NULL GROUP BY 1",
@@ -61,7 +65,9 @@ def raw_counts(prefix: str) -> None:
 def main() -> None:
     setup_test_environment()
     root = Organization.objects.get(depth=1)
-    county = Organization.objects.filter(depth=min(3, Organization.objects.order_by("-depth")[0].depth - 1)).first()
+    county = Organization.objects.filter(
+        depth=min(3, Organization.objects.order_by("-depth")[0].depth - 1)
+    ).first()
     branch = (
         Organization.objects.filter(kind="branch", path__startswith=county.path).order_by("path").first()
         if county

@@ -1,1 +1,56 @@
-urlpatterns: list = []
+"""The REST API, version 1 (/api/v1/). The OpenAPI schema is at /api/v1/openapi.json.
+
+No Swagger or Redoc page: their assets would have to come from a CDN, which the CSP (and an intranet)
+forbids; any OpenAPI viewer can read the JSON schema.
+"""
+
+from django.urls import path, re_path
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.views import SpectacularJSONAPIView
+from rest_framework.routers import SimpleRouter
+
+from jiceng.core import api_compliance
+from jiceng.core.api import CredentialsSerializer, TokenSerializer, TokenView, error_responses, not_found
+from jiceng.life.api import ROUTES as LIFE_ROUTES
+from jiceng.members.api import MemberViewSet, MeView
+from jiceng.orgs.api import OrgViewSet
+
+# Documented here, not in jiceng.core.api: see TokenView's docstring (an import cycle with DRF settings).
+extend_schema_view(
+    post=extend_schema(
+        operation_id="auth_token_create",
+        summary="Obtain an API token",
+        description=(
+            "Exchange a user name and password (plus the TOTP code for accounts with two-step "
+            "verification) for a token; send it as `Authorization: Token <token>`. Failures are audited "
+            "and repeated failures lock the user name out for a while (429)."
+        ),
+        auth=[],
+        request=CredentialsSerializer,
+        responses={200: TokenSerializer, **error_responses(400, 429)},
+        tags=["auth"],
+    ),
+    delete=extend_schema(
+        operation_id="auth_token_destroy",
+        summary="Revoke the caller's API token",
+        request=None,
+        responses={204: None, **error_responses(401)},
+        tags=["auth"],
+    ),
+)(TokenView)
+
+router = SimpleRouter()
+router.register("orgs", OrgViewSet, basename="api-org")
+router.register("members", MemberViewSet, basename="api-member")
+for prefix, viewset, basename in LIFE_ROUTES:
+    router.register(prefix, viewset, basename=basename)
+api_compliance.register(router)
+
+urlpatterns = [
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("me/", MeView.as_view(), name="api-me"),
+    *router.urls,
+    # Anything else under /api/v1/ answers a JSON 404 like the endpoints do, not Django's HTML page.
+    re_path(r"^", not_found),
+]

@@ -12,10 +12,8 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django_otp import devices_for_user, user_has_device
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import authentication, exceptions, pagination, permissions, serializers, status, views
-from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -118,11 +116,6 @@ def parse_id(value: object) -> int:
 # Schema documentation of the error bodies ----------------------------------------------------------
 
 
-class FieldErrorSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Machine code, e.g. required, invalid, code_taken")
-    message = serializers.CharField(help_text="Chinese message for people")
-
-
 class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="not_found, permission_denied, not_authenticated, ...")
     message = serializers.CharField()
@@ -130,11 +123,12 @@ class ErrorSerializer(serializers.Serializer):
 
 class ValidationErrorSerializer(ErrorSerializer):
     errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.JSONField()),
+        child=serializers.JSONField(),
         required=False,
         help_text=(
-            "Field name → list of {code, message}; a nested field (a list of objects) gives, for each "
-            "item, an object of the same shape. Absent when the body could not be parsed."
+            "Field name → list of {code, message}. A list of objects in the body (an election's posts) "
+            "gives, for each failing item, its index → the same shape. Absent when the body could not "
+            "be parsed at all."
         ),
     )
 
@@ -188,6 +182,8 @@ def _invalid_credentials() -> DjangoValidationError:
 def _verify_otp(user: Any, code: str) -> bool:
     """The code against the user's confirmed device, as the sign-in page checks it (row locked
     against replay, django-otp's throttling applies)."""
+    from django_otp import devices_for_user
+
     with transaction.atomic():
         device = next(iter(devices_for_user(user, confirmed=True, for_verify=True)), None)
         return device is not None and bool(device.verify_token(code))
@@ -221,6 +217,10 @@ class TokenView(views.APIView):
         return super().get_authenticators()
 
     def post(self, request: Request) -> Response:
+        # Imported here: DRF imports this module early (for its settings), before the apps are ready.
+        from django_otp import user_has_device
+        from rest_framework.authtoken.models import Token
+
         data = CredentialsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         http_request = request._request
@@ -237,7 +237,11 @@ class TokenView(views.APIView):
             code = data.validated_data.get("otp_token", "").strip()
             if not code:
                 raise DjangoValidationError(
-                    {"otp_token": DjangoValidationError(_("此账号已启用两步验证，请提供动态验证码"), code="required")}
+                    {
+                        "otp_token": DjangoValidationError(
+                            _("此账号已启用两步验证，请提供动态验证码"), code="required"
+                        )
+                    }
                 )
             if not _verify_otp(user, code):
                 user_login_failed.send(
@@ -254,5 +258,7 @@ class TokenView(views.APIView):
         return response
 
     def delete(self, request: Request) -> Response:
+        from rest_framework.authtoken.models import Token
+
         Token.objects.filter(user=request.user).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)

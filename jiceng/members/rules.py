@@ -52,13 +52,17 @@ def check_record(
         problems.append(Problem("joined_on", "date_in_future", _("入党日期不能晚于今天")))
     if full_member_on and full_member_on > today:
         problems.append(Problem("full_member_on", "date_in_future", _("转正日期不能晚于今天")))
-    if birth_date and joined_on and joined_on < add_years(birth_date, MIN_AGE):
+    # The date arithmetic below only makes sense for dates that are not already refused as future ones.
+    born = birth_date if birth_date and birth_date <= today else None
+    joined = joined_on if joined_on and joined_on <= today else None
+    full_on = full_member_on if full_member_on and full_member_on <= today else None
+    if born and joined and joined < add_years(born, MIN_AGE):
         problems.append(
             Problem(
                 "joined_on",
                 "joined_under_age",
                 _("入党时未满十八周岁（满十八周岁之日为%(day)s）")
-                % {"day": add_years(birth_date, MIN_AGE).isoformat()},
+                % {"day": add_years(born, MIN_AGE).isoformat()},
                 MIN_AGE_CITATION,
             )
         )
@@ -66,9 +70,9 @@ def check_record(
         problems.append(Problem("full_member_on", "probationary_has_full_date", _("预备党员不应有转正日期")))
     if status == "full" and joined_on and not full_member_on:
         problems.append(Problem("full_member_on", "full_date_missing", _("正式党员须填写转正日期")))
-    if joined_on and full_member_on:
-        earliest = add_years(joined_on, PROBATION_YEARS)
-        if full_member_on < earliest:
+    if joined and full_on:
+        earliest = add_years(joined, PROBATION_YEARS)
+        if full_on < earliest:
             problems.append(
                 Problem(
                     "full_member_on",

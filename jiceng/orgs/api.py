@@ -124,7 +124,9 @@ class OrgDetailSerializer(OrgSerializer):
 
 class OrgCreateSerializer(serializers.Serializer):
     parent = serializers.CharField(
-        max_length=32, allow_null=True, help_text="Code of the parent; null for a root (system administrators)"
+        max_length=32,
+        allow_null=True,
+        help_text="Code of the parent; null for a root (system administrators)",
     )
     code = serializers.CharField(max_length=32)
     name = serializers.CharField(max_length=200)
@@ -215,7 +217,11 @@ class ObjectChangeSerializer(serializers.ModelSerializer):
     @extend_schema_field(ChangeSerializer(many=True))
     def get_changes(self, change: ObjectChange) -> list[dict[str, Any]]:
         """Changed fields with their raw values, minus tree bookkeeping (as the history tab shows them)."""
-        model = ContentType.objects.get_for_id(change.content_type_id).model_class() if change.content_type_id else None
+        model = (
+            ContentType.objects.get_for_id(change.content_type_id).model_class()
+            if change.content_type_id
+            else None
+        )
         rows = []
         for name, before, after in change.diff():
             label: object = DIFF_LABELS.get(name, name)
@@ -279,14 +285,18 @@ class OrgViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
 
     def _detail(self, org: Organization, *, status_code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().filter(pk=org.pk).first() or org
-        return Response(OrgDetailSerializer(fresh, context=self.get_serializer_context()).data, status=status_code)
+        return Response(
+            OrgDetailSerializer(fresh, context=self.get_serializer_context()).data, status=status_code
+        )
 
     # Reads
 
     def list(self, request: Request) -> Response:
         qs = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(qs)
-        return self.get_paginated_response(OrgSerializer(page, many=True, context=self.get_serializer_context()).data)
+        return self.get_paginated_response(
+            OrgSerializer(page, many=True, context=self.get_serializer_context()).data
+        )
 
     @extend_schema(parameters=[CODE_PARAM])
     def retrieve(self, request: Request, code: str) -> Response:
@@ -390,13 +400,19 @@ class OrgViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
             raise ValidationError(
                 {
                     "posts": ValidationError(
-                        _("在您可以查看的党员中没有编号为%(id)s的党员"), code="unknown_member", params={"id": missing[0]}
+                        _("在您可以查看的党员中没有编号为%(id)s的党员"),
+                        code="unknown_member",
+                        params={"id": missing[0]},
                     )
                 }
             )
         posts = [(found[p["member"]], p["post"]) for p in data["posts"]]
         committee = services.record_election(
-            actor=request.user, org=org, elected_on=data["elected_on"], posts=posts, term_years=data.get("term_years")
+            actor=request.user,
+            org=org,
+            elected_on=data["elected_on"],
+            posts=posts,
+            term_years=data.get("term_years"),
         )
         committee = (
             Committee.objects.filter(pk=committee.pk)
@@ -404,4 +420,3 @@ class OrgViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
             .get()
         )
         return Response(CommitteeSerializer(committee).data, status=status.HTTP_201_CREATED)
-

@@ -12,7 +12,6 @@ from typing import Any
 import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from .models import Organization, OrgKind, UnitKind
@@ -26,7 +25,14 @@ def _visible_orgs(request: Any) -> QuerySet[Organization]:
     return visible_orgs(request.user)
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field(
+    {
+        "type": "string",
+        "description": "An organization code. `parent`: its direct children; `under` and `org`: its "
+        "whole subtree, itself included. A code outside the caller's scope is refused (400 "
+        "invalid_choice) exactly like one that does not exist.",
+    }
+)
 class OrgCodeFilter(django_filters.ModelChoiceFilter):
     """An organization given by its code, chosen among the organizations the request's user may see."""
 

@@ -213,3 +213,21 @@ def test_birth_date_must_match_the_number(birth: dt.date, other: dt.date) -> Non
     number = body + check_char(body)
     found = codes(id_number=number, birth_date=other)
     assert (("id_number", "id_birth_mismatch") in found) is (other != birth)
+
+
+def test_far_future_dates_are_refused_not_crashing():
+    from jiceng.members.rules import check_record
+
+    problems = check_record(
+        id_number=None,
+        birth_date=dt.date(9999, 12, 31),
+        status="full",
+        joined_on=dt.date(9999, 12, 31),
+        full_member_on=dt.date(9999, 12, 31),
+        today=dt.date(2026, 11, 29),
+    )
+    assert {(p.field, p.code) for p in problems} == {
+        ("birth_date", "date_in_future"),
+        ("joined_on", "date_in_future"),
+        ("full_member_on", "date_in_future"),
+    }

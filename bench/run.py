@@ -1,0 +1,178 @@
+"""`make bench`: every benchmark of jiceng in one run, on PostgreSQL and on SQLite.
+
+1. The dataset: ../shared/datasets/gen_roster.py --scale $BENCH_SCALE (default province, ~1.06M
+   members in ~54k organizations), generated once and cached under var/data/<scale>.
+2. For each database (PostgreSQL at $BENCH_DATABASE_URL, default the local server; SQLite under
+   var/bench/): `jiceng import` of orgs + members beside a raw load (bench_import.py), the meetings
+   (load_province.py --only-meetings), the organization page's numbers and a branch's member list
+   (bench_pages.py), one quarter of the compliance engine beside raw SQL (bench_compliance.py).
+3. Everything lands in bench/results/bench-<scale>.json; a table against the targets is printed.
+
+Set BENCH_DATABASES=postgresql or =sqlite to run one of them; BENCH_SCALE=county for a quick run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PY = (
+    str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
+)
+SCALE = os.environ.get("BENCH_SCALE", "province")
+PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jiceng_bench")
+SQLITE_URL = f"sqlite:///{ROOT / 'var' / 'bench' / f'bench-{SCALE}.sqlite3'}"
+TARGETS = {
+    "import_rows_per_s_postgresql": 25000,
+    "import_ratio_to_raw_postgresql": 0.25,
+    "import_peak_rss_mb": 600,
+    "org_numbers_ms": 50,
+    "branch_member_list_ms": 50,
+    "compliance_ratio_to_raw": 3,
+    "health_check_page_ms": 1000,
+}
+
+
+def shared_generator() -> Path:
+    for candidate in (
+        ROOT.parent / "shared" / "datasets" / "gen_roster.py",
+        Path(os.environ.get("JICENG_SHARED", "/nonexistent")) / "datasets" / "gen_roster.py",
+    ):
+        if candidate.exists():
+            return candidate
+    sys.exit("gen_roster.py not found: put the shared folder beside the repository or set JICENG_SHARED")
+
+
+def dataset() -> Path:
+    folder = ROOT / "var" / "data" / SCALE
+    if not (folder / "manifest.json").exists():
+        print(f"== generating the {SCALE} dataset into {folder} (cached)", flush=True)
+        subprocess.run(
+            [sys.executable, str(shared_generator()), "--scale", SCALE, "--out", str(folder)], check=True
+        )
+    return folder
+
+
+def run_json(args: list[str], url: str, **env: str) -> dict:
+    print("   $", " ".join(args[1:]), flush=True)
+    proc = subprocess.run(
+        args,
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
+        return {"error": f"exit {proc.returncode}", "stderr": proc.stderr[-2000:]}
+    text = proc.stdout.strip()
+    start = text.find("{")  # the scripts print their JSON last; progress lines may precede it
+    try:
+        return json.loads(text[start:]) if start >= 0 else {}
+    except json.JSONDecodeError:
+        return {"error": "no JSON", "stdout": text[-2000:]}
+
+
+def bench_database(name: str, url: str, data: Path) -> dict:
+    print(f"== {name}", flush=True)
+    (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
+    out = {"import": run_json([PY, "bench/bench_import.py", str(data), "--database-url", url], url)}
+    out["meetings_load"] = run_json([PY, "bench/load_province.py", str(data), "--only-meetings"], url)
+    out["pages"] = run_json([PY, "bench/bench_pages.py"], url)
+    out["compliance"] = run_json([PY, "bench/bench_compliance.py"], url)
+    return out
+
+
+def pg_reachable() -> bool:
+    try:
+        import psycopg
+
+        base = PG_URL.rsplit("/", 1)[0] + "/postgres"
+        psycopg.connect(base, connect_timeout=3).close()
+        return True
+    except Exception as e:  # noqa: BLE001
+        print(f"PostgreSQL not reachable ({e}); skipping it", file=sys.stderr)
+        return False
+
+
+def summary(results: dict) -> list[tuple[str, str, object, object]]:
+    rows = []
+    for db, r in results["databases"].items():
+        imp = r.get("import", {})
+        rows.append(
+            (
+                db,
+                "import rows/s",
+                imp.get("import", {}).get("rows_per_s"),
+                TARGETS["import_rows_per_s_postgresql"] if db == "postgresql" else "-",
+            )
+        )
+        rows.append(
+            (
+                db,
+                "import ÷ raw load",
+                imp.get("ratio_to_raw"),
+                TARGETS["import_ratio_to_raw_postgresql"] if db == "postgresql" else "-",
+            )
+        )
+        rows.append(
+            (
+                db,
+                "import peak RSS MB",
+                imp.get("import", {}).get("peak_rss_mb"),
+                TARGETS["import_peak_rss_mb"],
+            )
+        )
+        for node, n in r.get("pages", {}).get("nodes", {}).items():
+            rows.append((db, f"org numbers {node} ms", n.get("summary_ms"), TARGETS["org_numbers_ms"]))
+            rows.append((db, f"org page {node} ms", n.get("page_ms"), "-"))
+            rows.append((db, f"raw GROUP BY {node} ms", n.get("raw_group_by_ms"), "-"))
+        lst = r.get("pages", {}).get("branch_member_list", {})
+        rows.append((db, "branch member list ms", lst.get("page_ms"), TARGETS["branch_member_list_ms"]))
+        comp = r.get("compliance", {})
+        rows.append((db, "compliance quarter ms", comp.get("engine_ms"), "-"))
+        rows.append((db, "compliance ÷ raw SQL", comp.get("ratio"), TARGETS["compliance_ratio_to_raw"]))
+        rows.append(
+            (db, "health check page (fresh) ms", comp.get("page_fresh_ms"), TARGETS["health_check_page_ms"])
+        )
+    return rows
+
+
+def main() -> None:
+    data = dataset()
+    wanted = os.environ.get("BENCH_DATABASES", "postgresql,sqlite").split(",")
+    results = {
+        "scale": SCALE,
+        "when": dt.datetime.now().isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "targets": TARGETS,
+        "databases": {},
+    }
+    if "postgresql" in wanted and pg_reachable():
+        results["databases"]["postgresql"] = bench_database("postgresql", PG_URL, data)
+    if "sqlite" in wanted:
+        db_file = ROOT / "var" / "bench" / f"bench-{SCALE}.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+        results["databases"]["sqlite"] = bench_database("sqlite", SQLITE_URL, data)
+    results["summary"] = [
+        dict(zip(("db", "measure", "value", "target"), row, strict=True)) for row in summary(results)
+    ]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"bench-{SCALE}.json"
+    path.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"\n{'database':<11} {'measure':<30} {'value':>12} {'target':>8}")
+    for row in results["summary"]:
+        print(f"{row['db']:<11} {row['measure']:<30} {row['value']!s:>12} {row['target']!s:>8}")
+    print(f"\nwritten to {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Property-based tests of the REST API against its own OpenAPI schema (schemathesis 4).
+
+Schemathesis reads /api/v1/openapi.json from the WSGI app and generates requests from it, one test
+per operation: every answer must be something other than a server error, and must match the schema
+documented for its status code (errors included). Reads run as an organization administrator
+(everything visible) and as a branch secretary (a narrow scope, so most lookups answer 404); writes
+run as the administrator inside the test's transaction, so whatever they change is rolled back.
+
+The schema is loaded when the module is imported (schemathesis' lazy ``from_fixture`` loader does
+not run under pytest 9); serving it touches no database.
+"""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from jiceng.wsgi import application
+
+CHECKS = [not_a_server_error, response_schema_conformance]
+HYPOTHESIS = settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,  # the same examples on every run, so a failure here is reproducible
+    suppress_health_check=list(HealthCheck),
+)
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+# For the writes, random bodies only: the coverage phase's exhaustive boundary cases of every body
+# field would take minutes here, and the same types are covered by the services' own tests.
+fuzz_only = schemathesis.openapi.from_wsgi(
+    "/api/v1/openapi.json",
+    application,
+    config=schemathesis.Config.from_dict({"phases": {"coverage": {"enabled": False}}}),
+)
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The real WSGI handler closes the database connection after each request, which would end
+    the test's transaction on PostgreSQL; Django's own test client disconnects it the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def _auth(user) -> dict[str, str]:
+    from rest_framework.authtoken.models import Token
+
+    return {"Authorization": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
+
+
+def _call_as(case, user, world) -> None:
+    """The generated request, then (random codes and ids mostly miss) the same on a real object."""
+    case.call_and_validate(headers=_auth(user), checks=CHECKS)
+    if case.path_parameters:
+        known = {"code": world.branch_a.code, "id": world.members_a[1].pk}
+        case.path_parameters = {k: known.get(k, v) for k, v in case.path_parameters.items()}
+        case.call_and_validate(headers=_auth(user), checks=CHECKS)
+
+
+@schema.include(method="GET").parametrize()
+@HYPOTHESIS
+def test_reads_conform_to_the_schema(case, world):
+    _call_as(case, world.county_admin, world)
+
+
+@schema.include(method="GET").parametrize()
+@HYPOTHESIS
+def test_reads_in_a_narrow_scope_conform_to_the_schema(case, world):
+    _call_as(case, world.alice, world)
+
+
+@fuzz_only.exclude(method="GET").exclude(path="/api/v1/auth/token/").parametrize()
+@HYPOTHESIS
+def test_writes_conform_to_the_schema(case, world):
+    _call_as(case, world.county_admin, world)
+
+
+@fuzz_only.include(path="/api/v1/auth/token/", method="POST").parametrize()
+@HYPOTHESIS
+def test_token_requests_conform_to_the_schema(case, world):
+    case.call_and_validate(checks=CHECKS)
+
+
+def test_schema_is_complete_and_valid(tmp_path):
+    """`jiceng spectacular --validate --fail-on-warn`: every operation documented, no guessing."""
+    from django.core.management import call_command
+
+    out = tmp_path / "openapi.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    assert "operationId: members_reveal_id_create" in out.read_text()
