@@ -45,8 +45,9 @@ format: install
 	$(BIN)/ruff check --fix .
 
 messages: install
-	$(BIN)/jiceng makemessages -l en --ignore '.venv/*' --ignore 'node_modules/*'
-	$(BIN)/jiceng compilemessages --ignore '.venv/*'
+	$(BIN)/jiceng makemessages -l en --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'var/*' --no-obsolete
+	$(BIN)/jiceng compilemessages --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'var/*'
+	-$(BIN)/python scripts/i18n_check.py --no-extract
 
 clean:
 	rm -rf $(VENV) node_modules jiceng/static/vendor var/static

@@ -11,6 +11,9 @@ echo "== lint (ruff)"
 $BIN/ruff check . || status=1
 $BIN/ruff format --check . || status=1
 
+echo "== translations (every Chinese string has its English)"
+$BIN/python scripts/i18n_check.py || status=1
+
 echo "== SQLite"
 env -u DATABASE_URL $BIN/pytest -q -n 2 --dist loadgroup "$@" || status=1
 

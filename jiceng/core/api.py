@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import authentication, exceptions, pagination, permissions, serializers, status, views
 from rest_framework.request import Request
@@ -80,7 +80,7 @@ class LockedOut(exceptions.APIException):
 
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_code = "locked_out"
-    default_detail = _lazy("登录失败次数过多，账号已被暂时锁定，请稍后再试")
+    default_detail = gettext_lazy("登录失败次数过多，账号已被暂时锁定，请稍后再试")
 
 
 class ScopedAPIMixin:

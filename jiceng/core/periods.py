@@ -10,6 +10,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
@@ -94,8 +96,8 @@ def parse(text: str) -> Period:
         try:
             return day(dt.date(int(m[1]), int(m[2]), int(m[3])))
         except ValueError as e:
-            raise PeriodError(f"无效的日期：{text}") from e
-    raise PeriodError(f"无法识别的期间：{text!r}（应为 YYYY-MM、YYYY-Qn、YYYY 或 YYYY-MM-DD）")
+            raise PeriodError(_("无效的日期：%(text)s") % {"text": text}) from e
+    raise PeriodError(_("无法识别的期间：%(text)s（应为 YYYY-MM、YYYY-Qn、YYYY 或 YYYY-MM-DD）") % {"text": repr(text)})
 
 
 def containing(kind: str, value: dt.date) -> Period:
