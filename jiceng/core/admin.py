@@ -69,7 +69,17 @@ class RuleVersionAdmin(admin.ModelAdmin):
     list_filter = ["code", "enabled"]
     search_fields = ["code", "citation", "note"]
     readonly_fields = ["shipped_defaults", "created_by", "created_at"]
-    fields = ["code", "shipped_defaults", "effective_from", "enabled", "params", "citation", "note", "created_by", "created_at"]
+    fields = [
+        "code",
+        "shipped_defaults",
+        "effective_from",
+        "enabled",
+        "params",
+        "citation",
+        "note",
+        "created_by",
+        "created_at",
+    ]
 
     @admin.display(description=_("默认参数与依据"))
     def shipped_defaults(self, obj: RuleVersion | None) -> str:

@@ -30,8 +30,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from django.db.models import Count, Q
-from django.db.models.functions import TruncMonth
+from django.db import connection
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils.translation import gettext as _
 
 from . import periods
@@ -60,7 +60,7 @@ class OrgRef(NamedTuple):
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Finding:
     """One breach (or, for ``org.committee_term_due``, one reminder) of a rule.
 
@@ -180,6 +180,7 @@ def explanation(rule: str) -> str:
 
 # Dates as people read them ----------------------------------------------------------------------------
 
+
 def fmt_day(value: dt.date | str) -> str:
     day = dt.date.fromisoformat(value) if isinstance(value, str) else value
     return _("%(year)s年%(month)s月%(day)s日") % {"year": day.year, "month": day.month, "day": day.day}
@@ -234,8 +235,22 @@ class Plan:
         return [*out, *self.state_days]
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def parse_period(text: str) -> Period:
+    """A period to evaluate, or ``PeriodError`` with a message a person understands."""
+    period = periods.parse(text)
+    if not FIRST_YEAR <= period.start.year <= LAST_YEAR:
+        raise periods.PeriodError(
+            _("期间超出范围：%(text)s（年份应在%(first)s至%(last)s之间）")
+            % {"text": text, "first": FIRST_YEAR, "last": LAST_YEAR}
+        )
+    return period
+
+
 def as_period(value: Period | str) -> Period:
-    return value if isinstance(value, Period) else periods.parse(value)
+    return value if isinstance(value, Period) else parse_period(value)
 
 
 def evaluate(org: Organization, period: Period | str, *, rulebook: RuleBook | None = None) -> list[Finding]:
@@ -274,14 +289,24 @@ class _Facts:
     committees: dict[int, list[_Committee]] = field(default_factory=dict)  # by org id
     committee_sizes: dict[int, int] = field(default_factory=dict)  # by committee id
     secretaries: dict[int, tuple] = field(default_factory=dict)  # committee id → secretary row
-    held: dict[tuple[int, str], list[dt.date]] = field(default_factory=dict)  # (org, kind) → month starts
-    group_held: dict[tuple[int, int | None], list[dt.date]] = field(default_factory=dict)
+    held: dict[tuple[int, str], tuple[dt.date, ...]] = field(
+        default_factory=dict
+    )  # (org, kind) → month starts
+    group_held: dict[tuple[int, int | None], tuple[dt.date, ...]] = field(default_factory=dict)
     groups: dict[int, list[tuple[int, str]]] = field(default_factory=dict)  # org id → [(group id, name)]
     voted: list[tuple] = field(default_factory=list)
+    _on: dict[dt.date, dict[int, _Committee]] = field(default_factory=dict)
 
-    def committee_on(self, org_id: int, day: dt.date) -> _Committee | None:
-        current = [c for c in self.committees.get(org_id, ()) if c.in_force_on(day)]
-        return max(current, key=lambda c: c.elected_on) if current else None
+    def committees_on(self, day: dt.date) -> dict[int, _Committee]:
+        """The committee in force on ``day`` of each organization that has one (the latest elected)."""
+        if day not in self._on:
+            found: dict[int, _Committee] = {}
+            for org_id, items in self.committees.items():
+                current = [c for c in items if c.in_force_on(day)]
+                if current:
+                    found[org_id] = max(current, key=lambda c: c.elected_on)
+            self._on[day] = found
+        return self._on[day]
 
 
 def _enabled_codes(book: RuleBook, plan: Plan) -> set[str]:
@@ -297,9 +322,7 @@ def _enabled_codes(book: RuleBook, plan: Plan) -> set[str]:
     for spec in SPECS:
         judged = days.get(spec.period, [])
         # A version can switch a meeting rule on or off inside the window: load if any day might need it.
-        if spec.period == MEETING and judged:
-            enabled.add(spec.code)
-        elif any(book.on(spec.code, d).enabled for d in judged):
+        if (spec.period == MEETING and judged) or any(book.on(spec.code, d).enabled for d in judged):
             enabled.add(spec.code)
     return enabled
 
@@ -323,23 +346,31 @@ def _load(prefix: str, plan: Plan, enabled: set[str]) -> _Facts:
     windows = [*plan.months, *plan.quarters, *plan.years]
     if period_rules and windows:
         start, end = min(p.start for p in windows), max(p.end for p in windows)
+        months = periods.Period(start, end, "window").months()
         kinds = {_KIND_OF[c] for c in period_rules}
+        # The month of each meeting as a plain CASE (portable, and no date conversions per row).
+        month_of = Case(
+            *[When(held_on__gte=m.start, held_on__lte=m.end, then=Value(i)) for i, m in enumerate(months)],
+            output_field=IntegerField(),
+        )
         rows = (
-            Meeting.objects.filter(org_path__startswith=prefix, held_on__gte=start, held_on__lte=end, kind__in=kinds)
+            Meeting.objects.filter(
+                org_path__startswith=prefix, held_on__gte=start, held_on__lte=end, kind__in=kinds
+            )
             .order_by()
-            .annotate(month=TruncMonth("held_on"))
+            .annotate(month=month_of)
             .values_list("org_id", "kind", "group_id", "month")
             .distinct()
         )
         held: dict[tuple[int, str], set[dt.date]] = defaultdict(set)
         group_held: dict[tuple[int, int | None], set[dt.date]] = defaultdict(set)
-        for org_id, kind, group_id, month in rows:
-            month = month.date() if isinstance(month, dt.datetime) else month
+        for org_id, kind, group_id, index in _raw(rows):
+            month = months[index].start
             held[(org_id, kind)].add(month)
             if kind == "group_meeting":
                 group_held[(org_id, group_id)].add(month)
-        facts.held = {k: sorted(v) for k, v in held.items()}
-        facts.group_held = {k: sorted(v) for k, v in group_held.items()}
+        facts.held = {k: tuple(v) for k, v in held.items()}
+        facts.group_held = {k: tuple(v) for k, v in group_held.items()}
         if "life.group_meeting_monthly" in period_rules:
             groups: dict[int, list[tuple[int, str]]] = defaultdict(list)
             for gid, org_id, name in (
@@ -376,7 +407,10 @@ def _load(prefix: str, plan: Plan, enabled: set[str]) -> _Facts:
         ).filter(Q(committee__ended_on__isnull=True) | Q(committee__ended_on__gt=lo))
         if "org.committee_size" in enabled:
             facts.committee_sizes = dict(
-                posts.order_by().values("committee_id").annotate(n=Count("id")).values_list("committee_id", "n")
+                posts.order_by()
+                .values("committee_id")
+                .annotate(n=Count("id"))
+                .values_list("committee_id", "n")
             )
         if enabled & {"org.secretary_missing", "org.secretary_standing_short"}:
             facts.secretaries = {
@@ -406,6 +440,15 @@ def _load(prefix: str, plan: Plan, enabled: set[str]) -> _Facts:
     return facts
 
 
+def _raw(qs: Any) -> list[tuple]:
+    """The rows of a ``values_list`` queryset without Django's per-row converters (plain columns only):
+    the ORM writes the SQL for either database, the cursor returns the rows."""
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _member_counts(prefix: str, day: dt.date) -> dict[int, tuple[int, int]]:
     """(members, full members) of each branch on ``day``: joined by then, not yet closed, full by then."""
     from jiceng.members.models import Member
@@ -418,7 +461,7 @@ def _member_counts(prefix: str, day: dt.date) -> dict[int, tuple[int, int]]:
         .annotate(total=Count("id"), full=Count("id", filter=full_by_then))
         .values_list("org_id", "total", "full")
     )
-    return {org_id: (total, full) for org_id, total, full in rows}
+    return {org_id: (total, full) for org_id, total, full in _raw(rows)}
 
 
 def _members_on(qs: Any, day: dt.date, prefix: str = "") -> Any:
@@ -470,7 +513,9 @@ def _attendance(prefix: str, day: dt.date, months: int) -> list[tuple]:
             absent=Count("id", filter=Q(presence="absent")),
         )
         .filter(present=0)
-        .values_list("member_id", "member__org_id", "member__name", "member__joined_on", "present", "leave", "absent")
+        .values_list(
+            "member_id", "member__org_id", "member__name", "member__joined_on", "present", "leave", "absent"
+        )
     )
 
 
@@ -489,9 +534,7 @@ _KIND_OF = {
 # Judging --------------------------------------------------------------------------------------------------
 
 
-def evaluate_plan(
-    org: Organization, plan: Plan, *, rulebook: RuleBook | None = None
-) -> list[Finding]:
+def evaluate_plan(org: Organization, plan: Plan, *, rulebook: RuleBook | None = None) -> list[Finding]:
     """The findings of ``plan`` over ``org``'s subtree (``evaluate`` builds the plan from a period)."""
     from jiceng.life import rules as life_rules
     from jiceng.members import rules_compliance as member_rules
@@ -515,6 +558,9 @@ def evaluate_plan(
             if not params.enabled:
                 continue
             kind = _KIND_OF[code]
+            with_committee = (
+                facts.committees_on(month.start) if code == "life.committee_meeting_monthly" else {}
+            )
             for b in branches:
                 if not b.exists_on(month.start):
                     continue
@@ -522,7 +568,7 @@ def evaluate_plan(
                     f = life_rules.committee_meeting_monthly(
                         org=b.ref,
                         month=month,
-                        has_committee=facts.committee_on(b.id, month.start) is not None,
+                        has_committee=b.id in with_committee,
                         held=facts.held.get((b.id, kind), ()),
                         params=params,
                     )
@@ -601,18 +647,22 @@ def _judge_state(
     org_rules: Any,
     member_rules: Any,
 ) -> list[Finding]:
-    params = {
-        s.code: book.on(s.code, day) for s in SPECS if s.period == STATE and s.code in enabled
-    }
+    params = {s.code: book.on(s.code, day) for s in SPECS if s.period == STATE and s.code in enabled}
     on = {code for code, p in params.items() if p.enabled}
     out: list[Finding] = []
     existing = [o for o in facts.orgs if o.exists_on(day)]
     by_id = {o.id: o for o in existing}
-    count_rules = {"org.branch_too_small", "org.branch_too_large", "org.committee_missing", "org.committee_size"}
+    count_rules = {
+        "org.branch_too_small",
+        "org.branch_too_large",
+        "org.committee_missing",
+        "org.committee_size",
+    }
     counts = _member_counts(prefix, day) if on & count_rules else {}
 
+    in_force = facts.committees_on(day)
     for o in existing:
-        committee = facts.committee_on(o.id, day) if facts.committees else None
+        committee = in_force.get(o.id)
         if committee is not None:
             term = org_rules.TermFacts(committee.elected_on, committee.term_years, committee.extended_to)
             for code, judge in (
@@ -627,11 +677,15 @@ def _judge_state(
             continue
         total, full = counts.get(o.id, (0, 0))
         if "org.branch_too_small" in on:
-            f = org_rules.branch_too_small(org=o.ref, day=day, full_members=full, params=params["org.branch_too_small"])
+            f = org_rules.branch_too_small(
+                org=o.ref, day=day, full_members=full, params=params["org.branch_too_small"]
+            )
             if f:
                 out.append(f)
         if "org.branch_too_large" in on:
-            f = org_rules.branch_too_large(org=o.ref, day=day, members=total, params=params["org.branch_too_large"])
+            f = org_rules.branch_too_large(
+                org=o.ref, day=day, members=total, params=params["org.branch_too_large"]
+            )
             if f:
                 out.append(f)
         if "org.committee_missing" in on:
@@ -662,7 +716,10 @@ def _judge_state(
                 secretary = org_rules.SecretaryFacts(mid, name, full_on, correction)
         if "org.secretary_missing" in on:
             f = org_rules.secretary_missing(
-                org=o.ref, day=day, has_secretary=secretary is not None, params=params["org.secretary_missing"]
+                org=o.ref,
+                day=day,
+                has_secretary=secretary is not None,
+                params=params["org.secretary_missing"],
             )
             if f:
                 out.append(f)

@@ -25,6 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from jiceng.members import selectors as member_selectors
 from jiceng.orgs import selectors as org_selectors
+from jiceng.reports.selectors import due_list
 
 from . import audit as audit_log
 from . import scope
@@ -44,7 +45,13 @@ def home(request: HttpRequest) -> HttpResponse:
     if roots:
         cards = [{"org": org, "summary": org_selectors.org_summary(org)} for org in roots]
         return render(
-            request, "core/home.html", {"cards": cards, "can_audit": bool(scope.paths_for(user, scope.AUDIT))}
+            request,
+            "core/home.html",
+            {
+                "cards": cards,
+                "can_audit": bool(scope.paths_for(user, scope.AUDIT)),
+                "due_blocks": due_list(user),
+            },
         )
     if member_selectors.own_member(user) is not None:
         return redirect("members:me")

@@ -31,7 +31,8 @@ def _missing(
 ) -> Finding | None:
     if not params.enabled or held_in(period, held):
         return None
-    return make_finding(params, org, period.label, {"period": period.label, **facts}, due_on=period.end)
+    label = period.label
+    return make_finding(params, org, label, {"period": label, **facts}, due_on=period.end)
 
 
 def committee_meeting_monthly(

@@ -29,7 +29,9 @@ class TermFacts(NamedTuple):
 
     @property
     def ends_on(self) -> dt.date:
-        return rules.term_end(elected_on=self.elected_on, term_years=self.term_years, extended_to=self.extended_to)
+        return rules.term_end(
+            elected_on=self.elected_on, term_years=self.term_years, extended_to=self.extended_to
+        )
 
 
 class SecretaryFacts(NamedTuple):
@@ -43,7 +45,9 @@ def standing_years(full_member_on: dt.date, day: dt.date, correction: int = 0) -
     """党龄 on ``day``: whole years since becoming a full member, plus the correction; 0 before that."""
     if full_member_on > day:
         return 0
-    whole = day.year - full_member_on.year - ((day.month, day.day) < (full_member_on.month, full_member_on.day))
+    whole = (
+        day.year - full_member_on.year - ((day.month, day.day) < (full_member_on.month, full_member_on.day))
+    )
     return max(0, whole + correction)
 
 
@@ -58,7 +62,9 @@ def branch_too_small(*, org: OrgRef, day: dt.date, full_members: int, params: Ru
 def branch_too_large(*, org: OrgRef, day: dt.date, members: int, params: RuleParams) -> Finding | None:
     if not params.enabled or members <= params["max_members"]:
         return None
-    return make_finding(params, org, day.isoformat(), {"day": day, "members": members, "max": params["max_members"]})
+    return make_finding(
+        params, org, day.isoformat(), {"day": day, "members": members, "max": params["max_members"]}
+    )
 
 
 def committee_missing(
@@ -95,7 +101,9 @@ def committee_size(
     )
 
 
-def committee_term_expired(*, org: OrgRef, day: dt.date, term: TermFacts, params: RuleParams) -> Finding | None:
+def committee_term_expired(
+    *, org: OrgRef, day: dt.date, term: TermFacts, params: RuleParams
+) -> Finding | None:
     """The term has ended on or before ``day`` (a term ending on the day judged has ended) and the
     committee is still in force, i.e. no new election is recorded.
 
@@ -135,7 +143,9 @@ def committee_term_due(*, org: OrgRef, day: dt.date, term: TermFacts, params: Ru
     )
 
 
-def secretary_missing(*, org: OrgRef, day: dt.date, has_secretary: bool, params: RuleParams) -> Finding | None:
+def secretary_missing(
+    *, org: OrgRef, day: dt.date, has_secretary: bool, params: RuleParams
+) -> Finding | None:
     if not params.enabled or has_secretary:
         return None
     return make_finding(params, org, day.isoformat(), {"day": day})
@@ -178,22 +188,32 @@ def _term_expired(f: Mapping[str, Any]) -> str:
 
 
 MESSAGES = {
-    "org.branch_too_small": lambda f: _("截至%(day)s，本支部正式党员%(full)s名，不足%(min)s名")
-    % {"day": fmt_day(f["day"]), "full": f["full"], "min": f["min"]},
-    "org.branch_too_large": lambda f: _("截至%(day)s，本支部有党员%(members)s名，超过%(max)s名，一般应分设党支部")
-    % {"day": fmt_day(f["day"]), "members": f["members"], "max": f["max"]},
-    "org.committee_missing": lambda f: _(
-        "截至%(day)s，本支部有正式党员%(full)s名（%(threshold)s名以上），未设立支部委员会"
-    )
-    % {"day": fmt_day(f["day"]), "full": f["full"], "threshold": f["threshold"]},
-    "org.committee_size": lambda f: _("截至%(day)s，支部委员会有委员%(size)s名，不在%(min)s至%(max)s名之间")
-    % {"day": fmt_day(f["day"]), "size": f["size"], "min": f["min"], "max": f["max"]},
+    "org.branch_too_small": lambda f: (
+        _("截至%(day)s，本支部正式党员%(full)s名，不足%(min)s名")
+        % {"day": fmt_day(f["day"]), "full": f["full"], "min": f["min"]}
+    ),
+    "org.branch_too_large": lambda f: (
+        _("截至%(day)s，本支部有党员%(members)s名，超过%(max)s名，一般应分设党支部")
+        % {"day": fmt_day(f["day"]), "members": f["members"], "max": f["max"]}
+    ),
+    "org.committee_missing": lambda f: (
+        _("截至%(day)s，本支部有正式党员%(full)s名（%(threshold)s名以上），未设立支部委员会")
+        % {"day": fmt_day(f["day"]), "full": f["full"], "threshold": f["threshold"]}
+    ),
+    "org.committee_size": lambda f: (
+        _("截至%(day)s，支部委员会有委员%(size)s名，不在%(min)s至%(max)s名之间")
+        % {"day": fmt_day(f["day"]), "size": f["size"], "min": f["min"], "max": f["max"]}
+    ),
     "org.committee_term_expired": _term_expired,
-    "org.committee_term_due": lambda f: _("本届委员会任期将于%(ends)s届满（%(day)s起不足%(months)s个月），请做好换届准备")
-    % {"ends": fmt_day(f["term_ends_on"]), "day": fmt_day(f["day"]), "months": f["months"]},
+    "org.committee_term_due": lambda f: (
+        _("本届委员会任期将于%(ends)s届满（%(day)s起不足%(months)s个月），请做好换届准备")
+        % {"ends": fmt_day(f["term_ends_on"]), "day": fmt_day(f["day"]), "months": f["months"]}
+    ),
     "org.secretary_missing": lambda f: _("截至%(day)s，本支部没有书记") % {"day": fmt_day(f["day"])},
-    "org.secretary_standing_short": lambda f: _("截至%(day)s，支部书记%(name)s的党龄为%(years)s年，不足%(min)s年")
-    % {"day": fmt_day(f["day"]), "name": f["name"], "years": f["years"], "min": f["min"]},
+    "org.secretary_standing_short": lambda f: (
+        _("截至%(day)s，支部书记%(name)s的党龄为%(years)s年，不足%(min)s年")
+        % {"day": fmt_day(f["day"]), "name": f["name"], "years": f["years"], "min": f["min"]}
+    ),
 }
 
 EXPLANATIONS = {
@@ -207,15 +227,14 @@ EXPLANATIONS = {
         "正式党员7人以上的党支部，应当设立支部委员会。按评估日当天的正式党员人数和当天在任的委员会判断。"
     ),
     "org.committee_size": gettext_lazy(
-        "支部委员会由3至5人组成，一般不超过7人。按评估日当天在任的委员会所登记的职务人数判断。"
+        "支部委员会由3至5人组成，一般不超过7人。按评估日当天在任的委员会所登记的职务人数判断；"
+        "正式党员不足7人、只设书记（和副书记）的党支部不按委员会人数考核。"
     ),
     "org.committee_term_expired": gettext_lazy(
         "委员会任期届满应当按期换届；确需延期或提前换届的，须经上级党委批准，期限一般不超过1年。"
         "任期按选举时登记的任期年限（或批准的延期日期）计算，届满当日即视为已届满。"
     ),
-    "org.committee_term_due": gettext_lazy(
-        "委员会任期将在规定月数内届满，这是换届准备的提醒，并非违规。"
-    ),
+    "org.committee_term_due": gettext_lazy("委员会任期将在规定月数内届满，这是换届准备的提醒，并非违规。"),
     "org.secretary_missing": gettext_lazy(
         "党支部应当设书记。按评估日当天在任委员会中登记的书记职务判断（书记党籍已终止的视为没有书记）。"
     ),

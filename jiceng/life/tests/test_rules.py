@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from typing import Any
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,6 +15,14 @@ from jiceng.core import periods
 from jiceng.core.compliance import OrgRef
 from jiceng.core.rulebook import BY_CODE, RuleBook, RuleParams
 from jiceng.life import rules
+
+
+@pytest.fixture(autouse=True)
+def _chinese() -> Any:
+    """Messages are compared in Chinese, whatever language an earlier test left active."""
+    with translation.override("zh-hans"):
+        yield
+
 
 ORG = OrgRef("0101", "00010001", "和平社区党支部")
 DAYS = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2100, 12, 31))

@@ -37,7 +37,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            period = periods.parse(options["period"])
+            period = compliance.parse_period(options["period"])
         except periods.PeriodError as e:
             raise CommandError(str(e)) from e
         org = Organization.objects.filter(code=options["org"]).first()
@@ -51,7 +51,9 @@ class Command(BaseCommand):
         rows = [[f.org_code, f.rule, f.period, f.member_name or "", f.message] for f in findings]
         widths = [max(_width(str(r[i])) for r in [header, *rows]) for i in range(len(header) - 1)]
         for row in [header, *rows]:
-            self.stdout.write("  ".join([*(_pad(str(c), w) for c, w in zip(row, widths, strict=False)), row[-1]]))
+            self.stdout.write(
+                "  ".join([*(_pad(str(c), w) for c, w in zip(row, widths, strict=False)), row[-1]])
+            )
         self.stdout.write(
             _("共 %(n)s 项（%(org)s，%(period)s）")
             % {"n": len(findings), "org": org.name, "period": compliance.fmt_period(period.label)}

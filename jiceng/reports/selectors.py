@@ -1,0 +1,336 @@
+"""Reads for the health-check (体检) pages, the ranking of children, the export and the due list.
+
+Scope: every entry point looks the organization up through ``orgs.selectors.get_org`` (404 outside the
+user's subtrees). A visible organization's whole subtree is visible (scope is by subtree), so its
+findings, counts and children can be shown whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Substr
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiceng.core import audit, compliance, periods
+from jiceng.core.models import User
+from jiceng.core.periods import Period
+from jiceng.core.rulebook import BY_CODE, SPECS, RuleSpec
+from jiceng.orgs import selectors as org_selectors
+from jiceng.orgs.models import Organization, OrgKind
+
+from . import store
+from .models import ComplianceRun, StoredFinding
+
+# Periods -----------------------------------------------------------------------------------------------
+
+
+def default_period(today: dt.date) -> Period:
+    """The last quarter that has ended: a health check judges a finished period (the due list shows the
+    running one)."""
+    current = periods.containing("quarter", today)
+    return periods.containing("quarter", current.start - dt.timedelta(days=1))
+
+
+def period_choices(today: dt.date) -> list[tuple[str, str]]:
+    """Recent periods for the selector: the running and last 4 quarters, 12 months, 2 years."""
+    out: list[Period] = []
+    q = periods.containing("quarter", today)
+    for _i in range(5):
+        out.append(q)
+        q = periods.containing("quarter", q.start - dt.timedelta(days=1))
+    m = periods.containing("month", today)
+    for _i in range(12):
+        out.append(m)
+        m = periods.containing("month", m.start - dt.timedelta(days=1))
+    out += [periods.year(today.year), periods.year(today.year - 1)]
+    return [(p.label, compliance.fmt_period(p.label)) for p in out]
+
+
+def parse_period(text: str | None, today: dt.date) -> tuple[Period, str]:
+    """The period asked for, or the default with an error message when the text is not a period."""
+    if not text:
+        return default_period(today), ""
+    try:
+        return compliance.parse_period(text), ""
+    except periods.PeriodError as e:
+        return default_period(today), str(e)
+
+
+ORG_CODE = re.compile(r"[0-9A-Za-z_-]{1,32}")
+
+
+def get_org(user: User, code: str) -> Organization:
+    """The organization (404 outside the user's scope, or when the code cannot be one)."""
+    if not ORG_CODE.fullmatch(code or ""):
+        raise Http404
+    return org_selectors.get_org(user, code=code)
+
+
+# Status (due / overdue) in SQL, the same as Finding.status ---------------------------------------------
+
+
+def overdue_q(today: dt.date) -> Q:
+    # Findings without a deadline are about a day (state rules, meetings): their label is that day.
+    return Q(due_on__lt=today) | Q(due_on__isnull=True, period__lte=today.isoformat())
+
+
+# The health check ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class RuleCount:
+    spec: RuleSpec
+    count: int
+
+
+@dataclass
+class ChildCount:
+    org: Organization
+    count: int
+    branches: int = 0
+
+    @property
+    def per_branch(self) -> float | None:
+        return round(self.count / self.branches, 2) if self.branches else None
+
+
+@dataclass
+class HealthCheck:
+    org: Organization
+    period: Period
+    run: ComplianceRun
+    findings: QuerySet[StoredFinding]
+    total: int
+    overdue: int
+    orgs_with_findings: int
+    by_rule: list[RuleCount] = field(default_factory=list)
+    by_child: list[ChildCount] = field(default_factory=list)
+    own: int = 0  # findings about the organization itself (a committee's term, say)
+
+    @property
+    def due(self) -> int:
+        return self.total - self.overdue
+
+
+def _children_counts(org: Organization, qs: QuerySet) -> dict[str, int]:
+    length = len(org.path) + Organization.steplen
+    rows = (
+        qs.filter(org_path__startswith=org.path)
+        .exclude(org_path=org.path)
+        .order_by()
+        .annotate(child=Substr("org_path", 1, length))
+        .values("child")
+        .annotate(n=Count("id"))
+        .values_list("child", "n")
+    )
+    return dict(rows)
+
+
+def health_check(user: User, *, code: str, period: Period, today: dt.date | None = None) -> HealthCheck:
+    today = today or timezone.localdate()
+    org = get_org(user, code)
+    run = store.run_for(org, period)
+    qs = store.findings_of(run, org)
+    agg = qs.aggregate(
+        total=Count("id"),
+        overdue=Count("id", filter=overdue_q(today)),
+        own=Count("id", filter=Q(org_path=org.path)),
+    )
+    by_rule_counts = dict(qs.order_by().values("rule").annotate(n=Count("id")).values_list("rule", "n"))
+    by_rule = [RuleCount(s, by_rule_counts[s.code]) for s in SPECS if by_rule_counts.get(s.code)]
+    child_counts = _children_counts(org, qs)
+    by_child = [ChildCount(c, child_counts.get(c.path, 0)) for c in org_selectors.children(user, org)]
+    orgs_with = qs.order_by().values("org_path").distinct().count()
+    return HealthCheck(
+        org=org,
+        period=period,
+        run=run,
+        findings=qs,
+        total=agg["total"],
+        overdue=agg["overdue"],
+        orgs_with_findings=orgs_with,
+        by_rule=by_rule,
+        by_child=by_child,
+        own=agg["own"],
+    )
+
+
+def filter_findings(
+    qs: QuerySet[StoredFinding], *, rule: str = "", status: str = "", today: dt.date | None = None
+) -> QuerySet[StoredFinding]:
+    today = today or timezone.localdate()
+    if rule:
+        qs = qs.filter(rule=rule)
+    if status == "overdue":
+        qs = qs.filter(overdue_q(today))
+    elif status == "due":
+        qs = qs.exclude(overdue_q(today))
+    return qs.order_by("org_path", "rule", "period", "member", "subject", "id")
+
+
+def ranking(user: User, *, code: str, period: Period) -> tuple[Organization, ComplianceRun, list[ChildCount]]:
+    """The children of ``code`` ranked by findings in their subtrees (organizations, never people)."""
+    org = get_org(user, code)
+    run = store.run_for(org, period)
+    counts = _children_counts(org, store.findings_of(run, org))
+    length = len(org.path) + Organization.steplen
+    branches = dict(
+        Organization.objects.filter(path__startswith=org.path, kind=OrgKind.BRANCH)
+        .exclude(path=org.path)
+        .order_by()
+        .annotate(child=Substr("path", 1, length))
+        .values("child")
+        .annotate(n=Count("id"))
+        .values_list("child", "n")
+    )
+    rows = [
+        ChildCount(c, counts.get(c.path, 0), branches.get(c.path, 1 if c.kind == OrgKind.BRANCH else 0))
+        for c in org_selectors.children(user, org)
+    ]
+    rows.sort(key=lambda r: (-r.count, -(r.per_branch or 0), r.org.code))
+    return org, run, rows
+
+
+def one_finding(
+    user: User, *, code: str, period: Period, rule: str, about: str, member: int | None, subject: str
+) -> tuple[Organization, compliance.Finding]:
+    """A single finding of organization ``code`` (404 when out of scope or not found)."""
+    org = get_org(user, code)
+    if rule not in BY_CODE:
+        raise Http404
+    run = store.run_for(org, period)
+    row = (
+        store.findings_of(run, org)
+        .filter(org_path=org.path, rule=rule, period=about, member=member, subject=subject)
+        .first()
+    )
+    if row is None:
+        raise Http404
+    return org, row.as_finding()
+
+
+# Export ------------------------------------------------------------------------------------------------
+
+
+def export_xlsx(user: User, *, code: str, period: Period, today: dt.date | None = None) -> tuple[str, bytes]:
+    """The health check as an xlsx workbook (findings, by rule, by child); the export is audited."""
+    from openpyxl import Workbook
+
+    today = today or timezone.localdate()
+    check = health_check(user, code=code, period=period, today=today)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(_("问题清单"))
+    ws.append(
+        [
+            _("组织编码"),
+            _("组织名称"),
+            _("规则编码"),
+            _("规则"),
+            _("期间"),
+            _("党员"),
+            _("说明"),
+            _("参数"),
+            _("依据"),
+            _("状态"),
+        ]
+    )
+    status_names = {"overdue": _("已逾期"), "due": _("未到期")}
+    for row in filter_findings(check.findings, today=today).iterator(chunk_size=2000):
+        f = row.as_finding()
+        ws.append(
+            [
+                f.org_code,
+                f.org_name,
+                f.rule,
+                f.title,
+                f.period,
+                f.member_name,
+                f.message,
+                ", ".join(f"{k}={v}" for k, v in f.params.items()),
+                f.citation,
+                status_names[f.status(today)],
+            ]
+        )
+    ws = wb.create_sheet(_("按规则汇总"))
+    ws.append([_("规则编码"), _("规则"), _("问题数")])
+    for rc in check.by_rule:
+        ws.append([rc.spec.code, str(rc.spec.title), rc.count])
+    ws = wb.create_sheet(_("按下级组织汇总"))
+    ws.append([_("组织编码"), _("组织名称"), _("问题数")])
+    for cc in check.by_child:
+        ws.append([cc.org.code, cc.org.name, cc.count])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    audit.record(
+        actor=user,
+        action=audit.Action.EXPORT,
+        obj=check.org,
+        message=_("导出合规体检结果（%(period)s，%(n)s项）") % {"period": period.label, "n": check.total},
+    )
+    return f"compliance-{check.org.code}-{period.label}.xlsx", buffer.getvalue()
+
+
+# The secretary's due list ------------------------------------------------------------------------------
+
+
+@dataclass
+class DueBlock:
+    org: Organization
+    overdue: list[compliance.Finding]
+    due: list[compliance.Finding]
+
+
+def _previous(kind: str, period: Period) -> Period:
+    return periods.containing(kind, period.start - dt.timedelta(days=1))
+
+
+def due_plan(today: dt.date) -> compliance.Plan:
+    """This and the previous month, quarter and year; the state today and at the end of this month."""
+    month = periods.containing("month", today)
+    quarter = periods.containing("quarter", today)
+    year = periods.year(today.year)
+    return compliance.Plan(
+        months=(_previous("month", month), month),
+        quarters=(_previous("quarter", quarter), quarter),
+        years=(_previous("year", year), year),
+        state_days=tuple(sorted({today, month.end})),
+        meetings=(periods.Period(_previous("month", month).start, today, "day"),),
+    )
+
+
+def due_for_branch(org: Organization, *, today: dt.date) -> DueBlock:
+    """What a branch has overdue now, and what falls due by the end of the running month, quarter, year."""
+    findings = compliance.evaluate_plan(org, due_plan(today))
+    today_label = today.isoformat()
+    holds_today = {(f.org_code, f.rule, f.member, f.subject) for f in findings if f.period == today_label}
+    overdue: list[compliance.Finding] = []
+    due: list[compliance.Finding] = []
+    for f in findings:
+        if f.status(today) == "overdue":
+            overdue.append(f)
+        elif f.period != today_label and (f.org_code, f.rule, f.member, f.subject) in holds_today:
+            continue  # the same state finding at the month's end: listed once, as of today
+        else:
+            due.append(f)
+
+    def deadline(f: compliance.Finding) -> tuple[dt.date, str, str]:
+        return (f.due_on or periods.parse(f.period).end, f.rule, f.subject)
+
+    return DueBlock(org, sorted(overdue, key=deadline), sorted(due, key=deadline))
+
+
+def due_list(user: User, *, today: dt.date | None = None) -> list[DueBlock]:
+    """For the home page: one block per branch at the top of the user's scope (a secretary's branch)."""
+    today = today or timezone.localdate()
+    return [
+        due_for_branch(org, today=today)
+        for org in org_selectors.scope_roots(user)
+        if org.kind == OrgKind.BRANCH
+    ]

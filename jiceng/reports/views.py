@@ -1,0 +1,170 @@
+"""Health-check (体检) pages: counts by rule and by child, each finding explained, xlsx export, ranking.
+
+Thin views over ``reports.selectors``. Every page looks the organization up through the scoped
+selectors: an organization outside the user's subtrees answers 404 on every page here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from jiceng.core import compliance, periods
+from jiceng.core.rulebook import BY_CODE, RuleBook
+from jiceng.orgs import selectors as org_selectors
+
+from . import selectors
+
+PAGE_SIZE = 50
+
+CONFIDENCE = {
+    "V": gettext_lazy("已核对原文及条款号"),
+    "V-c": gettext_lazy("已核对原文，条款号未核对"),
+    "U": gettext_lazy("未核对：地方做法或二手来源，可由系统管理员停用或调整"),
+}
+
+
+def _chart(title: str, rows: list[tuple[str, int]]) -> dict[str, Any]:
+    return {
+        "title": {"text": title, "left": "center", "textStyle": {"fontSize": 14}},
+        "color": ["#b3121b"],
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "grid": {"left": 8, "right": 32, "top": 36, "bottom": 8, "containLabel": True},
+        "xAxis": {"type": "value", "minInterval": 1},
+        "yAxis": {"type": "category", "inverse": True, "data": [label for label, _n in rows]},
+        "series": [
+            {"type": "bar", "data": [n for _label, n in rows], "label": {"show": True, "position": "right"}}
+        ],
+    }
+
+
+def finding_url(code: str, period: str, f: compliance.Finding) -> str:
+    query = {"period": period, "rule": f.rule, "about": f.period}
+    if f.member is not None:
+        query["member"] = str(f.member)
+    if f.subject:
+        query["subject"] = f.subject
+    return reverse("reports:finding", args=[code]) + "?" + urlencode(query)
+
+
+@login_required
+@require_GET
+def health(request: HttpRequest, code: str) -> HttpResponse:
+    """体检: the findings of an organization's subtree for a period."""
+    today = timezone.localdate()
+    period, period_error = selectors.parse_period(request.GET.get("period"), today)
+    check = selectors.health_check(request.user, code=code, period=period, today=today)
+    rule = request.GET.get("rule", "")
+    rule = rule if rule in BY_CODE else ""
+    status = request.GET.get("status", "")
+    status = status if status in ("overdue", "due") else ""
+    page_obj = Paginator(
+        selectors.filter_findings(check.findings, rule=rule, status=status, today=today), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    rows = []
+    for stored in page_obj:
+        f = stored.as_finding()
+        rows.append({"f": f, "status": f.status(today), "url": finding_url(f.org_code, period.label, f)})
+    chart_rows = [(str(rc.spec.title), rc.count) for rc in check.by_rule]
+    context = {
+        "org": check.org,
+        "check": check,
+        "period": period,
+        "period_name": compliance.fmt_period(period.label),
+        "period_error": period_error,
+        "choices": selectors.period_choices(today),
+        "choices_values": [v for v, _label in selectors.period_choices(today)],
+        "rule": rule,
+        "rule_title": BY_CODE[rule].title if rule else "",
+        "status": status,
+        "rows": rows,
+        "page_obj": page_obj,
+        "ancestors": org_selectors.ancestors_in_scope(request.user, check.org),
+        "chart": _chart(_("按规则统计"), chart_rows) if chart_rows else None,
+        "has_children": bool(check.by_child),
+    }
+    return render(request, "reports/health.html", context)
+
+
+@login_required
+@require_GET
+def finding(request: HttpRequest, code: str) -> HttpResponse:
+    """One finding: the sentence, what the rule checks, the parameters used and the citation."""
+    today = timezone.localdate()
+    period, _error = selectors.parse_period(request.GET.get("period"), today)
+    member = request.GET.get("member")
+    try:
+        member_id = int(member) if member else None
+    except ValueError as e:
+        raise Http404 from e
+    org, f = selectors.one_finding(
+        request.user,
+        code=code,
+        period=period,
+        rule=request.GET.get("rule", ""),
+        about=request.GET.get("about", ""),
+        member=member_id,
+        subject=request.GET.get("subject", ""),
+    )
+    spec = BY_CODE[f.rule]
+    about = periods.parse(f.period)
+    in_force = RuleBook().on(f.rule, f.due_on or about.end)
+    context = {
+        "org": org,
+        "f": f,
+        "spec": spec,
+        "period": period,
+        "period_name": compliance.fmt_period(period.label),
+        "about_name": compliance.fmt_period(f.period),
+        "status": f.status(today),
+        "explanation": compliance.explanation(f.rule),
+        "confidence": CONFIDENCE[spec.confidence],
+        "version_from": in_force.effective_from,
+        "ancestors": org_selectors.ancestors_in_scope(request.user, org),
+    }
+    return render(request, "reports/finding.html", context)
+
+
+@login_required
+@require_GET
+def export(request: HttpRequest, code: str) -> HttpResponse:
+    today = timezone.localdate()
+    period, _error = selectors.parse_period(request.GET.get("period"), today)
+    filename, content = selectors.export_xlsx(request.user, code=code, period=period, today=today)
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_GET
+def ranking(request: HttpRequest, code: str) -> HttpResponse:
+    """A committee's children ranked by their findings."""
+    today = timezone.localdate()
+    period, period_error = selectors.parse_period(request.GET.get("period"), today)
+    org, run, rows = selectors.ranking(request.user, code=code, period=period)
+    context = {
+        "org": org,
+        "run": run,
+        "rows": rows,
+        "period": period,
+        "period_name": compliance.fmt_period(period.label),
+        "period_error": period_error,
+        "choices": selectors.period_choices(today),
+        "choices_values": [v for v, _label in selectors.period_choices(today)],
+        "ancestors": org_selectors.ancestors_in_scope(request.user, org),
+        "chart": _chart(_("下级组织问题数"), [(r.org.name, r.count) for r in rows[:20]]) if rows else None,
+    }
+    return render(request, "reports/ranking.html", context)
