@@ -68,7 +68,7 @@ def test_language_switch_to_english_and_back(page_factory, login, world):
     page.wait_for_load_state("networkidle")
     assert page.evaluate("document.documentElement.lang") == "en"
     expect(page.get_by_role("link", name="Members", exact=True).first).to_be_visible()
-    page.get_by_role("button", name="简体中文").click()
+    page.get_by_role("button", name="中文").click()
     page.wait_for_load_state("networkidle")
     assert page.evaluate("document.documentElement.lang") == "zh-hans"
     check_page(page)

@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 
 from jiceng.life.models import Meeting
 from jiceng.orgs import services as org_services
-from tests.browser.conftest import browser, login, page_factory  # noqa: F401 (fixtures)
 from tests.browser.test_flows import check_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]

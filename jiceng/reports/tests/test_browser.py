@@ -8,7 +8,6 @@ import pytest
 from playwright.sync_api import expect
 
 from jiceng.life.models import Meeting
-from tests.browser.conftest import browser, login, page_factory  # noqa: F401 (fixtures)
 from tests.browser.test_flows import check_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
