@@ -97,7 +97,9 @@ def parse(text: str) -> Period:
             return day(dt.date(int(m[1]), int(m[2]), int(m[3])))
         except ValueError as e:
             raise PeriodError(_("无效的日期：%(text)s") % {"text": text}) from e
-    raise PeriodError(_("无法识别的期间：%(text)s（应为 YYYY-MM、YYYY-Qn、YYYY 或 YYYY-MM-DD）") % {"text": repr(text)})
+    raise PeriodError(
+        _("无法识别的期间：%(text)s（应为 YYYY-MM、YYYY-Qn、YYYY 或 YYYY-MM-DD）") % {"text": repr(text)}
+    )
 
 
 def containing(kind: str, value: dt.date) -> Period:
