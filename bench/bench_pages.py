@@ -40,13 +40,17 @@ def median_ms(fn, repeat: int = REPEAT) -> float:
 
 def raw_counts(prefix: str) -> None:
     """The plain GROUP BY queries a hand-written dashboard would run over the subtree."""
-    like = prefix + "%"
+    # The subtree condition each database can answer from its index (see jiceng/core/lookups.py).
+    if connection.vendor == "sqlite":
+        where, params = "org_path >= %s AND org_path < %s", [prefix, prefix + "~"]
+    else:
+        where, params = "org_path LIKE %s", [prefix + "%"]
     with connection.cursor() as cur:
         for column in ("status", "category", "education", "gender"):
             cur.execute(
-                f"SELECT {column}, COUNT(*) FROM members_member WHERE org_path LIKE %s "  # noqa: S608
+                f"SELECT {column}, COUNT(*) FROM members_member WHERE {where} "  # noqa: S608
                 f"AND closed_on IS NULL GROUP BY {column}",
-                [like],
+                params,
             )
             cur.fetchall()
         year = (
@@ -55,9 +59,9 @@ def raw_counts(prefix: str) -> None:
             else "strftime('%%Y', birth_date)"
         )
         cur.execute(
-            f"SELECT {year}, COUNT(*) FROM members_member WHERE org_path LIKE %s "  # noqa: S608
+            f"SELECT {year}, COUNT(*) FROM members_member WHERE {where} "  # noqa: S608
             f"AND closed_on IS NULL GROUP BY 1",
-            [like],
+            params,
         )
         cur.fetchall()
 

@@ -333,7 +333,7 @@ def _load(prefix: str, plan: Plan, enabled: set[str]) -> _Facts:
 
     orgs = [
         _Org(pk, OrgRef(code, path, name), kind, founded)
-        for pk, path, code, name, kind, founded in Organization.objects.filter(path__startswith=prefix)
+        for pk, path, code, name, kind, founded in Organization.objects.filter(path__prefix=prefix)
         .order_by("path")
         .values_list("id", "path", "code", "name", "kind", "founded_on")
     ]
@@ -355,7 +355,7 @@ def _load(prefix: str, plan: Plan, enabled: set[str]) -> _Facts:
         )
         rows = (
             Meeting.objects.filter(
-                org_path__startswith=prefix, held_on__gte=start, held_on__lte=end, kind__in=kinds
+                org_path__prefix=prefix, held_on__gte=start, held_on__lte=end, kind__in=kinds
             )
             .order_by()
             .annotate(month=month_of)
@@ -374,7 +374,7 @@ def _load(prefix: str, plan: Plan, enabled: set[str]) -> _Facts:
         if "life.group_meeting_monthly" in period_rules:
             groups: dict[int, list[tuple[int, str]]] = defaultdict(list)
             for gid, org_id, name in (
-                PartyGroup.objects.filter(org__path__startswith=prefix)
+                PartyGroup.objects.filter(org__path__prefix=prefix)
                 .order_by("org_id", "name", "id")
                 .values_list("id", "org_id", "name")
             ):
@@ -395,14 +395,14 @@ def _load(prefix: str, plan: Plan, enabled: set[str]) -> _Facts:
         in_window = Q(elected_on__lte=hi) & (Q(ended_on__isnull=True) | Q(ended_on__gt=lo))
         committees: dict[int, list[_Committee]] = defaultdict(list)
         for row in (
-            Committee.objects.filter(in_window, org__path__startswith=prefix)
+            Committee.objects.filter(in_window, org__path__prefix=prefix)
             .order_by()
             .values_list("id", "org_id", "elected_on", "term_years", "extended_to", "ended_on")
         ):
             committees[row[1]].append(_Committee(*row))
         facts.committees = dict(committees)
         posts = CommitteePost.objects.filter(
-            committee__org__path__startswith=prefix,
+            committee__org__path__prefix=prefix,
             committee__elected_on__lte=hi,
         ).filter(Q(committee__ended_on__isnull=True) | Q(committee__ended_on__gt=lo))
         if "org.committee_size" in enabled:
@@ -433,7 +433,7 @@ def _load(prefix: str, plan: Plan, enabled: set[str]) -> _Facts:
         for p in plan.meetings:
             q |= Q(held_on__gte=p.start, held_on__lte=p.end)
         facts.voted = list(
-            Meeting.objects.filter(q, org_path__startswith=prefix, voted=True)
+            Meeting.objects.filter(q, org_path__prefix=prefix, voted=True)
             .order_by("held_on", "id")
             .values_list("id", "org_id", "kind", "held_on", "voting_members", "voters_present")
         )
@@ -455,7 +455,7 @@ def _member_counts(prefix: str, day: dt.date) -> dict[int, tuple[int, int]]:
 
     full_by_then = Q(status="full") & (Q(full_member_on__isnull=True) | Q(full_member_on__lte=day))
     rows = (
-        _members_on(Member.objects.filter(org_path__startswith=prefix), day)
+        _members_on(Member.objects.filter(org_path__prefix=prefix), day)
         .order_by()
         .values("org_id")
         .annotate(total=Count("id"), full=Count("id", filter=full_by_then))
@@ -475,7 +475,7 @@ def _probationary(prefix: str, day: dt.date) -> list[tuple]:
     from jiceng.members.models import Member
 
     return list(
-        _members_on(Member.objects.filter(org_path__startswith=prefix), day)
+        _members_on(Member.objects.filter(org_path__prefix=prefix), day)
         .filter(Q(status="probationary") | Q(full_member_on__gt=day))
         .order_by("id")
         .values_list("id", "org_id", "name", "joined_on", "full_member_on")
@@ -500,7 +500,7 @@ def _attendance(prefix: str, day: dt.date, months: int) -> list[tuple]:
     return list(
         _members_on(
             Attendance.objects.filter(
-                member__org_path__startswith=prefix, meeting__held_on__gt=after, meeting__held_on__lte=until
+                member__org_path__prefix=prefix, meeting__held_on__gt=after, meeting__held_on__lte=until
             ),
             day,
             prefix="member__",

@@ -71,7 +71,7 @@ def path_q(field: str, prefixes: Iterable[str]) -> Q:
     """A Q matching rows whose ``field`` lies under any of ``prefixes``; matches nothing if none."""
     q = Q(pk__in=[])
     for prefix in prefixes:
-        q |= Q(**{f"{field}__startswith": prefix})
+        q |= Q(**{f"{field}__prefix": prefix})
     return q
 
 

@@ -267,7 +267,7 @@ class MeetingViewSet(ScopedAPIMixin, viewsets.ModelViewSet):
             code = self.request.query_params.get("org", "").strip()
             if code:
                 org = org_selectors.get_org(self.request.user, code=code)
-                qs = qs.filter(org_path__startswith=org.path)
+                qs = qs.filter(org_path__prefix=org.path)
         if self.action in ("list", "retrieve"):
             qs = qs.prefetch_related("attendance__member", "attachments")
         return qs.order_by("-held_on", "-id")

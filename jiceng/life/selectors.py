@@ -33,7 +33,7 @@ def meeting_list(user: User, *, org: Organization | None = None) -> QuerySet[Mee
     """Meetings the user may see, optionally of one organization's subtree, newest first."""
     qs = visible_meetings(user).select_related("org", "group")
     if org is not None:
-        qs = qs.filter(org_path__startswith=org.path)
+        qs = qs.filter(org_path__prefix=org.path)
     return qs.order_by("-held_on", "-id")
 
 

@@ -46,7 +46,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 def _branches(user: Any, action: str, under: Organization | None = None) -> QuerySet[Organization]:
     qs = org_selectors.visible_orgs(user, action).filter(kind=OrgKind.BRANCH)
     if under is not None:
-        qs = qs.filter(path__startswith=under.path)
+        qs = qs.filter(path__prefix=under.path)
     return qs
 
 
@@ -114,7 +114,7 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
         if org.kind == OrgKind.BRANCH:
             branch = org
         else:
-            branches = branches.filter(path__startswith=org.path)
+            branches = branches.filter(path__prefix=org.path)
     elif not scope.paths_for(user, scope.CHANGE):
         raise PermissionDenied(_("您没有录入组织生活的权限"))
     if branch is None:
@@ -283,7 +283,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         if org.kind == OrgKind.BRANCH:
             branch = org
         else:
-            branches = branches.filter(path__startswith=org.path)
+            branches = branches.filter(path__prefix=org.path)
     if branch is None:
         only = list(branches[:2])
         if len(only) != 1:

@@ -134,7 +134,7 @@ class ApiMemberFilter(MemberFilter):
         fields = [*MemberFilter.Meta.fields, "org"]
 
     def filter_org(self, queryset: QuerySet[Member], name: str, value: Organization) -> QuerySet[Member]:
-        return queryset.filter(org_path__startswith=value.path)
+        return queryset.filter(org_path__prefix=value.path)
 
 
 # Helpers --------------------------------------------------------------------------------------------

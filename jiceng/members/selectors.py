@@ -20,7 +20,7 @@ def member_list(user: User, *, org: Organization | None = None) -> QuerySet[Memb
     """Members the user may see, optionally within one organization's subtree."""
     qs = visible_members(user).select_related("org", "group")
     if org is not None:
-        qs = qs.filter(org_path__startswith=org.path)
+        qs = qs.filter(org_path__prefix=org.path)
     return qs
 
 

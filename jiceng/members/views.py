@@ -153,7 +153,7 @@ def member_create(request: HttpRequest) -> HttpResponse:
         if org.kind == OrgKind.BRANCH:
             branch = org
         else:
-            branches = branches.filter(path__startswith=org.path)
+            branches = branches.filter(path__prefix=org.path)
     elif not scope.paths_for(user, scope.CHANGE):
         raise PermissionDenied(_("您没有登记党员的权限"))
     if branch is None:

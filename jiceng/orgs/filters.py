@@ -67,9 +67,9 @@ class OrgFilter(django_filters.FilterSet):
     def filter_parent(
         self, queryset: QuerySet[Organization], name: str, value: Organization
     ) -> QuerySet[Organization]:
-        return queryset.filter(path__startswith=value.path, depth=value.depth + 1)
+        return queryset.filter(path__prefix=value.path, depth=value.depth + 1)
 
     def filter_under(
         self, queryset: QuerySet[Organization], name: str, value: Organization
     ) -> QuerySet[Organization]:
-        return queryset.filter(path__startswith=value.path)
+        return queryset.filter(path__prefix=value.path)

@@ -128,7 +128,7 @@ class MoveForm(forms.Form):
         # refuses the others with its own message when typed by hand.
         self.suggestions = (
             managed_orgs(user)
-            .exclude(path__startswith=org.path)
+            .exclude(path__prefix=org.path)
             .exclude(kind=OrgKind.BRANCH)
             .filter(kind__in=rules.ALLOWED_PARENT_KINDS[org.kind])
             .exclude(path=org.path[: -Organization.steplen])

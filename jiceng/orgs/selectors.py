@@ -35,7 +35,7 @@ def scope_roots(user: User) -> QuerySet[Organization]:
 
 
 def children(user: User, org: Organization) -> QuerySet[Organization]:
-    return visible_orgs(user).filter(path__startswith=org.path, depth=org.depth + 1)
+    return visible_orgs(user).filter(path__prefix=org.path, depth=org.depth + 1)
 
 
 def ancestors_in_scope(user: User, org: Organization) -> list[Organization]:
@@ -55,7 +55,7 @@ def search(user: User, text: str, *, limit: int = 20) -> QuerySet[Organization]:
 
 
 def subtree(org: Organization) -> QuerySet[Organization]:
-    return Organization.objects.filter(path__startswith=org.path)
+    return Organization.objects.filter(path__prefix=org.path)
 
 
 def committee_terms(counts: dict[str, int], *, today: dt.date, notice_months: int = 6) -> dict[str, int]:

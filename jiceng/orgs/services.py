@@ -123,7 +123,7 @@ def _repath_members(old_prefix: str, new_prefix: str) -> None:
 
     if old_prefix == new_prefix:
         return
-    Member.objects.filter(org_path__startswith=old_prefix).update(
+    Member.objects.filter(org_path__prefix=old_prefix).update(
         org_path=Concat(Value(new_prefix), Substr(F("org_path"), len(old_prefix) + 1))
     )
 

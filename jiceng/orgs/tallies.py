@@ -126,7 +126,7 @@ def count_fresh(org: Organization) -> dict[str, int]:
     from jiceng.members.models import Member
 
     counts: Counter = Counter()
-    members = Member.objects.filter(org_path__startswith=org.path, closed_on__isnull=True).values_list(
+    members = Member.objects.filter(org_path__prefix=org.path, closed_on__isnull=True).values_list(
         "status", "category", "education", "gender", "birth_date"
     )
     for status, category, education, gender, birth in members.iterator(chunk_size=5000):
@@ -135,11 +135,11 @@ def count_fresh(org: Organization) -> dict[str, int]:
                 status=status, category=category, education=education, gender=gender, birth_date=birth
             )
         )
-    for branch in Organization.objects.filter(path__startswith=org.path, kind=OrgKind.BRANCH).only(
+    for branch in Organization.objects.filter(path__prefix=org.path, kind=OrgKind.BRANCH).only(
         "kind", "unit_kind"
     ):
         counts.update(keys_of_org(branch))
-    current = Committee.objects.filter(org__path__startswith=org.path, ended_on__isnull=True)
+    current = Committee.objects.filter(org__path__prefix=org.path, ended_on__isnull=True)
     for committee in current.only("elected_on", "term_years", "extended_to", "ended_on").iterator():
         counts.update(keys_of_committee(committee))
     return {k: v for k, v in counts.items() if v}

@@ -122,7 +122,7 @@ class HealthCheck:
 def _children_counts(org: Organization, qs: QuerySet) -> dict[str, int]:
     length = len(org.path) + Organization.steplen
     rows = (
-        qs.filter(org_path__startswith=org.path)
+        qs.filter(org_path__prefix=org.path)
         .exclude(org_path=org.path)
         .order_by()
         .annotate(child=Substr("org_path", 1, length))
@@ -182,7 +182,7 @@ def ranking(user: User, *, code: str, period: Period) -> tuple[Organization, Com
     counts = _children_counts(org, store.findings_of(run, org))
     length = len(org.path) + Organization.steplen
     branches = dict(
-        Organization.objects.filter(path__startswith=org.path, kind=OrgKind.BRANCH)
+        Organization.objects.filter(path__prefix=org.path, kind=OrgKind.BRANCH)
         .exclude(path=org.path)
         .order_by()
         .annotate(child=Substr("path", 1, length))

@@ -71,7 +71,7 @@ def stamps(path: str) -> str:
     makes every run stale (imports are rare).
     """
     got = ChangeStamp.objects.filter(
-        Q(path__startswith=path) | Q(path__in=[GLOBAL, *ancestor_paths(path)])
+        Q(path__prefix=path) | Q(path__in=[GLOBAL, *ancestor_paths(path)])
     ).aggregate(n=Count("path"), s=Sum("version"))
     imports = ObjectChange.objects.filter(action=ObjectChange.Action.IMPORT).count()
     return f"{got['n']}:{got['s'] or 0}:{imports}"
@@ -194,5 +194,5 @@ def findings_of(run: ComplianceRun, org: Organization):  # noqa: ANN201 (a query
     """The stored findings of ``org``'s subtree in ``run`` (which may be an ancestor's)."""
     qs = StoredFinding.objects.filter(run=run)
     if org.path != run.org_path:
-        qs = qs.filter(org_path__startswith=org.path)
+        qs = qs.filter(org_path__prefix=org.path)
     return qs
