@@ -14,6 +14,7 @@ from jiceng.core.api import CredentialsSerializer, TokenSerializer, TokenView, e
 from jiceng.life.api import ROUTES as LIFE_ROUTES
 from jiceng.members.api import MemberViewSet, MeView
 from jiceng.orgs.api import OrgViewSet
+from jiceng.roster.api import ImportJobStatus
 
 # Documented here, not in jiceng.core.api: see TokenView's docstring (an import cycle with DRF settings).
 extend_schema_view(
@@ -50,6 +51,7 @@ urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
+    path("roster/imports/<uuid:job>/", ImportJobStatus.as_view(), name="api-import-job"),
     *router.urls,
     # Anything else under /api/v1/ answers a JSON 404 like the endpoints do, not Django's HTML page.
     re_path(r"^", not_found),

@@ -1,8 +1,8 @@
 """The ``jiceng`` console command: every Django management command, with jiceng's settings.
 
-    jiceng migrate
-    jiceng demo
-    jiceng runserver
+jiceng migrate
+jiceng demo
+jiceng runserver
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ urlpatterns = [
     path("members/", include("jiceng.members.urls")),
     path("life/", include("jiceng.life.urls")),
     path("reports/", include("jiceng.reports.urls")),
+    path("roster/", include("jiceng.roster.urls")),
     path("api/v1/", include("jiceng.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -30,7 +30,11 @@ def snapshot(obj: models.Model) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for field in obj._meta.concrete_fields:
         # Bookkeeping timestamps change on every save and say nothing about the change itself.
-        if field.name in exclude or getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        if (
+            field.name in exclude
+            or getattr(field, "auto_now", False)
+            or getattr(field, "auto_now_add", False)
+        ):
             continue
         data[field.name] = _plain(field.value_from_object(obj))
     return data

@@ -291,7 +291,7 @@ class MeetingsHandler(TableHandler):
                 updated_at=w.now,
             )
             values.append(
-                (pk, ref.pk, ref.path, None, r.kind, w.date(r.held_on), "", r.topic, None, None, "")
+                (pk, ref.pk, ref.path, None, r.kind, r.held_on, "", r.topic, None, None, "")
                 + (r.expected, r.present, False, None, None, None, None, None, IMPORTED)
                 + (w.now_value, w.now_value)
             )

@@ -24,7 +24,9 @@ class Command(BaseCommand):
             n = tallies.rebuild()
             self.stdout.write(_("已重新计算%(n)d个党组织的统计汇总。") % {"n": n})
             return
-        wrong = [org.code for org in Organization.objects.all() if tallies.read(org) != tallies.count_fresh(org)]
+        wrong = [
+            org.code for org in Organization.objects.all() if tallies.read(org) != tallies.count_fresh(org)
+        ]
         if wrong:
             raise CommandError(_("统计汇总与实际记录不符：%(codes)s") % {"codes": ", ".join(wrong[:50])})
         self.stdout.write(_("统计汇总与实际记录一致。"))

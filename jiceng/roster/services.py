@@ -1,0 +1,319 @@
+"""Writes of the roster app: import jobs from the page, and exports (audited, scoped)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiceng.core import audit, scope
+from jiceng.core.context import action_context
+from jiceng.core.models import User
+from jiceng.orgs import selectors as org_selectors
+from jiceng.orgs.models import Organization
+
+from . import exporter, readers
+from .formats import neutralize
+from .handlers import base
+from .importer import ImportResult, InputFile, iter_problems, run_import
+from .models import ImportJob
+
+logger = logging.getLogger(__name__)
+
+MAX_UPLOAD_FILES = 10
+ALLOWED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+
+
+# Export --------------------------------------------------------------------------------------------
+
+
+def export_roster(
+    *, actor: User | None, org: Organization, fmt: str, full_id: bool, output: Path
+) -> exporter.ExportCounts:
+    """Write the roster of ``org``'s subtree to ``output`` (a .xlsx file, or a folder of CSV files).
+
+    ``actor`` None is the console's system export. Otherwise the organization must be visible (404)
+    and full identity numbers need the right to change the subtree (403). Audited either way.
+    """
+    if fmt not in exporter.FORMATS:
+        raise ValidationError({"format": ValidationError(_("导出格式应为xlsx或csv"), code="format")})
+    if actor is not None:
+        scope.ensure(actor, scope.VIEW, org.path)
+        if full_id and not scope.can(actor, scope.CHANGE, org.path):
+            raise PermissionDenied(_("您没有导出完整公民身份号码的权限"))
+    if fmt == "xlsx":
+        counts = exporter.write_xlsx(output, actor=actor, org=org, full_id=full_id)
+    else:
+        counts = exporter.write_csv_folder(output, actor=actor, org=org, full_id=full_id)
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            action=audit.Action.EXPORT,
+            obj=org,
+            after={"format": fmt, "full_id": full_id, "rows": counts.rows},
+            message=(
+                _("导出党员花名册（%(fmt)s，完整公民身份号码）")
+                if full_id
+                else _("导出党员花名册（%(fmt)s，公民身份号码已脱敏）")
+            )
+            % {"fmt": fmt},
+        )
+    return counts
+
+
+def org_for_export(*, actor: User | None, code: str) -> Organization:
+    """The organization by code: within the actor's scope (404 outside), any for the console."""
+    if actor is None:
+        org = Organization.objects.filter(code=code).first()
+        if org is None:
+            raise ValidationError(
+                {"org": ValidationError(_("组织编码%(code)s不存在") % {"code": code}, code="org_unknown")}
+            )
+        return org
+    return org_selectors.get_org(actor, code=code)
+
+
+# Import jobs (the page) --------------------------------------------------------------------------------
+
+
+def _safe_name(name: str) -> str:
+    base_name = os.path.basename(name).strip() or "upload"
+    return re.sub(r"[^\w.\-\u4e00-\u9fff]+", "_", base_name)[:100]
+
+
+def can_import(user: User) -> bool:
+    return bool(scope.paths_for(user, scope.CHANGE))
+
+
+def start_import(*, actor: User, files: list[UploadedFile], ip_address: str | None = None) -> ImportJob:
+    """Store the uploaded files and queue their validation (the report comes back on the job's page)."""
+    from . import tasks
+
+    if not can_import(actor):
+        raise PermissionDenied(_("您没有可导入数据的党组织"))
+    if not files:
+        raise ValidationError({"files": ValidationError(_("请选择要导入的文件"), code="required")})
+    if len(files) > MAX_UPLOAD_FILES:
+        raise ValidationError(
+            {
+                "files": ValidationError(
+                    _("一次最多上传%(n)d个文件") % {"n": MAX_UPLOAD_FILES}, code="too_many"
+                )
+            }
+        )
+    for f in files:
+        if not f.name.lower().endswith(ALLOWED_SUFFIXES):
+            raise ValidationError(
+                {
+                    "files": ValidationError(
+                        _("%(name)s：只支持CSV或.xlsx文件") % {"name": f.name}, code="file_type"
+                    )
+                }
+            )
+    job = ImportJob.objects.create(created_by=actor, ip_address=ip_address, status=ImportJob.Status.CHECKING)
+    job.directory.mkdir(parents=True, exist_ok=True)
+    stored = []
+    used: set[str] = set()
+    for i, f in enumerate(files):
+        name = _safe_name(f.name)
+        if name in used:
+            name = f"{i}-{name}"
+        used.add(name)
+        with open(job.directory / name, "wb") as out:
+            for chunk in f.chunks():
+                out.write(chunk)
+        stored.append({"name": os.path.basename(f.name), "path": name})
+    job.files = stored
+    job.save(update_fields=["files"])
+    result = tasks.check_import.enqueue(job.pk)
+    ImportJob.objects.filter(pk=job.pk, task_id="").update(task_id=str(result.id)[:64])
+    job.refresh_from_db()
+    return job
+
+
+def confirm_import(*, actor: User, job: ImportJob) -> ImportJob:
+    """Run a validated job in the background."""
+    from . import tasks
+
+    if job.created_by_id != actor.pk:
+        raise PermissionDenied
+    updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.VALID).update(
+        status=ImportJob.Status.QUEUED
+    )
+    if not updated:
+        raise ValidationError({"status": ValidationError(_("只有校验通过的导入才能确认"), code="not_valid")})
+    result = tasks.run_import_job.enqueue(job.pk)
+    ImportJob.objects.filter(pk=job.pk).update(task_id=str(result.id)[:64])
+    job.refresh_from_db()
+    return job
+
+
+def discard_import(*, actor: User, job: ImportJob) -> ImportJob:
+    if job.created_by_id != actor.pk:
+        raise PermissionDenied
+    if job.status not in (ImportJob.Status.VALID, ImportJob.Status.INVALID, ImportJob.Status.FAILED):
+        raise ValidationError({"status": ValidationError(_("该导入不能放弃"), code="not_discardable")})
+    _remove_files(job)
+    job.status = ImportJob.Status.DISCARDED
+    job.save(update_fields=["status"])
+    return job
+
+
+def _remove_files(job: ImportJob) -> None:
+    shutil.rmtree(job.directory, ignore_errors=True)
+
+
+def _inputs(job: ImportJob) -> list[InputFile]:
+    return [InputFile(path=job.directory / f["path"], name=f["name"]) for f in job.files]
+
+
+def _progress(job: ImportJob) -> Any:
+    path = job.progress_path
+
+    def write(phase: str, rows: int, fraction: float) -> None:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(
+            json.dumps({"phase": phase, "rows": rows, "fraction": round(fraction, 4)}), encoding="utf-8"
+        )
+        os.replace(tmp, path)
+
+    return write
+
+
+def read_progress(job: ImportJob) -> dict[str, Any]:
+    """What the running task last wrote: the table being read, rows read, the fraction done."""
+    try:
+        return json.loads(job.progress_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"phase": "", "rows": 0, "fraction": 0.0}
+
+
+def _store_result(job: ImportJob, result: ImportResult) -> None:
+    job.rows = result.rows
+    job.error_count = result.error_count
+    job.counts = {"tables": result.counts, "extra": [[str(label), n] for label, n in result.extra]}
+    job.notices = [str(n) for n in result.notices]
+    job.org_path = result.org_path
+
+
+def _run(job: ImportJob, *, check_only: bool) -> ImportResult:
+    with action_context(source="web", ip_address=job.ip_address):
+        return run_import(
+            actor=job.created_by,
+            files=_inputs(job),
+            check_only=check_only,
+            report_path=job.errors_path,
+            progress=_progress(job),
+        )
+
+
+def check_job(job_id: int) -> None:
+    """The background validation of an uploaded job (the task body)."""
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    if job.status != ImportJob.Status.CHECKING:
+        return
+    try:
+        result = _run(job, check_only=True)
+    except Exception as e:  # a bug, not bad data: keep the files, say so on the page
+        logger.exception("import check %s failed", job.uuid)
+        job.status, job.failure, job.finished_at = ImportJob.Status.FAILED, str(e)[:2000], timezone.now()
+        job.save()
+        return
+    _store_result(job, result)
+    job.status = ImportJob.Status.VALID if result.ok else ImportJob.Status.INVALID
+    job.checked_at = timezone.now()
+    job.save()
+
+
+def run_job(job_id: int) -> None:
+    """The background import of a confirmed job (the task body): all or nothing."""
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    if job.status != ImportJob.Status.QUEUED:
+        return
+    job.status, job.started_at = ImportJob.Status.RUNNING, timezone.now()
+    job.save(update_fields=["status", "started_at"])
+    try:
+        result = _run(job, check_only=False)
+    except Exception as e:
+        logger.exception("import %s failed", job.uuid)
+        job.status, job.failure, job.finished_at = ImportJob.Status.FAILED, str(e)[:2000], timezone.now()
+        job.save()
+        return
+    _store_result(job, result)
+    job.finished_at = timezone.now()
+    if result.ok:
+        job.status = ImportJob.Status.DONE
+        _remove_files(job)  # the uploads hold identity numbers: gone once imported
+    else:  # the data changed between the check and the run: nothing was written
+        job.status = ImportJob.Status.INVALID
+    job.save()
+
+
+def bad_rows_workbook(job: ImportJob) -> Path:
+    """An .xlsx of the rows with errors, as uploaded, each with a 错误原因 column; file-level errors
+    on a sheet of their own. Fix it, upload it again."""
+    from openpyxl import Workbook
+
+    by_source: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
+    general: list[list[str]] = []
+    for p in iter_problems(job.errors_path):
+        reason = f"{p.column}：{p.message}（{p.code}）" if p.column else f"{p.message}（{p.code}）"
+        if p.row is None:
+            general.append([p.file, reason])
+        else:
+            by_source[p.file][p.row].append(reason)
+    workbook = Workbook(write_only=True)
+    titles: set[str] = set()
+
+    def sheet(title: str) -> Any:
+        title = re.sub(r"[\[\]\*\?/\\:]", "_", title)[:28] or "Sheet"
+        unique, n = title, 1
+        while unique in titles:
+            n += 1
+            unique = f"{title[:25]}_{n}"
+        titles.add(unique)
+        return workbook.create_sheet(unique)
+
+    for f in _inputs(job):
+        try:
+            sources = readers.open_sources(f.path, lambda h: base.identify(h) is not None, display=f.name)
+        except readers.SourceError:
+            continue
+        for source in sources:
+            bad = by_source.get(source.display)
+            if not bad:
+                continue
+            handler = base.identify(source.headers)
+            ws = sheet(handler.sheet_name if handler else source.display)
+            ws.append([_("行号"), *source.headers, _("错误原因")])
+            try:
+                for number, cells in source.rows():
+                    if number in bad:
+                        ws.append([number, *(neutralize(c) for c in cells), "；".join(bad[number])])
+            except readers.SourceError:
+                pass
+            for number in sorted(n for n in bad if n <= source.header_row):  # header problems
+                ws.append([number, *([""] * len(source.headers)), "；".join(bad[number])])
+    if general:
+        ws = sheet(_("文件错误"))
+        ws.append([_("文件"), _("错误原因")])
+        for row in general:
+            ws.append([neutralize(c) for c in row])
+    target = job.directory / "bad-rows.xlsx"
+    fd, tmp = tempfile.mkstemp(dir=job.directory, suffix=".xlsx")
+    os.close(fd)
+    workbook.save(tmp)
+    os.replace(tmp, target)
+    return target
