@@ -87,6 +87,27 @@ def age_band_of(birth_date: dt.date, day: dt.date) -> str:
     return band_of_age(year_end_age(birth_date, day))
 
 
+# The fields of a member's record that a person enters (pages, API, import), in the roster's order.
+RECORD_FIELDS = (
+    "name",
+    "gender",
+    "ethnicity",
+    "birth_date",
+    "education",
+    "degree",
+    "category",
+    "status",
+    "joined_on",
+    "full_member_on",
+    "standing_correction",
+    "work_unit",
+    "job_post",
+    "phone",
+    "household_registration",
+    "residence",
+)
+
+
 class MemberQuerySet(ScopedQuerySet):
     scope_path_field = "org_path"
 

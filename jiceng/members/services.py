@@ -16,27 +16,9 @@ from jiceng.orgs import tallies
 from jiceng.orgs.models import Organization, OrgKind, PartyGroup
 
 from . import rules
-from .models import Member, Membership
+from .models import RECORD_FIELDS, Member, Membership
 
-EDITABLE = (
-    "name",
-    "gender",
-    "ethnicity",
-    "birth_date",
-    "education",
-    "degree",
-    "category",
-    "status",
-    "joined_on",
-    "full_member_on",
-    "standing_correction",
-    "work_unit",
-    "job_post",
-    "phone",
-    "household_registration",
-    "residence",
-    "group",
-)
+EDITABLE = (*RECORD_FIELDS, "group")
 
 
 def _ensure_branch(org: Organization) -> None:

@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 from jiceng.core import crypto, idnumber
 from jiceng.core.models import ObjectChange, User
 from jiceng.members import rules as member_rules
-from jiceng.members.models import Category, Education, Gender, Member, Membership, Status
+from jiceng.members.models import RECORD_FIELDS, Category, Education, Gender, Member, Membership, Status
 from jiceng.orgs import tallies
 from jiceng.orgs.models import CommitteePost, Organization, OrgKind, Post
 
@@ -45,24 +45,7 @@ BATCH = 5000
 MISSING: Any = object()  # the column is absent: keep what the record holds
 
 # The member fields a row carries, in the order rows and database tuples hold them.
-FIELDS = (
-    "name",
-    "gender",
-    "ethnicity",
-    "birth_date",
-    "education",
-    "degree",
-    "category",
-    "status",
-    "joined_on",
-    "full_member_on",
-    "standing_correction",
-    "work_unit",
-    "job_post",
-    "phone",
-    "household_registration",
-    "residence",
-)
+FIELDS = RECORD_FIELDS
 POS = {name: i for i, name in enumerate(FIELDS)}
 TALLIED = ("status", "category", "education", "gender", "birth_date")
 MAX_LENGTH = {
