@@ -12,21 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from jiceng.core.forms import DateInput, add_service_errors
 from jiceng.orgs.models import Organization, PartyGroup
 
 from . import rules, services
 from .models import Member
 
 FIELDS = list(services.EDITABLE)
-
-
-class DateInput(forms.DateInput):
-    """A native date picker: phones show their own calendar, and the value is ISO (YYYY-MM-DD)."""
-
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 class MemberForm(forms.ModelForm):
@@ -136,18 +128,3 @@ class TransferForm(forms.Form):
 
     def add_service_errors(self, error: ValidationError) -> None:
         add_service_errors(self, error, rename={"org": "to_org"})
-
-
-def add_service_errors(
-    form: forms.BaseForm, error: ValidationError, rename: dict[str, str] | None = None
-) -> None:
-    """Show a service's ValidationError on the form: each field's errors on that field, the rest on top."""
-    rename = rename or {}
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.error_dict.items():
-        name = rename.get(field, field)
-        target = name if name in form.fields else None
-        for e in errors:
-            form.add_error(target, e)
