@@ -76,6 +76,8 @@ class MemberSerializer(serializers.ModelSerializer):
             "phone",
             "household_registration",
             "residence",
+            "party_probation_from",
+            "party_probation_until",
             "closed_on",
             "closed_reason",
             "created_at",

@@ -39,6 +39,8 @@ class MemberForm(forms.ModelForm):
             "birth_date": DateInput(),
             "joined_on": DateInput(),
             "full_member_on": DateInput(),
+            "party_probation_from": DateInput(),
+            "party_probation_until": DateInput(),
             "phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
         }
 

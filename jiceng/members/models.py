@@ -169,6 +169,10 @@ class Member(models.Model):
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     household_registration = models.CharField(_("户籍所在地"), max_length=200, blank=True)
     residence = models.CharField(_("现居住地"), max_length=200, blank=True)
+    # 留党察看 (a Party disciplinary sanction): a member under it may not sponsor an applicant (发展党员
+    # dev.sponsors). Only its dates are kept, as the development rules need them.
+    party_probation_from = models.DateField(_("留党察看开始日期"), null=True, blank=True)
+    party_probation_until = models.DateField(_("留党察看期满日期"), null=True, blank=True)
     closed_on = models.DateField(_("党籍终止日期"), null=True, blank=True)
     closed_reason = models.CharField(_("终止原因"), max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -206,6 +210,12 @@ class Member(models.Model):
 
     def refresh_pinyin(self) -> None:
         self.name_pinyin, self.name_initials = pinyin.keys(self.name)
+
+    def under_party_probation(self, day: dt.date) -> bool:
+        """Under 留党察看 on ``day``: from its first day up to (not including) the day it ends."""
+        if self.party_probation_from is None or self.party_probation_from > day:
+            return False
+        return self.party_probation_until is None or self.party_probation_until > day
 
     def age_band(self, day: dt.date) -> str:
         return age_band_of(self.birth_date, day)

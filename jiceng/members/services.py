@@ -18,7 +18,7 @@ from jiceng.orgs.models import Organization, OrgKind, PartyGroup
 from . import rules
 from .models import RECORD_FIELDS, Member, Membership
 
-EDITABLE = (*RECORD_FIELDS, "group")
+EDITABLE = (*RECORD_FIELDS, "party_probation_from", "party_probation_until", "group")
 
 
 def _ensure_branch(org: Organization) -> None:
@@ -52,6 +52,18 @@ def _validate(member: Member, *, id_number: str | None, actor: User) -> None:
     )
     if problems:
         raise rules.as_validation_error(problems)
+    if member.party_probation_until and not member.party_probation_from:
+        raise ValidationError(
+            {"party_probation_from": ValidationError(_("请填写留党察看开始日期"), code="required")}
+        )
+    if (
+        member.party_probation_from
+        and member.party_probation_until
+        and member.party_probation_until <= member.party_probation_from
+    ):
+        raise ValidationError(
+            {"party_probation_until": ValidationError(_("留党察看期满日期须晚于开始日期"), code="date_order")}
+        )
     if member.group_id and member.group.org_id != member.org_id:
         raise ValidationError(
             {"group": ValidationError(_("党小组不属于该党员所在党支部"), code="group_elsewhere")}

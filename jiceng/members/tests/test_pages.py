@@ -462,7 +462,7 @@ def test_create_form_page(world, client_for) -> None:
         "人员类别",
     ):
         assert f">{label}</label>" in page, label
-    assert page.count('type="date"') == 3
+    assert page.count('type="date"') == 5  # birth, joined, full member, and the two 留党察看 dates
     assert "第一党小组" in page and "村党小组" not in page  # groups of this branch only
     assert "新华村" not in page
 
