@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "jiceng.orgs",
     "jiceng.members",
     "jiceng.life",
+    "jiceng.development",
     "jiceng.roster",
     "jiceng.reports",
 ]

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 # Bump when a change of this module or of a rule function changes what an evaluation returns: stored
 # results of an older engine are then never shown as current.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"  # 2: member development (RULES.md §4) joins
 
 # Actions of the change record that change no data the rules read (they never make findings stale).
 NON_DATA_ACTIONS = frozenset({"login", "login_failed", "logout", "reveal", "export"})
@@ -155,13 +155,14 @@ def make_finding(
 
 
 def _registries() -> tuple[dict[str, Callable[[Mapping[str, Any]], str]], dict[str, Any]]:
+    from jiceng.development import rules as development_rules
     from jiceng.life import rules as life_rules
     from jiceng.members import rules_compliance as member_rules
     from jiceng.orgs import rules_compliance as org_rules
 
     messages: dict[str, Callable[[Mapping[str, Any]], str]] = {}
     explanations: dict[str, Any] = {}
-    for module in (org_rules, life_rules, member_rules):
+    for module in (org_rules, life_rules, member_rules, development_rules):
         messages.update(module.MESSAGES)
         explanations.update(module.EXPLANATIONS)
     return messages, explanations
@@ -483,12 +484,11 @@ def _probationary(prefix: str, day: dt.date) -> list[tuple]:
 
 
 def probation_decisions(member_ids: Iterable[int], day: dt.date) -> dict[int, Any]:
-    """Hook for member development (issue 5): the decisions on probation recorded by ``day``.
+    """The decisions on probation recorded by ``day`` through member development (转正, 延长预备期,
+    取消预备党员资格): ``{member id: members.rules_compliance.ProbationDecision}``."""
+    from jiceng.development.selectors import probation_decisions as recorded
 
-    Returns ``{member id: members.rules_compliance.ProbationDecision}``. Until decisions are recorded
-    (转正 is visible as ``full_member_on``; extensions and revocations have no model yet) there are none.
-    """
-    return {}
+    return recorded(member_ids, day)
 
 
 def _attendance(prefix: str, day: dt.date, months: int) -> list[tuple]:
@@ -750,6 +750,33 @@ def _judge_state(
             )
             if f:
                 out.append(f)
+
+    dev_codes = {"dev.talk_within_month", "dev.review_half_yearly", "dev.approval_within"}
+    if on & dev_codes:
+        from jiceng.development import rules as dev_rules
+        from jiceng.development.selectors import timelines_in
+
+        for development, timeline in timelines_in(prefix):
+            o = by_id.get(development.org_id)
+            if o is None or development.applied_on > day:
+                continue
+            args = {
+                "org": o.ref,
+                "file_id": development.pk,
+                "name": development.name,
+                "day": day,
+                "timeline": timeline,
+            }
+            if "dev.talk_within_month" in on:
+                f = dev_rules.talk_overdue(**args, params=params["dev.talk_within_month"])
+                if f:
+                    out.append(f)
+            if "dev.review_half_yearly" in on:
+                f = dev_rules.review_overdue(**args, params=params["dev.review_half_yearly"])
+                if f:
+                    out.append(f)
+            if "dev.approval_within" in on:
+                out.extend(dev_rules.approval_overdue(**args, params=params["dev.approval_within"]))
 
     if "member.no_life_6_months" in on:
         p = params["member.no_life_6_months"]

@@ -112,6 +112,110 @@ SPECS: tuple[RuleSpec, ...] = (
     ),
 )
 
+# §4 Developing members: hard rules refuse a step (period STEP); lateness rules are findings (STATE).
+DEVELOPMENT_SPECS: tuple[RuleSpec, ...] = (
+    RuleSpec(
+        "dev.min_age", _("申请入党须年满十八周岁"), STEP, f"{DANGZHANG}第一条；{XIZE}第五条", {"min_age": 18}
+    ),
+    RuleSpec(
+        "dev.talk_within_month",
+        _("收到入党申请书后一个月内未派人谈话"),
+        STATE,
+        f"{XIZE}第七条",
+        {"months": 1},
+    ),
+    RuleSpec(
+        "dev.activist_recorded",
+        _("确定入党积极分子须经推荐、支部委员会研究决定并报上级党委备案"),
+        STEP,
+        f"{XIZE}第八条",
+    ),
+    RuleSpec(
+        "dev.mentors",
+        _("入党积极分子须有1至2名正式党员作培养联系人"),
+        STEP,
+        f"{XIZE}第十条",
+        {"min_mentors": 1, "max_mentors": 2},
+        confidence="V-c",
+    ),
+    RuleSpec(
+        "dev.review_half_yearly",
+        _("党支部每半年未对入党积极分子进行一次考察"),
+        STATE,
+        f"{XIZE}第十一条",
+        {"months": 6},
+    ),
+    RuleSpec(
+        "dev.activist_min_period",
+        _("经过一年以上培养教育和考察方可列为发展对象"),
+        STEP,
+        f"{XIZE}第十三条",
+        {"years": 1},
+    ),
+    RuleSpec(
+        "dev.sponsors",
+        _("发展对象须有两名正式党员作入党介绍人，受留党察看处分尚未恢复党员权利的党员不能作入党介绍人"),
+        STEP,
+        f"{XIZE}第十四条",
+        {"sponsors": 2},
+    ),
+    RuleSpec(
+        "dev.political_review", _("接收预备党员前须进行政治审查"), STEP, f"{XIZE}（政治审查）", confidence="U"
+    ),
+    RuleSpec(
+        "dev.training",
+        _("发展对象须经过不少于3天或24学时的集中培训"),
+        STEP,
+        f"{XIZE}第十七条",
+        {"min_days": 3, "min_hours": 24},
+    ),
+    RuleSpec("dev.pre_review", _("支部大会讨论前须经上级党委预审"), STEP, f"{XIZE}第十九条"),
+    RuleSpec(
+        "dev.admission_vote",
+        _("接收预备党员的支部大会须有半数以上有表决权的党员到会，赞成人数超过应到会有表决权的正式党员的半数"),
+        STEP,
+        f"{XIZE}第二十条、第二十一条",
+    ),
+    RuleSpec(
+        "dev.approval_within",
+        _("上级党委未在规定期限内审批"),
+        STATE,
+        f"{XIZE}",
+        {"months": 3, "special_months": 6},
+        confidence="V-c",
+    ),
+    RuleSpec(
+        "dev.probation_min_period",
+        _("预备期满一年方可讨论转为正式党员"),
+        STEP,
+        f"{DANGZHANG}第七条",
+        {"years": 1},
+    ),
+    RuleSpec(
+        "dev.extension_bounds",
+        _("延长预备期只能一次，时间不少于半年，最长不超过一年"),
+        STEP,
+        f"{XIZE}第三十二条",
+        {"min_months": 6, "max_months": 12, "max_extensions": 1},
+    ),
+    RuleSpec(
+        "dev.conversion_vote",
+        _("讨论预备党员转正的支部大会须符合与接收预备党员相同的到会和表决要求"),
+        STEP,
+        f"{XIZE}第三十三条",
+    ),
+    RuleSpec(
+        "dev.public_notice",
+        _("确定发展对象前须公示不少于5个工作日"),
+        STEP,
+        "各地通行做法（2026年修订文本待核）",
+        {"working_days": 5},
+        confidence="U",
+    ),
+)
+
+SPECS = SPECS + DEVELOPMENT_SPECS
+
 BY_CODE: dict[str, RuleSpec] = {s.code: s for s in SPECS}
 
 

@@ -82,8 +82,18 @@ def _validate(member: Member, *, id_number: str | None, actor: User) -> None:
 
 
 @transaction.atomic
-def create_member(*, actor: User, org: Organization, id_number: str, **fields: Any) -> Member:
-    """Register a member in a branch, opening their membership record."""
+def create_member(
+    *,
+    actor: User,
+    org: Organization,
+    id_number: str,
+    reason: str = Membership.Reason.REGISTERED,
+    started_on: dt.date | None = None,
+    message: str = "",
+    **fields: Any,
+) -> Member:
+    """Register a member in a branch, opening their membership record (from ``started_on``, today by
+    default; member development opens it on the admitting meeting's date with reason ``joined``)."""
     scope.ensure(actor, scope.CHANGE, org.path)
     _ensure_branch(org)
     unknown = set(fields) - set(EDITABLE)
@@ -103,10 +113,10 @@ def create_member(*, actor: User, org: Organization, id_number: str, **fields: A
         org=org,
         org_code=org.code,
         org_name=org.name,
-        started_on=timezone.localdate(),
-        start_reason=Membership.Reason.REGISTERED,
+        started_on=started_on or timezone.localdate(),
+        start_reason=reason,
     )
-    audit.created(actor=actor, obj=member)
+    audit.created(actor=actor, obj=member, message=message)
     return member
 
 
@@ -155,6 +165,29 @@ def transfer_member(
         raise ValidationError({"on": ValidationError(_("转接日期不能晚于今天"), code="date_in_future")})
     _move_members(actor=actor, members=[member], target=to_org, on=on, reason=Membership.Reason.TRANSFER)
     member.refresh_from_db()
+    return member
+
+
+@transaction.atomic
+def close_member(*, actor: User, member: Member, on: dt.date, reason: str, message: str = "") -> Member:
+    """End a membership (党籍终止): the record stays, closed, and leaves the branch's counts."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    scope.ensure(actor, scope.CHANGE, member.org_path)
+    if member.closed_on is not None:
+        raise ValidationError({"closed_on": ValidationError(_("该党员的党籍已终止"), code="closed")})
+    if on > timezone.localdate():
+        raise ValidationError(
+            {"closed_on": ValidationError(_("终止日期不能晚于今天"), code="date_in_future")}
+        )
+    before = audit.snapshot(member)
+    keys_before = tallies.keys_of_member(member)
+    member.closed_on, member.closed_reason = on, reason
+    member.save(update_fields=["closed_on", "closed_reason", "updated_at"])
+    tallies.apply(member.org_path, tallies.diff(keys_before, tallies.keys_of_member(member)))
+    Membership.objects.filter(member=member, ended_on__isnull=True).update(
+        ended_on=on, end_reason=Membership.Reason.CLOSED
+    )
+    audit.updated(actor=actor, obj=member, before=before, message=message)
     return member
 
 
