@@ -95,6 +95,13 @@ def can(user: User, action: str, path: str) -> bool:
     return covers(paths_for(user, action), path)
 
 
+def ensure_change(actor: User | None, path: str) -> None:
+    """``ensure(actor, CHANGE, path)`` for services that the console also calls: ``actor=None`` is the
+    system's own operation (``jiceng import`` without ``--actor``), which reaches every organization."""
+    if actor is not None:
+        ensure(actor, CHANGE, path)
+
+
 def ensure(user: User, action: str, path: str) -> None:
     """404 when the object is not even visible, 403 when visible but the action is not granted."""
     if can(user, action, path):

@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +6,10 @@ class DevelopmentConfig(AppConfig):
     name = "jiceng.development"
     label = "development"
     verbose_name = _("发展党员")
+
+    def ready(self) -> None:
+        # development.csv (people already in the pipeline) joins the roster import (`jiceng import`).
+        if apps.is_installed("jiceng.roster"):
+            from .importing import register_handler
+
+            register_handler()

@@ -16,9 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, crypto, idnumber, scope
+from jiceng.core import audit, crypto, idnumber
 from jiceng.core.models import User
 from jiceng.core.rulebook import RuleBook
+from jiceng.core.scope import ensure_change
 from jiceng.members import services as member_services
 from jiceng.members.models import Member, Membership
 from jiceng.orgs.models import Organization, OrgKind
@@ -151,7 +152,7 @@ def apply(
     **person: Any,
 ) -> Development:
     """A person applies to join (提出入党申请): opens their file in the branch."""
-    scope.ensure(actor, scope.CHANGE, org.path)
+    ensure_change(actor, org.path)
     _ensure_branch(org)
     unknown = set(person) - set(PERSON_FIELDS)
     if unknown:
@@ -192,7 +193,7 @@ def apply(
 def update_person(*, actor: User, development: Development, **changes: Any) -> Development:
     """Correct the person's details on their file (not the identity number: a new file if wrong)."""
     development = Development.objects.select_for_update().get(pk=development.pk)
-    scope.ensure(actor, scope.CHANGE, development.org_path)
+    ensure_change(actor, development.org_path)
     unknown = set(changes) - set(PERSON_FIELDS) - {"birth_date"}
     if unknown:
         raise ValueError(f"unknown fields {sorted(unknown)}")
@@ -296,7 +297,7 @@ def record_step(
 ) -> Step:
     """Record one step of the file; refused with ``StepRefused`` when a rule does not allow it."""
     development = Development.objects.select_for_update().get(pk=development.pk)
-    scope.ensure(actor, scope.CHANGE, development.org_path)
+    ensure_change(actor, development.org_path)
     if kind == StepKind.APPLICATION or kind not in rules.STEP_FIELDS:
         raise ValidationError(
             {"kind": ValidationError(_("未知的环节：%(kind)s") % {"kind": kind}, code="invalid")}
@@ -422,7 +423,7 @@ NOT_REMOVABLE = frozenset(
 def remove_step(*, actor: User, step: Step) -> None:
     """Remove a step recorded in error: only the file's latest, and not one that changed a member record."""
     development = Development.objects.select_for_update().get(pk=step.development_id)
-    scope.ensure(actor, scope.CHANGE, development.org_path)
+    ensure_change(actor, development.org_path)
     latest = development.steps.order_by("-on", "-id").first()
     if latest is None or latest.pk != step.pk:
         raise ValidationError({"step": ValidationError(_("只能删除最近记录的一个环节"), code="not_latest")})
@@ -449,6 +450,6 @@ def remove_step(*, actor: User, step: Step) -> None:
 
 @transaction.atomic
 def reveal_id_number(*, actor: User, development: Development) -> str:
-    scope.ensure(actor, scope.CHANGE, development.org_path)
+    ensure_change(actor, development.org_path)
     audit.record(actor=actor, action=audit.Action.REVEAL, obj=development, message=_("查看完整公民身份号码"))
     return development.reveal_id_number()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from jiceng.core import audit, idnumber, scope
 from jiceng.core.models import User
+from jiceng.core.scope import ensure_change
 from jiceng.orgs import tallies
 from jiceng.orgs.models import Organization, OrgKind, PartyGroup
 
@@ -30,7 +31,7 @@ def _ensure_unique_id(member: Member, actor: User) -> None:
     clash = Member.objects.filter(id_number_digest=member.id_number_digest).exclude(pk=member.pk).first()
     if clash is None:
         return
-    if scope.can(actor, scope.VIEW, clash.org_path):
+    if actor is None or scope.can(actor, scope.VIEW, clash.org_path):
         msg = _("该公民身份号码已登记在%(org)s（%(name)s），一名党员只能在一个党支部") % {
             "org": clash.org.name,
             "name": clash.name,
@@ -94,7 +95,7 @@ def create_member(
 ) -> Member:
     """Register a member in a branch, opening their membership record (from ``started_on``, today by
     default; member development opens it on the admitting meeting's date with reason ``joined``)."""
-    scope.ensure(actor, scope.CHANGE, org.path)
+    ensure_change(actor, org.path)
     _ensure_branch(org)
     unknown = set(fields) - set(EDITABLE)
     if unknown:
@@ -124,7 +125,7 @@ def create_member(
 def update_member(*, actor: User, member: Member, id_number: str | None = None, **changes: Any) -> Member:
     """Change a member's record; the identity number only when ``id_number`` is given."""
     member = Member.objects.select_for_update().get(pk=member.pk)
-    scope.ensure(actor, scope.CHANGE, member.org_path)
+    ensure_change(actor, member.org_path)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValueError(f"unknown member fields {sorted(unknown)}")
@@ -155,8 +156,8 @@ def transfer_member(
     from jiceng.orgs.services import _move_members
 
     member = Member.objects.select_for_update().get(pk=member.pk)
-    scope.ensure(actor, scope.CHANGE, member.org_path)
-    scope.ensure(actor, scope.CHANGE, to_org.path)
+    ensure_change(actor, member.org_path)
+    ensure_change(actor, to_org.path)
     _ensure_branch(to_org)
     if to_org.pk == member.org_id:
         raise ValidationError({"org": ValidationError(_("该党员已在此党支部"), code="same_branch")})
@@ -172,7 +173,7 @@ def transfer_member(
 def close_member(*, actor: User, member: Member, on: dt.date, reason: str, message: str = "") -> Member:
     """End a membership (党籍终止): the record stays, closed, and leaves the branch's counts."""
     member = Member.objects.select_for_update().get(pk=member.pk)
-    scope.ensure(actor, scope.CHANGE, member.org_path)
+    ensure_change(actor, member.org_path)
     if member.closed_on is not None:
         raise ValidationError({"closed_on": ValidationError(_("该党员的党籍已终止"), code="closed")})
     if on > timezone.localdate():
@@ -200,6 +201,6 @@ def set_group(*, actor: User, member: Member, group: PartyGroup | None) -> Membe
 def reveal_id_number(*, actor: User, member: Member) -> str:
     """The full identity number, for those who may change the record (or the member themselves); audited."""
     if member.user_id != actor.pk:
-        scope.ensure(actor, scope.CHANGE, member.org_path)
+        ensure_change(actor, member.org_path)
     audit.record(actor=actor, action=audit.Action.REVEAL, obj=member, message=_("查看完整公民身份号码"))
     return member.reveal_id_number()
