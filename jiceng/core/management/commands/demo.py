@@ -115,6 +115,15 @@ class Command(BaseCommand):
             RoleAssignment.objects.create(user=user, org=org, role=role, granted_by=admin)
             person.user = user
             person.save(update_fields=["user"])
+        # Member development: the first secretary's branch has a file at every stage.
+        from django.utils import timezone
+
+        from jiceng.development import demo as development_demo
+
+        org, people = roomy[0]
+        development_demo.load(
+            actor=admin, org=org, members=[m for m, _post in people], today=timezone.localdate()
+        )
         self.stdout.write(
             _("已加载演示数据：%(orgs)d个党组织，%(members)d名党员。")
             % {"orgs": 1 + len(made), "members": sum(len(p) for _, p in made)}
