@@ -19,6 +19,7 @@ urlpatterns = [
     path("orgs/", include("jiceng.orgs.urls")),
     path("members/", include("jiceng.members.urls")),
     path("life/", include("jiceng.life.urls")),
+    path("development/", include("jiceng.development.urls")),
     path("reports/", include("jiceng.reports.urls")),
     path("roster/", include("jiceng.roster.urls")),
     path("api/v1/", include("jiceng.api_urls")),
