@@ -114,6 +114,13 @@ class Finding:
     def title(self) -> str:
         return str(BY_CODE[self.rule].title)
 
+    @property
+    def development_id(self) -> int | None:
+        """The development file a finding of RULES.md §4 is about (its ``subject``), else None."""
+        if not self.subject.startswith("development:"):
+            return None
+        return int(self.subject.split(":")[1])
+
 
 def _plain(value: Any) -> Any:
     if isinstance(value, dt.date):

@@ -724,6 +724,8 @@ def next_steps(timeline: Timeline, book_on: BookOn, today: dt.date) -> list[Next
             continue
         if kind == StepKind.TALK and stage == Stage.ACTIVIST:
             continue  # only while still an applicant is the talk a next step
+        if kind == StepKind.MENTORS and timeline.of(kind):
+            continue  # mentors may be changed, but once named they are not a step still to take
         # Probe far enough in the future that only prerequisites and periods remain.
         probe_day = max(today, timeline.stage_since or today)
         refusals = check_step(timeline, StepFacts(kind=kind, on=probe_day), book_on, dt.date.max, probe=True)

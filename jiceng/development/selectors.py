@@ -186,7 +186,9 @@ def board(user: User, org: Organization, *, today: dt.date | None = None) -> Boa
         result.columns.setdefault(development.stage, []).append(state)
         result.overdue.extend(late)
     if org.kind != "branch":
-        children = list(org.get_children().order_by("path"))
+        children = list(
+            Organization.objects.filter(path__prefix=org.path, depth=org.depth + 1).order_by("path")
+        )
         per_child: dict[str, Counter] = {c.path: Counter() for c in children}
         rows = (
             Development.objects.filter(org_path__prefix=org.path, stage__in=OPEN_STAGES)

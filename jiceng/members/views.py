@@ -109,6 +109,10 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     member = selectors.get_member(request.user, pk)
     context = _record_context(request, member)
     context["changes"] = history_for(request.user, member)
+    # The development file stays with the branch that developed the member: link it only when visible.
+    from jiceng.development.selectors import visible_files
+
+    context["development"] = visible_files(request.user).filter(member=member).first()
     return render(request, "members/detail.html", context)
 
 
@@ -135,6 +139,10 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "members/_record.html#id_number", {"member": member, "revealed": number})
     context = _record_context(request, member, revealed=number)
     context["changes"] = history_for(request.user, member)
+    # The development file stays with the branch that developed the member: link it only when visible.
+    from jiceng.development.selectors import visible_files
+
+    context["development"] = visible_files(request.user).filter(member=member).first()
     return render(request, "members/detail.html", context)
 
 

@@ -285,3 +285,22 @@ def test_approval_lateness_in_the_engine(world) -> None:  # noqa: ANN001
         if f.rule == "dev.approval_within"
     ]
     assert f.facts["what"] == "admission"
+
+
+def test_a_lateness_finding_links_to_the_file(world, client_for) -> None:  # noqa: ANN001
+    from django.urls import reverse
+
+    d = services.apply(actor=world.alice, org=world.branch_a, on=D(2026, 1, 5), **person(1))
+    client = client_for(world.alice)
+    url = reverse("reports:finding", args=["0101"])
+    query = {
+        "period": "2026-Q1",
+        "rule": "dev.talk_within_month",
+        "about": "2026-03-31",
+        "subject": f"development:{d.pk}",
+    }
+    text = client.get(url, query).content.decode()
+    assert "应于2026年2月5日前派人谈话" in text
+    assert reverse("development:detail", args=[d.pk]) in text
+    # another branch's secretary sees nothing of it
+    assert client_for(world.bob).get(url, query).status_code == 404
