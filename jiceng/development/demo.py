@@ -98,7 +98,9 @@ def load(*, actor: Any, org: Any, members: list[Any], today: dt.date, seed: int 
             birth_date=birth,
             education=p.education,
             category="employed" if p.category in ("retired", "student") else p.category,
-            work_unit=p.work_unit,
+            work_unit=p.work_unit
+            if p.category not in ("retired", "student")
+            else rng.choice(core_demo.JOBS["employed"]),
             phone=p.phone,
         )
         if until != StepKind.APPLICATION:
