@@ -11,6 +11,7 @@ from rest_framework.routers import SimpleRouter
 
 from jiceng.core import api_compliance
 from jiceng.core.api import CredentialsSerializer, TokenSerializer, TokenView, error_responses, not_found
+from jiceng.development.api import ROUTES as DEVELOPMENT_ROUTES
 from jiceng.life.api import ROUTES as LIFE_ROUTES
 from jiceng.members.api import MemberViewSet, MeView
 from jiceng.orgs.api import OrgViewSet
@@ -43,7 +44,7 @@ extend_schema_view(
 router = SimpleRouter()
 router.register("orgs", OrgViewSet, basename="api-org")
 router.register("members", MemberViewSet, basename="api-member")
-for prefix, viewset, basename in LIFE_ROUTES:
+for prefix, viewset, basename in [*LIFE_ROUTES, *DEVELOPMENT_ROUTES]:
     router.register(prefix, viewset, basename=basename)
 api_compliance.register(router)
 

@@ -57,11 +57,26 @@ def _auth(user) -> dict[str, str]:
     return {"Authorization": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
 
 
+def _development_ids(world) -> dict[str, int]:
+    """A development file of 0101 at the candidate stage (made once per test) and its latest step."""
+    from jiceng.development.models import Development, StepKind
+    from jiceng.development.tests.helpers import walk
+
+    development = getattr(world, "_development", None)
+    if development is None or not Development.objects.filter(pk=development.pk).exists():
+        development = walk(world, until=StepKind.CANDIDATE, seq=90)
+        world._development = development
+    latest = development.steps.order_by("-on", "-id").first()
+    return {"id": development.pk, "step_id": latest.pk}
+
+
 def _call_as(case, user, world) -> None:
     """The generated request, then (random codes and ids mostly miss) the same on a real object."""
     case.call_and_validate(headers=_auth(user), checks=CHECKS)
     if case.path_parameters:
         known = {"code": world.branch_a.code, "id": world.members_a[1].pk}
+        if case.path.startswith("/api/v1/development/"):
+            known.update(_development_ids(world))
         case.path_parameters = {k: known.get(k, v) for k, v in case.path_parameters.items()}
         case.call_and_validate(headers=_auth(user), checks=CHECKS)
 

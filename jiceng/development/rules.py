@@ -21,7 +21,7 @@ Boundary days (each tested on both sides):
   must have ended before the day the person becomes a candidate: the candidacy is possible from the
   day after the notice's last day.
 - ``dev.extension_bounds``: 6 and 12 months are both allowed; the extension is decided on or after the
-  day the probation ends.
+  day the probation ends and before the extended end; no later step of the probation is dated before it.
 - ``dev.admission_vote`` / ``dev.conversion_vote``: "半数以上到会" and "赞成超过半数" are both strict:
   exactly half is not enough.
 """
@@ -357,6 +357,9 @@ def check_step(
         if kind in ONCE and timeline.of(kind):
             return [_sequence(_("“%(step)s”已有记录") % {"step": label})]
         since = timeline.stage_since
+        extension = timeline.last(StepKind.EXTENSION)
+        if stage == Stage.PROBATIONARY and extension is not None and (since is None or extension.on > since):
+            since = extension.on  # nothing of the probation is dated before its extension was decided
         if kind == StepKind.TALK:
             since = timeline.first(StepKind.APPLICATION).on  # type: ignore[union-attr]
         if since is not None and on < since:
@@ -662,6 +665,15 @@ def _extension(timeline: Timeline, step: StepFacts, book_on: BookOn, probe: bool
                     params,
                     _("延长预备期应为%(low)s至%(high)s个月") % {"low": low, "high": high},
                     field="months",
+                )
+            )
+        elif ends is not None and step.on >= add_months(ends, step.months):
+            out.append(
+                _refuse(
+                    params,
+                    _("延长后的预备期已于%(day)s届满，不能在此之后才决定延长")
+                    % {"day": _day(add_months(ends, step.months))},
+                    field="on",
                 )
             )
     return out

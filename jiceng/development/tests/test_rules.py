@@ -318,6 +318,17 @@ def test_extension_bounds_and_the_extended_end() -> None:
     assert r.rule == "dev.extension_bounds"
 
 
+def test_extension_is_decided_before_the_end_it_sets_and_nothing_predates_it() -> None:
+    timeline = upto(StepKind.CONVERSION)  # probation ends 2025-06-10
+    assert check_step(timeline, step(StepKind.EXTENSION, D(2025, 12, 9), months=6), ON, TODAY) == []
+    [r] = check_step(timeline, step(StepKind.EXTENSION, D(2025, 12, 10), months=6), ON, TODAY)
+    assert r.rule == "dev.extension_bounds" and "2025-12-10" in r.message
+    extended = Timeline(BIRTH, [*timeline.steps, step(StepKind.EXTENSION, D(2025, 9, 1), months=12)])
+    for kind, extra in ((StepKind.CONVERSION, VOTES), (StepKind.REVOCATION, {})):
+        [r] = check_step(extended, step(kind, D(2025, 8, 31), **extra), ON, TODAY)
+        assert (r.rule, r.earliest) == ("dev.sequence", D(2025, 9, 1))
+
+
 # Order -------------------------------------------------------------------------------------------------------
 
 
