@@ -26,7 +26,7 @@ import django_filters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -408,8 +408,8 @@ ANY_EVIDENCE = frozenset({*services.EVIDENCE_FIELDS, "people", "meeting"})
 
 
 class DevelopmentFilter(django_filters.FilterSet):
-    org = OrgCodeFilter(label=_lazy("党组织编码（含其全部下级）"), method="filter_org")
-    stage = django_filters.MultipleChoiceFilter(label=_lazy("所处阶段"), choices=Stage.choices)
+    org = OrgCodeFilter(label=gettext_lazy("党组织编码（含其全部下级）"), method="filter_org")
+    stage = django_filters.MultipleChoiceFilter(label=gettext_lazy("所处阶段"), choices=Stage.choices)
 
     class Meta:
         model = Development

@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -250,13 +250,13 @@ def _recordable(development: Development, timeline: rules.Timeline) -> list[tupl
 
 
 MILESTONES = (
-    (StepKind.APPLICATION, _lazy("提出入党申请")),
-    (StepKind.ACTIVIST, _lazy("确定为入党积极分子")),
-    (StepKind.CANDIDATE, _lazy("确定为发展对象")),
-    (StepKind.ADMISSION, _lazy("接收为预备党员")),
-    (StepKind.APPROVAL, _lazy("上级党委审批接收")),
-    (StepKind.CONVERSION, _lazy("转为正式党员")),
-    (StepKind.CONVERSION_APPROVAL, _lazy("上级党委审批转正")),
+    (StepKind.APPLICATION, gettext_lazy("提出入党申请")),
+    (StepKind.ACTIVIST, gettext_lazy("确定为入党积极分子")),
+    (StepKind.CANDIDATE, gettext_lazy("确定为发展对象")),
+    (StepKind.ADMISSION, gettext_lazy("接收为预备党员")),
+    (StepKind.APPROVAL, gettext_lazy("上级党委审批接收")),
+    (StepKind.CONVERSION, gettext_lazy("转为正式党员")),
+    (StepKind.CONVERSION_APPROVAL, gettext_lazy("上级党委审批转正")),
 )
 
 
