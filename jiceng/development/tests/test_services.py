@@ -304,3 +304,24 @@ def test_a_lateness_finding_links_to_the_file(world, client_for) -> None:  # noq
     assert reverse("development:detail", args=[d.pk]) in text
     # another branch's secretary sees nothing of it
     assert client_for(world.bob).get(url, query).status_code == 404
+
+
+def test_a_rule_version_entered_as_data_changes_what_is_refused(world) -> None:  # noqa: ANN001
+    """The 2026 revision as data: a (hypothetical) two-year activist period for candidacies from 2024."""
+    d = walk(world, until=StepKind.NOTICE)
+    activist_on = d.steps.get(kind="activist").on
+    candidate_on = next(on for kind, on, _ in plan(world) if kind == StepKind.CANDIDATE)
+    RuleVersion.objects.create(
+        code="dev.activist_min_period",
+        effective_from=D(2024, 1, 1),
+        params={"years": 2},
+        citation="2026年修订文本",
+    )
+    with pytest.raises(services.StepRefused) as e:
+        services.record_step(actor=world.alice, development=d, kind="candidate", on=candidate_on)
+    first = e.value.first
+    assert (first.rule, first.earliest, first.citation) == (
+        "dev.activist_min_period",
+        activist_on.replace(year=activist_on.year + 2),
+        "2026年修订文本",
+    )
