@@ -406,7 +406,7 @@ def _apply_effects(
             actor=actor,
             member=development.member,
             on=step.on,
-            reason=str(_("取消预备党员资格")),
+            reason="取消预备党员资格",  # data, the same in every language (the page translates it)
             message=_("取消预备党员资格"),
         )
     development.save()
