@@ -44,6 +44,18 @@ EVIDENCE_FIELDS = (
 )
 
 
+# Fields the service sets itself (never from input): left out of the model's validation.
+DERIVED_FIELDS = [
+    "org_path",
+    "id_number_cipher",
+    "id_number_digest",
+    "id_number_masked",
+    "name_pinyin",
+    "name_initials",
+    "member",
+]
+
+
 class StepRefused(Exception):
     """A step a rule of RULES.md §4 (or the order of the steps) does not allow, with the reasons."""
 
@@ -169,17 +181,7 @@ def apply(
     development = Development(org=org, org_path=org.path, applied_on=on, stage_since=on, **person)
     development.set_id_number(number)
     development.refresh_pinyin()
-    development.full_clean(
-        exclude=[
-            "org_path",
-            "id_number_cipher",
-            "id_number_digest",
-            "id_number_masked",
-            "name_pinyin",
-            "name_initials",
-            "member",
-        ]
-    )
+    development.full_clean(exclude=DERIVED_FIELDS)
     development.save()
     created = Step.objects.create(
         development=development, kind=StepKind.APPLICATION, on=on, note=note, recorded_by=actor
@@ -207,17 +209,7 @@ def update_person(*, actor: User, development: Development, **changes: Any) -> D
     )
     if "name" in changes:
         development.refresh_pinyin()
-    development.full_clean(
-        exclude=[
-            "org_path",
-            "id_number_cipher",
-            "id_number_digest",
-            "id_number_masked",
-            "name_pinyin",
-            "name_initials",
-            "member",
-        ]
-    )
+    development.full_clean(exclude=DERIVED_FIELDS)
     development.save()
     audit.updated(actor=actor, obj=development, before=before)
     return development
