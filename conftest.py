@@ -74,6 +74,17 @@ def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language (Chinese): a request or a test that switched to English
+    must not leak into the next test run by the same worker."""
+    from django.utils import translation
+
+    translation.activate("zh-hans")
+    yield
+    translation.activate("zh-hans")
+
+
 @pytest.fixture
 def world(db) -> World:
     from jiceng.core.models import RoleAssignment, User

@@ -130,6 +130,14 @@ def summary(results: dict) -> list[tuple[str, str, object, object]]:
                 TARGETS["import_peak_rss_mb"],
             )
         )
+        rows.append(
+            (
+                db,
+                "import peak total PSS MB",
+                imp.get("import", {}).get("peak_total_pss_mb"),
+                TARGETS["import_peak_rss_mb"],
+            )
+        )
         for node, n in r.get("pages", {}).get("nodes", {}).items():
             rows.append((db, f"org numbers {node} ms", n.get("summary_ms"), TARGETS["org_numbers_ms"]))
             rows.append((db, f"org page {node} ms", n.get("page_ms"), "-"))

@@ -49,7 +49,15 @@ def decrypt(token: str) -> str:
     return aead.decrypt(raw[:12], raw[12:], VERSION.encode()).decode()
 
 
+@functools.cache
+def _mac(mac_key: bytes) -> hmac.HMAC:
+    return hmac.new(mac_key, digestmod=hashlib.sha256)
+
+
 def digest(plaintext: str) -> str:
     """Keyed hash for uniqueness and lookup; without the key it cannot be brute-forced offline."""
     _, mac_key = _current_keys()
-    return hmac.new(mac_key, plaintext.encode(), hashlib.sha256).hexdigest()
+    # A copy of the keyed state skips hashing the padded key again: half the cost, a million times.
+    mac = _mac(mac_key).copy()
+    mac.update(plaintext.encode())
+    return mac.hexdigest()

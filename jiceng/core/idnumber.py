@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from operator import mul
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -13,7 +14,14 @@ CHECK_CHARS = "10X98765432"
 _SHAPE = re.compile(r"^\d{17}[\dX]$")
 
 
+_DIGIT_OFFSET = ord("0") * sum(WEIGHTS)  # what the ASCII codes add to the weighted sum of the digits
+
+
 def check_char(body17: str) -> str:
+    if len(body17) == 17 and body17.isascii() and body17.isdigit():
+        # The weighted sum over the ASCII codes, less what the codes of "0" add: one pass in C
+        # (an import checks a million numbers; this is a quarter of the generic way's time).
+        return CHECK_CHARS[(sum(map(mul, body17.encode(), WEIGHTS)) - _DIGIT_OFFSET) % 11]
     return CHECK_CHARS[sum(int(c) * w for c, w in zip(body17, WEIGHTS, strict=True)) % 11]
 
 

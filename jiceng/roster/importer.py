@@ -23,6 +23,8 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import compress
+from operator import add
 from pathlib import Path
 from typing import Any
 
@@ -151,8 +153,9 @@ class TallyBuffer:
 
     A province is ~50k branches × ~45 member keys. Counters would take ~130 MB; here each path holds
     a compact array of ints over the member keys (``dense``: ~0.6 kB), plus a small dict for the rare
-    rest (a branch's unit kind, a committee's term end), and ``tallies.apply_many`` gets
-    ``FLUSH_SLICE`` paths at a time, so its working copies stay small too.
+    rest (a branch's unit kind, a committee's term end). At the end the deltas are summed up the
+    tree once, bottom-up, and ``tallies.apply_totals`` gets ``FLUSH_SLICE`` nodes at a time, so its
+    working copies stay small too.
     """
 
     FLUSH_SLICE = 5000
@@ -179,21 +182,43 @@ class TallyBuffer:
             counts[i] += sign * n
 
     def flush(self) -> None:
-        paths = sorted(set(self.counts) | set(self.other))
+        """Sum the deltas up the tree, bottom-up (each node's into its parent's, once), then hand
+        ``tallies.apply_totals`` each node's subtree total, ``FLUSH_SLICE`` nodes at a time."""
+        from jiceng.orgs.models import Organization
+
+        step = Organization.steplen
+        counts, other = self.counts, self.other
+        nodes = set()
+        for path in set(counts) | set(other):
+            while path and path not in nodes:
+                nodes.add(path)
+                path = path[:-step]
+        # Deepest first: a node's total is complete before it is added to its parent's.
+        for path in sorted(nodes, key=len, reverse=True):
+            parent = path[:-step]
+            if not parent:
+                continue
+            mine = counts.get(path)
+            if mine is not None:
+                theirs = counts.get(parent)
+                counts[parent] = mine[:] if theirs is None else array("i", map(add, theirs, mine))
+            extra = other.get(path)
+            if extra:
+                other.setdefault(parent, Counter()).update(extra)
         dense = self.dense
+        paths = sorted(nodes)
         for start in range(0, len(paths), self.FLUSH_SLICE):
             chunk = {}
             for path in paths[start : start + self.FLUSH_SLICE]:
-                delta = self.other.pop(path, Counter())
-                counts = self.counts.pop(path, None)
-                if counts is not None:
-                    for i, n in enumerate(counts):
-                        if n:
-                            delta[dense[i]] += n
-                delta = Counter({k: v for k, v in delta.items() if v})
+                delta = other.pop(path, None) or Counter()
+                values = counts.pop(path, None)
+                if values is not None:
+                    for key, n in zip(compress(dense, values), filter(None, values), strict=True):
+                        delta[key] += n
+                delta = {k: v for k, v in delta.items() if v}
                 if delta:
                     chunk[path] = delta
-            tallies.apply_many(chunk)
+            tallies.apply_totals(chunk)
         self.counts, self.other = {}, {}
 
 

@@ -74,6 +74,16 @@ def test_encryption_round_trip_and_no_plaintext(text):
     assert crypto.digest(text) == crypto.digest(text)
 
 
+@given(st.text(max_size=40))
+def test_digest_stays_hmac_sha256_under_the_derived_key(text):
+    """Stored digests are looked up by value: the fast path must give exactly the HMAC it always gave."""
+    import hashlib
+    import hmac
+
+    _aead, key = crypto._current_keys()
+    assert crypto.digest(text) == hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
 def test_tampered_ciphertext_is_rejected():
     import base64
 

@@ -221,6 +221,9 @@ class OrgsHandler(TableHandler):
             # Not writing: still count what would happen, for the check-only summary.
             for r in rows:
                 self.counts[self._change_kind(r, existing.get(r.code))] += 1
+        # The rows are done with (the directory keeps what the members need): a province's 54,000
+        # would otherwise stay in memory through the members' import, and in its reading process.
+        self.rows, self.first_row, self._current = [], {}, {}
 
     @staticmethod
     def _current_values(codes: list[str]) -> dict[str, dict[str, Any]]:

@@ -7,6 +7,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from conftest import make_id
 from jiceng.roster.importer import ImportResult, InputFile, run_import
 
@@ -110,3 +112,15 @@ def run(*paths: Path, actor: Any = None, check: bool = False) -> ImportResult:
 
 def codes(result: ImportResult) -> list[str]:
     return [p.code for p in result.all_problems()]
+
+
+@pytest.fixture(params=["one process", "reading process"])
+def reading(request, monkeypatch):
+    """Run the test both ways: members read in the importing process, and in a child (``parallel``)."""
+    from jiceng.roster import parallel
+
+    if request.param == "reading process":
+        if not parallel.available_here():
+            pytest.skip("no fork or a single core: the importer reads in its own process")
+        monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    return request.param

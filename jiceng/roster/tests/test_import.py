@@ -12,9 +12,18 @@ from jiceng.members.models import Member, Membership
 from jiceng.orgs import tallies
 from jiceng.orgs.models import Committee, CommitteePost, Organization, OrgTally
 
-from .helpers import MEMBER_HEADERS, ORG_HEADERS, codes, member, org, run, write_csv
+from .helpers import (
+    MEMBER_HEADERS,
+    ORG_HEADERS,
+    codes,
+    member,
+    org,
+    reading,  # noqa: F401 (the fixture)
+    run,
+    write_csv,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reading")]
 
 
 def by_id(number: str) -> Member:
@@ -72,23 +81,48 @@ def test_creates_organizations_members_memberships_committees_and_posts(world, t
         "李书记": "secretary",
         "王委员": "organization_member",
     }
-    created = ObjectChange.objects.filter(
-        action="create", object_id=li.pk, content_type__model="member"
-    ).get()
-    assert created.postchange_data["name"] == "李书记"
-    assert created.postchange_data["id_number_masked"] == li.id_number_masked
-    assert "id_number_cipher" not in created.postchange_data
+    created = ObjectChange.objects.get(action="create", content_type__model="member", org_path=li.org_path)
+    assert created.object_id is None
+    assert {
+        "id": li.pk,
+        "name": "李书记",
+        "id_number_masked": li.id_number_masked,
+    } in created.postchange_data["members"]
+    posts = ObjectChange.objects.get(
+        action="create", content_type__model="committeepost", org_path=li.org_path
+    )
+    assert sorted((p["name"], p["post"], p["committee"]) for p in posts.postchange_data["posts"]) == [
+        ("李书记", "secretary", committee.pk),
+        ("王委员", "organization_member", committee.pk),
+    ]
     assert ObjectChange.objects.filter(action="import").count() == 1
 
 
-def test_change_records_of_created_members_match_the_services_snapshot(world, tmp_path):
-    from jiceng.core import audit
-
-    members = write_csv(tmp_path / "m.csv", [member("孙兰", 11, "0101", 学位="学士", 党龄校正值="-1")])
-    assert run(members).ok
-    m = by_id(make_id(dt.date(1985, 3, 9), 11, region="320106"))
-    record = ObjectChange.objects.get(action="create", content_type__model="member", object_id=m.pk)
-    assert record.postchange_data == audit.snapshot(m)
+def test_created_members_are_recorded_per_branch_with_who_when_and_which(world, tmp_path):
+    rows = [member("孙兰", 11, "0101"), member("钱芳", 13, "0102"), member("周强", 15, "0101")]
+    members = write_csv(tmp_path / "m.csv", rows)
+    result = run(members, actor=world.county_admin)
+    assert result.ok, list(result.all_problems())
+    created = {
+        m.name: m for m in Member.objects.filter(name__in=["孙兰", "钱芳", "周强"]).select_related("org")
+    }
+    import_record = ObjectChange.objects.get(action="import")
+    records = ObjectChange.objects.filter(
+        action="create", content_type__model="member", time=import_record.time
+    )
+    assert sorted(r.org_path for r in records) == [world.branch_a.path, world.branch_b.path]  # one each
+    for record in records:
+        assert (record.user, record.request_id, record.time) == (
+            world.county_admin,
+            import_record.request_id,
+            import_record.time,
+        )
+        assert record.object_id is None and record.message == "导入"
+        listed = record.postchange_data["members"]
+        here = sorted((m for m in created.values() if m.org_path == record.org_path), key=lambda m: m.pk)
+        assert listed == [{"id": m.pk, "name": m.name, "id_number_masked": m.id_number_masked} for m in here]
+        assert str(len(here)) in record.object_repr and here[0].org.name in record.object_repr
+        assert all(m.reveal_id_number() not in str(record.postchange_data) for m in here)
 
 
 def test_reimport_changes_nothing_and_changed_values_update_with_before_and_after(world, tmp_path):

@@ -1,0 +1,120 @@
+"""Reading and checking a table in a second process while this one writes to the database.
+
+Reading, parsing and checking a member row, and encrypting and keying its identity number, cost
+the importer more than the database does. With two cores they run in a child process forked for
+the table, while the parent (the one holding the import's transaction) writes the previous batch:
+
+    child:   read → parse and check → prepare (digest, cipher, …) → send batch k+1
+    parent:                 receive batch k → its problems into the report → look up, write
+
+The child never touches the database. It sends each batch with the problems found while reading it,
+so the parent reports them in the same order, and stops writing at the same batch, as a run in one
+process would; all-or-nothing is the parent's transaction, as before. A file the child cannot read
+(``SourceError``) reaches the parent after the batches read before it, as it would in one process.
+A failure of the child is raised in the parent (and the transaction rolled back); a failure of the
+parent ends the child.
+
+The child is forked, so it starts with the parent's state (settings, translations, the handler's
+lookup tables) and needs no set-up; pages the child only reads stay shared with the parent.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import pickle
+import traceback
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .readers import Source, SourceError
+
+# A table smaller than this (bytes) is read in the importing process: forking costs more than it saves.
+MIN_BYTES = 2_000_000
+
+
+def available_here() -> bool:
+    """Two cores, and processes can fork."""
+    return (os.cpu_count() or 1) >= 2 and "fork" in multiprocessing.get_all_start_methods()
+
+
+def available(source: Source) -> bool:
+    """Whether a child may read this source: two cores, fork, and a source big enough to be worth it."""
+    if not available_here():
+        return False
+    try:
+        return source.path.stat().st_size >= MIN_BYTES
+    except OSError:
+        return False
+
+
+def batches(
+    source: Source,
+    read_batch: Callable[[Iterator[tuple[int, list[str]]]], tuple[int, list[Any]] | None],
+    problems: list[tuple],
+    state: Callable[[], Any],
+) -> Iterator[tuple[int, float, list[Any], list[tuple], Any]]:
+    """Run ``read_batch`` over ``source.rows()`` in a child; yield (rows read, fraction, items, problems,
+    None) per batch, and at the end (0, 1.0, [], problems, ``state()`` as the child has it).
+
+    ``read_batch(rows)`` reads rows from the iterator until it has a batch and returns (rows read,
+    items), or None at the end. ``problems`` is the list the child's checks append their problems to;
+    each batch carries (and empties) it. Items, problems and the state must pickle.
+    """
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child, args=(send, source, read_batch, problems, state), daemon=True)
+    # The collector of the child would otherwise walk (and so write to, and so copy) every object
+    # inherited from the parent: frozen, they stay shared pages.
+    gc.freeze()
+    try:
+        child.start()
+    finally:
+        gc.unfreeze()
+    send.close()  # the parent's copy: the child's end of the pipe is the only one left
+    try:
+        while True:
+            try:
+                message = pickle.loads(receive.recv_bytes())  # noqa: S301 (our own child, through a pipe)
+            except EOFError:
+                raise RuntimeError("the import's reading process ended without a word") from None
+            kind = message[0]
+            if kind == "batch":
+                yield message[1], message[2], message[3], message[4], None
+            elif kind == "source_error":
+                _kind, code, text, row, pending = message
+                yield 0, 1.0, [], pending, None
+                raise SourceError(code, text, row=row)
+            elif kind == "failed":
+                raise RuntimeError("the import's reading process failed:\n" + message[1])
+            else:  # "done"
+                yield 0, 1.0, [], message[1], message[2]
+                return
+    finally:
+        receive.close()
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
+def _child(send: Any, source: Source, read_batch: Callable, problems: list[tuple], state: Callable) -> None:
+    def post(message: tuple) -> None:
+        send.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+
+    try:
+        rows = source.rows()
+        while True:
+            got = read_batch(rows)
+            if got is None:
+                break
+            n, items = got
+            post(("batch", n, source.fraction(), items, problems[:]))
+            problems.clear()
+        post(("done", problems[:], state()))
+    except SourceError as e:
+        post(("source_error", e.code, e.message, e.row, problems[:]))
+    except BaseException:  # noqa: BLE001 (whatever it is, the parent must hear of it)
+        post(("failed", traceback.format_exc()))
+    finally:
+        send.close()

@@ -1,0 +1,117 @@
+"""A first load into an empty roster builds the member tables' indexes after the load (``BulkLoad``):
+the same records, counts and indexes as the row-by-row way, still all or nothing, and only then."""
+
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from jiceng.core import crypto
+from jiceng.members.models import Member, Membership
+from jiceng.orgs import tallies
+from jiceng.orgs.models import Organization
+from jiceng.roster import writer
+from jiceng.roster.handlers import members as members_handler
+
+from .helpers import (
+    MEMBER_HEADERS,
+    ORG_HEADERS,
+    member,
+    org,
+    reading,  # noqa: F401 (the fixture)
+    run,
+    write_csv,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reading")]
+
+TABLES = (Member._meta.db_table, Membership._meta.db_table)
+
+
+def schema() -> dict[str, dict]:
+    """Every index and constraint of the member tables, as the database describes them."""
+    with connection.cursor() as cur:
+        return {t: connection.introspection.get_constraints(cur, t) for t in TABLES}
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Batches of 4 rows, and the bulk mode from the first full one; records whether it ran."""
+    monkeypatch.setattr(members_handler, "BATCH", 4)
+    monkeypatch.setattr(members_handler, "BULK_LOAD_MIN_ROWS", 4)
+    used: list[bool] = []
+    start = writer.BulkLoad.start_if_empty
+
+    def spy(self):
+        used.append(start(self))
+        return used[-1]
+
+    monkeypatch.setattr(writer.BulkLoad, "start_if_empty", spy)
+    return used
+
+
+def files(tmp_path, n=11, **overrides):
+    orgs = write_csv(
+        tmp_path / "orgs.csv",
+        [
+            org("01", "某县委", "", kind="党委", unit="机关"),
+            org("0101", "一支部", "01", elected="2024-01-01"),
+            org("0102", "二支部", "01", unit="农村"),
+        ],
+        ORG_HEADERS,
+    )
+    rows = [
+        member(f"党员{i}", i, "0101" if i % 3 else "0102", birth=dt.date(1960 + i, 1 + i % 12, 1 + i))
+        for i in range(1, n + 1)
+    ]
+    rows[0]["党内职务"] = "书记"
+    for i, changes in overrides.items():
+        rows[int(i.removeprefix("row"))].update(changes)
+    return orgs, write_csv(tmp_path / "members.csv", rows, MEMBER_HEADERS)
+
+
+def test_a_first_load_builds_the_indexes_after_and_gives_the_same_records(tmp_path, small_batches):
+    before = schema()
+    result = run(*files(tmp_path))
+    assert result.ok, list(result.all_problems())
+    assert small_batches == [True]
+    assert schema() == before  # every index and constraint back, with its name and definition
+    assert result.counts["members"] == {"created": 11, "updated": 0, "unchanged": 0}
+    assert Member.objects.count() == Membership.objects.filter(start_reason="imported").count() == 11
+    for o in Organization.objects.all():
+        assert tallies.read(o) == tallies.count_fresh(o), o.code
+    first = Member.objects.get(name="党员1")
+    assert first.memberships.get().org_code == "0101" and first.committee_posts.get().post == "secretary"
+
+    # The restored constraints hold: a second record with the same identity number is refused.
+    twin = Member.objects.filter(pk=first.pk).values()[0]
+    del twin["id"]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Member.objects.create(**twin)
+
+    # Not empty any more: the next import looks records up and keeps the indexes.
+    again = run(*files(tmp_path))
+    assert again.ok and again.counts["members"] == {"created": 0, "updated": 0, "unchanged": 11}
+    assert small_batches == [True, False]
+
+
+def test_an_error_after_the_load_began_writes_nothing_and_keeps_the_indexes(tmp_path, small_batches):
+    before = schema()
+    twin = member("x", 3, "0101", birth=dt.date(1963, 4, 4))  # the identity number of row 4
+    result = run(
+        *files(tmp_path, row9={"学历": "博士后"}, row10={k: twin[k] for k in ("公民身份号码", "出生日期")})
+    )
+    assert [(p.row, p.code) for p in result.all_problems()] == [
+        (11, "choice_invalid"),
+        (12, "id_duplicate_in_file"),
+    ]
+    assert small_batches == [True]  # the first batch was written before the errors were read
+    assert not Member.objects.exists() and not Organization.objects.exists()
+    assert schema() == before
+
+
+def test_no_bulk_mode_for_a_roster_that_has_members(world, tmp_path, small_batches):
+    rows = [member(f"新{i}", 100 + i, "0101") for i in range(6)]
+    result = run(write_csv(tmp_path / "m.csv", rows, MEMBER_HEADERS))
+    assert result.ok and small_batches == [False]
+    assert Member.objects.filter(id_number_digest=crypto.digest(rows[0]["公民身份号码"])).exists()
