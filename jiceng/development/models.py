@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from jiceng.core import crypto, idnumber, pinyin
+from jiceng.core.identity import IdentityMixin
 from jiceng.core.scope import ScopedQuerySet
 from jiceng.members.models import Category, Education, Gender
 
@@ -71,7 +71,7 @@ class DevelopmentQuerySet(ScopedQuerySet):
         return self.filter(stage__in=OPEN_STAGES)
 
 
-class Development(models.Model):
+class Development(IdentityMixin, models.Model):
     """One person's development file (发展党员档案), kept by the branch that develops them."""
 
     org = models.ForeignKey(
@@ -134,18 +134,6 @@ class Development(models.Model):
 
     def audit_org_path(self) -> str:
         return self.org_path
-
-    def set_id_number(self, raw: str) -> None:
-        number = idnumber.normalize(raw)
-        self.id_number_cipher = crypto.encrypt(number)
-        self.id_number_digest = crypto.digest(number)
-        self.id_number_masked = idnumber.mask(number)
-
-    def reveal_id_number(self) -> str:
-        return crypto.decrypt(self.id_number_cipher)
-
-    def refresh_pinyin(self) -> None:
-        self.name_pinyin, self.name_initials = pinyin.keys(self.name)
 
     @property
     def is_open(self) -> bool:

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from jiceng.core import crypto, idnumber, pinyin
+from jiceng.core.identity import IdentityMixin
 from jiceng.core.scope import VIEW, ScopedQuerySet
 from jiceng.orgs.rules import add_years
 
@@ -121,7 +121,7 @@ class MemberQuerySet(ScopedQuerySet):
         return self.filter(closed_on__isnull=True)
 
 
-class Member(models.Model):
+class Member(IdentityMixin, models.Model):
     """A Party member (党员) and the branch that holds their membership."""
 
     # No index of its own: the (org, name_pinyin) index below serves every lookup by branch.
@@ -220,26 +220,6 @@ class Member(models.Model):
 
     def audit_org_path(self) -> str:
         return self.org_path
-
-    # Identity number: only the masked form and the keyed digest are readable without the key.
-    def set_id_number(self, raw: str) -> None:
-        number = idnumber.normalize(raw)
-        self.id_number_cipher = crypto.encrypt(number)
-        self.id_number_digest = crypto.digest(number)
-        self.id_number_masked = idnumber.mask(number)
-
-    def reveal_id_number(self) -> str:
-        """The full number. Call through members.services.reveal_id_number, which audits it."""
-        return crypto.decrypt(self.id_number_cipher)
-
-    def refresh_pinyin(self) -> None:
-        self.name_pinyin, self.name_initials = pinyin.keys(self.name)
-
-    def under_party_probation(self, day: dt.date) -> bool:
-        """Under 留党察看 on ``day``: from its first day up to (not including) the day it ends."""
-        if self.party_probation_from is None or self.party_probation_from > day:
-            return False
-        return self.party_probation_until is None or self.party_probation_until > day
 
     def age_band(self, day: dt.date) -> str:
         return age_band_of(self.birth_date, day)
