@@ -211,7 +211,10 @@ class ElectionForm(forms.Form):
     def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["elected_on"].widget = DateInput(attrs=_today_max())
-        default = rules.default_term_years(kind=org.kind, unit_kind=org.unit_kind)
+        from jiceng.core.rulebook import RuleBook
+
+        params = RuleBook().on("org.committee_term_expired", timezone.localdate()).values
+        default = rules.default_term_years(kind=org.kind, unit_kind=org.unit_kind, params=params)
         self.fields["term_years"].help_text = _("留空按规定为%(years)s年") % {"years": default}
         eligible = branch_members(org).filter(status=Status.FULL)
         for post in ELECTED_POSTS:

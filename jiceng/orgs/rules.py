@@ -15,12 +15,16 @@ TERM_CITATION = "关于党的基层组织任期的意见（2018）；中国共�
 FIVE_YEAR_UNITS = frozenset({"community", "village"})
 
 
-def default_term_years(*, kind: str, unit_kind: str) -> int:
-    """Rule `org.committee_term_expired` parameters: 5 years for grassroots committees and for
-    branches of 社区/农村 units, 3 otherwise."""
+def default_term_years(*, kind: str, unit_kind: str, params: dict | None = None) -> int:
+    """The term of a new committee, by rule `org.committee_term_expired`'s parameters (``params``: the
+    values in force on the election day; the shipped ones when absent): 5 years for grassroots
+    committees and for branches of 社区/农村 units, 3 otherwise."""
+    p = params or {}
     if kind in ("committee", "working_committee"):
-        return 5
-    return 5 if unit_kind in FIVE_YEAR_UNITS else 3
+        return int(p.get("term_years_committee", 5))
+    if unit_kind in FIVE_YEAR_UNITS:
+        return int(p.get("term_years_community_village", 5))
+    return int(p.get("term_years_other", 3))
 
 
 def add_years(day: dt.date, years: int) -> dt.date:

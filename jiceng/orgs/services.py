@@ -338,6 +338,14 @@ def _check_posts(org: Organization, posts: Sequence[tuple[object, str]]) -> None
         )
 
 
+def _default_term(org: Organization, day: dt.date) -> int:
+    """The term by the rule book's `org.committee_term_expired` parameters in force on ``day``."""
+    from jiceng.core.rulebook import RuleBook
+
+    params = RuleBook().on("org.committee_term_expired", day).values
+    return rules.default_term_years(kind=org.kind, unit_kind=org.unit_kind, params=params)
+
+
 @transaction.atomic
 def record_election(
     *,
@@ -375,7 +383,7 @@ def record_election(
     committee = Committee.objects.create(
         org=org,
         elected_on=elected_on,
-        term_years=term_years or rules.default_term_years(kind=org.kind, unit_kind=org.unit_kind),
+        term_years=term_years or _default_term(org, elected_on),
     )
     tallies.apply(org.path, tallies.diff(keys_before, tallies.keys_of_committee(committee)))
     audit.created(actor=actor, obj=committee)

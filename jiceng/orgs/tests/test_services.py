@@ -313,3 +313,26 @@ def test_every_write_leaves_a_change_record_with_before_and_after(world):
 
     committee = services.record_election(actor=admin, org=world.branch_b, elected_on=dt.date(2024, 3, 1))
     assert _last_change(committee, ObjectChange.Action.CREATE).postchange_data["elected_on"] == "2024-03-01"
+
+
+def test_a_new_committee_takes_its_term_from_the_rule_book(world):
+    """The term's default follows `org.committee_term_expired`'s parameters in force on the election day."""
+    from jiceng.core.models import RuleVersion
+
+    RuleVersion.objects.create(
+        code="org.committee_term_expired",
+        effective_from=dt.date(2025, 1, 1),
+        params={"term_years_community_village": 4},
+        citation="某省实施办法",
+    )
+    before = services.record_election(
+        actor=world.county_admin, org=world.branch_a, elected_on=dt.date(2024, 12, 31)
+    )
+    after = services.record_election(
+        actor=world.county_admin, org=world.branch_a, elected_on=dt.date(2025, 1, 1)
+    )
+    assert (before.term_years, after.term_years) == (5, 4)  # a 社区 branch
+    other = services.record_election(
+        actor=world.county_admin, org=world.branch_c, elected_on=dt.date(2025, 3, 1)
+    )
+    assert other.term_years == 3  # 机关: unchanged parameter
