@@ -1,8 +1,9 @@
 """Every read of organizational life, restricted to the user's scope.
 
 ``branch_calendar`` is a plain reading of RULES.md §2 for one branch and one month (what was held,
-what is still due this month, quarter and year). It is deliberately simple: the compliance engine,
-with its versioned parameters and switches, is the authority, and may replace it.
+what is still due this month, quarter and year), leaving out what the rule sets switch off for the
+period. It is deliberately simple: the compliance engine, with its versioned parameters, is the
+authority for findings.
 """
 
 from __future__ import annotations
@@ -192,7 +193,13 @@ def branch_calendar(
     if branch.kind != OrgKind.BRANCH:
         return calendar
     groups = list(PartyGroup.objects.filter(org=branch).order_by("name"))
+    from jiceng.core.rulebook import RuleBook
+
+    book = RuleBook()
+    window = {"month": month, "quarter": quarter, "year": year}
     for due in SCHEDULE:
+        if not book.on(due.code, window[due.every].end).enabled:
+            continue  # switched off in the rule sets for this period: nothing is owed
         if due.every == "month":
             if due.kind == MeetingKind.COMMITTEE_MEETING and not _had_committee(branch, month):
                 continue

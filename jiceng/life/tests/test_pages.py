@@ -441,3 +441,24 @@ def test_an_imported_meeting_is_edited_by_its_head_counts(world, client_for) -> 
     assert not meeting.attendance.exists()
     too_many = client.post(reverse("life:edit", args=[meeting.pk]), {**data, "present": 31})
     assert "不能多于应到人数" in page(too_many)
+
+
+def test_the_calendar_owes_nothing_for_a_rule_switched_off(world) -> None:  # noqa: ANN001
+    """The party lecture (a provincial practice, graded U) switched off in the rule sets: not owed."""
+    import datetime as dt
+
+    from jiceng.core.models import RuleVersion
+    from jiceng.core.periods import parse
+    from jiceng.life.selectors import branch_calendar
+
+    def codes(month: str) -> set[str]:
+        cal = branch_calendar(world.alice, world.branch_a, month=parse(month), today=dt.date(2026, 11, 29))
+        return {i.due.code for i in (*cal.months, *cal.quarters, *cal.years)}
+
+    assert "life.party_lecture_quarterly" in codes("2026-05")
+    RuleVersion.objects.create(
+        code="life.party_lecture_quarterly", effective_from=dt.date(2026, 7, 1), enabled=False, citation="x"
+    )
+    assert "life.party_lecture_quarterly" in codes("2026-05")  # judged by the values of that quarter
+    assert "life.party_lecture_quarterly" not in codes("2026-08")
+    assert "life.theme_day_monthly" in codes("2026-08")
