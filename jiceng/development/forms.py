@@ -191,11 +191,14 @@ class StepForm(forms.Form):
         today = timezone.localdate()
         self.fields["on"].widget.attrs["max"] = today.isoformat()
         if "meeting" in self.fields:
+            wanted = MeetingKind(rules.meeting_kind(kind))
             self.fields["meeting"].queryset = life_selectors.meeting_list(user, org=development.org).filter(
-                org=development.org, kind=MeetingKind.GENERAL_MEETING
+                org=development.org, kind=wanted
             )
             self.fields["meeting"].label_from_instance = lambda m: f"{m.held_on:%Y-%m-%d} {m.topic}"
-            self.fields["meeting"].help_text = _("本支部的支部党员大会记录；会议日期须与上面的日期一致")
+            self.fields["meeting"].help_text = _("本支部的%(kind)s记录；会议日期须与上面的日期一致") % {
+                "kind": wanted.label
+            }
         if "people" in self.fields:
             # Any open member the user may see is accepted (a sponsor may belong to another branch);
             # the page lists the branch's full members and finds others by name.

@@ -104,11 +104,11 @@ ONCE = frozenset(
 STEP_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     StepKind.APPLICATION: ((), ("note",)),
     StepKind.TALK: (("person_name",), ("note",)),
-    StepKind.ACTIVIST: (("recommendation", "filed_on"), ("note",)),
+    StepKind.ACTIVIST: (("recommendation", "filed_on"), ("meeting", "note")),
     StepKind.MENTORS: (("people",), ("note",)),
     StepKind.REVIEW: ((), ("note",)),
     StepKind.NOTICE: (("ends_on",), ("note",)),
-    StepKind.CANDIDATE: ((), ("filed_on", "note")),
+    StepKind.CANDIDATE: ((), ("filed_on", "meeting", "note")),
     StepKind.SPONSORS: (("people",), ("note",)),
     StepKind.POLITICAL_REVIEW: ((), ("note",)),
     StepKind.TRAINING: ((), ("ends_on", "days", "hours", "note")),
@@ -124,6 +124,19 @@ STEP_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     StepKind.REVOCATION: ((), ("meeting", "note")),
     StepKind.WITHDRAWAL: ((), ("note",)),
 }
+
+# The meeting a step may link (its record in organizational life): the branch committee decides on
+# activists and candidates (细则 Art. 8, 13), the general meeting of the branch on the rest.
+MEETING_KIND: dict[str, str] = {
+    StepKind.ACTIVIST: "committee_meeting",
+    StepKind.CANDIDATE: "committee_meeting",
+}
+DEFAULT_MEETING_KIND = "general_meeting"
+
+
+def meeting_kind(kind: str) -> str:
+    return MEETING_KIND.get(kind, DEFAULT_MEETING_KIND)
+
 
 # The citation of refusals that are about order, not about a rule of §4.
 SEQUENCE = "dev.sequence"

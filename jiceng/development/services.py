@@ -238,13 +238,22 @@ def _resolve_people(development: Development, people: Iterable[Member | int] | N
     return [found[i] for i in ids]
 
 
-def _meeting_figures(development: Development, meeting: Any, on: dt.date, evidence: dict[str, Any]) -> None:
-    """A linked 支部党员大会 record supplies the date and the figures; entered ones must agree."""
+def _meeting_figures(
+    development: Development, kind: str, meeting: Any, on: dt.date, evidence: dict[str, Any]
+) -> None:
+    """A linked meeting record (the branch committee's for activists and candidates, the general
+    meeting's for the rest) supplies the date and the vote figures; entered ones must agree."""
     from jiceng.life.models import MeetingKind
 
-    if meeting.org_id != development.org_id or meeting.kind != MeetingKind.GENERAL_MEETING:
+    expected = rules.meeting_kind(kind)
+    if meeting.org_id != development.org_id or meeting.kind != expected:
         raise ValidationError(
-            {"meeting": ValidationError(_("须为本支部的支部党员大会记录"), code="meeting_invalid")}
+            {
+                "meeting": ValidationError(
+                    _("须为本支部的%(kind)s记录") % {"kind": MeetingKind(expected).label},
+                    code="meeting_invalid",
+                )
+            }
         )
     if meeting.held_on != on:
         raise ValidationError(
@@ -255,20 +264,17 @@ def _meeting_figures(development: Development, meeting: Any, on: dt.date, eviden
                 )
             }
         )
-    for ours, theirs in (
-        ("voting_members", "voting_members"),
-        ("voters_present", "voters_present"),
-        ("votes_yes", "votes_yes"),
-    ):
-        value = getattr(meeting, theirs)
-        if value is None:
+    required, optional = rules.STEP_FIELDS[kind]
+    for name in ("voting_members", "voters_present", "votes_yes"):
+        value = getattr(meeting, name)
+        if value is None or name not in (*required, *optional):
             continue
-        if evidence.get(ours) is None:
-            evidence[ours] = value
-        elif evidence[ours] != value:
+        if evidence.get(name) is None:
+            evidence[name] = value
+        elif evidence[name] != value:
             raise ValidationError(
                 {
-                    ours: ValidationError(
+                    name: ValidationError(
                         _("与会议记录中的数字（%(n)s）不一致") % {"n": value}, code="meeting_mismatch"
                     )
                 }
@@ -316,7 +322,7 @@ def record_step(
             }
         )
     if meeting is not None:
-        _meeting_figures(development, meeting, on, evidence)
+        _meeting_figures(development, kind, meeting, on, evidence)
     members = _resolve_people(development, people)
     missing = [f for f in required if f != "people" and evidence.get(f) in (None, "")]
     if "people" in required and not members:

@@ -325,3 +325,40 @@ def test_a_rule_version_entered_as_data_changes_what_is_refused(world) -> None: 
         activist_on.replace(year=activist_on.year + 2),
         "2026年修订文本",
     )
+
+
+def test_the_activist_decision_links_the_committee_meeting(world) -> None:  # noqa: ANN001
+    from jiceng.life.models import Meeting
+
+    d = walk(world, until=StepKind.TALK)
+    on = next(on for kind, on, _ in plan(world) if kind == StepKind.ACTIVIST)
+
+    def meeting(kind: str) -> Meeting:
+        return Meeting.objects.create(
+            org=world.branch_a,
+            org_path=world.branch_a.path,
+            kind=kind,
+            held_on=on,
+            topic="研究确定入党积极分子",
+        )
+
+    evidence = {"recommendation": "party_members", "filed_on": on}
+    with pytest.raises(ValidationError) as e:
+        services.record_step(
+            actor=world.alice,
+            development=d,
+            kind="activist",
+            on=on,
+            meeting=meeting("general_meeting"),
+            **evidence,
+        )
+    assert e.value.error_dict["meeting"][0].code == "meeting_invalid" and "支委会" in str(e.value)
+    step = services.record_step(
+        actor=world.alice,
+        development=d,
+        kind="activist",
+        on=on,
+        meeting=meeting("committee_meeting"),
+        **evidence,
+    )
+    assert step.meeting.kind == "committee_meeting"
