@@ -4,8 +4,8 @@ What it does, in three steps (see docs/compliance.md):
 
 1. **Load** the subtree's facts in bulk, with a number of queries that does not depend on the size of
    the subtree: one for the organizations, one for the meetings of the window (distinct branch, kind,
-   party group and month), one each for party groups, committees, committee sizes, secretaries and
-   voted meetings, and per state day one for member counts by branch, one for probationary members
+   party group and month), one each for party groups, committees, committee sizes, committees'
+   secretaries, the secretaries of branches without a committee and voted meetings, and per state day one for member counts by branch, one for probationary members
    and one for attendance. Nothing is written: evaluation is read-only and repeatable.
 2. **Judge** with pure rule functions over plain data (``jiceng.orgs.rules_compliance``,
    ``jiceng.life.rules``, ``jiceng.members.rules_compliance``). Each receives the ``RuleParams`` in
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 # Bump when a change of this module or of a rule function changes what an evaluation returns: stored
 # results of an older engine are then never shown as current.
-ENGINE_VERSION = "2"  # 2: member development (RULES.md §4) joins
+ENGINE_VERSION = "3"  # 2: member development (RULES.md §4); 3: secretaries of branches without a committee
 
 # Actions of the change record that change no data the rules read (they never make findings stale).
 NON_DATA_ACTIONS = frozenset({"login", "login_failed", "logout", "reveal", "export"})
@@ -297,6 +297,8 @@ class _Facts:
     committees: dict[int, list[_Committee]] = field(default_factory=dict)  # by org id
     committee_sizes: dict[int, int] = field(default_factory=dict)  # by committee id
     secretaries: dict[int, tuple] = field(default_factory=dict)  # committee id → secretary row
+    # A branch without a committee: its own secretary (Organization.secretary), org id → row.
+    branch_secretaries: dict[int, tuple] = field(default_factory=dict)
     held: dict[tuple[int, str], tuple[dt.date, ...]] = field(
         default_factory=dict
     )  # (org, kind) → month starts
@@ -433,6 +435,25 @@ def _load(prefix: str, plan: Plan, enabled: set[str]) -> _Facts:
                     "member__standing_correction",
                     "member__joined_on",
                     "member__closed_on",
+                )
+            }
+            # One query for the subtree: the secretaries of branches that have no committee (支部条例).
+            facts.branch_secretaries = {
+                row[0]: row
+                for row in Organization.objects.filter(
+                    path__prefix=prefix, kind="branch", secretary__isnull=False, secretary_since__lte=hi
+                )
+                .order_by()
+                .values_list(
+                    "id",
+                    "secretary_since",
+                    "secretary_id",
+                    "secretary__org_id",
+                    "secretary__name",
+                    "secretary__full_member_on",
+                    "secretary__standing_correction",
+                    "secretary__joined_on",
+                    "secretary__closed_on",
                 )
             }
 
@@ -716,11 +737,20 @@ def _judge_state(
             if f:
                 out.append(f)
         secretary = None
-        row = facts.secretaries.get(committee.id) if committee is not None else None
-        if row is not None:
-            _cid, mid, name, full_on, correction, joined, closed = row
-            if joined <= day and (closed is None or closed > day):
-                secretary = org_rules.SecretaryFacts(mid, name, full_on, correction)
+        if committee is not None:
+            row = facts.secretaries.get(committee.id)
+            if row is not None:
+                _cid, mid, name, full_on, correction, joined, closed = row
+                if joined <= day and (closed is None or closed > day):
+                    secretary = org_rules.SecretaryFacts(mid, name, full_on, correction)
+        else:
+            # No committee in force: the branch's own secretary, from the day recorded, while still
+            # an active member of this branch.
+            row = facts.branch_secretaries.get(o.id)
+            if row is not None:
+                _oid, since, mid, member_org, name, full_on, correction, joined, closed = row
+                if since <= day and member_org == o.id and joined <= day and (closed is None or closed > day):
+                    secretary = org_rules.SecretaryFacts(mid, name, full_on, correction)
         if "org.secretary_missing" in on:
             f = org_rules.secretary_missing(
                 org=o.ref,

@@ -69,17 +69,42 @@ def resolve_org(user: User, code: str, *, field: str) -> Organization:
 # Serializers ----------------------------------------------------------------------------------------
 
 
+class SecretaryRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Member id")
+    name = serializers.CharField()
+
+
 class OrgSerializer(serializers.ModelSerializer):
     parent = serializers.SerializerMethodField(
         help_text="Code of the parent organization; null for a root, or when the parent lies outside "
         "the caller's scope"
     )
     child_count = serializers.IntegerField(source="numchild", read_only=True)
+    secretary = serializers.SerializerMethodField(
+        help_text="The secretary of a branch without a committee (支部条例: fewer than 7 full members); "
+        "null when none is recorded. A committee's secretary is among its posts."
+    )
 
     class Meta:
         model = Organization
-        fields = ["code", "name", "kind", "unit_kind", "founded_on", "parent", "depth", "child_count"]
+        fields = [
+            "code",
+            "name",
+            "kind",
+            "unit_kind",
+            "founded_on",
+            "parent",
+            "depth",
+            "child_count",
+            "secretary",
+            "secretary_since",
+        ]
         read_only_fields = fields
+
+    @extend_schema_field(SecretaryRefSerializer(allow_null=True))
+    def get_secretary(self, org: Organization) -> dict[str, Any] | None:
+        member = org.secretary
+        return {"id": member.pk, "name": member.name} if member is not None else None
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_parent(self, org: Organization) -> str | None:
@@ -175,6 +200,15 @@ class ElectionSerializer(serializers.Serializer):
     posts = ElectionPostSerializer(many=True, required=False, default=list)
 
 
+class SecretarySerializer(serializers.Serializer):
+    member = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, allow_null=True, help_text="Member id; null clears the secretary"
+    )
+    since = serializers.DateField(
+        required=False, allow_null=True, help_text="Day the secretary took office; required with a member"
+    )
+
+
 class SummaryMembersSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     status = serializers.DictField(child=serializers.IntegerField())
@@ -260,7 +294,7 @@ class OrgViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
     serializer_class = OrgSerializer
 
     def get_queryset(self) -> QuerySet[Organization]:
-        return with_parent_code(selectors.visible_orgs(self.request.user))
+        return with_parent_code(selectors.visible_orgs(self.request.user)).select_related("secretary")
 
     def get_object(self) -> Organization:
         """Visible organizations only (else 404); no list filters apply to one object."""
@@ -420,3 +454,34 @@ class OrgViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
             .get()
         )
         return Response(CommitteeSerializer(committee).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Record or clear the secretary of a branch without a committee",
+        description="A branch of fewer than 7 full members may have no committee and only a secretary "
+        "(支部条例). The secretary must be an active full member of the branch; a branch with a committee "
+        "in office is refused (its secretary is elected: post an election). `member: null` clears it.",
+        parameters=[CODE_PARAM],
+        request=SecretarySerializer,
+        responses={200: OrgDetailSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def secretary(self, request: Request, code: str) -> Response:
+        from jiceng.members.selectors import visible_members
+
+        org = self._allowed(scope.CHANGE)
+        data = validated(SecretarySerializer, request)
+        member = None
+        if data["member"] is not None:
+            member = visible_members(request.user).filter(pk=data["member"]).first()
+            if member is None:
+                raise ValidationError(
+                    {
+                        "member": ValidationError(
+                            _("在您可以查看的党员中没有编号为%(id)s的党员"),
+                            code="unknown_member",
+                            params={"id": data["member"]},
+                        )
+                    }
+                )
+        org = services.set_secretary(actor=request.user, org=org, member=member, since=data.get("since"))
+        return self._detail(org)

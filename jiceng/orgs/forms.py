@@ -26,6 +26,7 @@ __all__ = [
     "MoveForm",
     "OrgCreateForm",
     "OrgEditForm",
+    "SecretaryForm",
     "SplitForm",
     "add_service_errors",
 ]
@@ -253,3 +254,21 @@ class ExtensionForm(forms.Form):
 
 class GroupForm(forms.Form):
     name = forms.CharField(label=_("党小组名称"), max_length=100)
+
+
+class SecretaryForm(forms.Form):
+    """书记 of a branch without a committee: one of its active full members, and since when."""
+
+    member = _MemberChoice(
+        label=_("书记"), queryset=Member.objects.none(), required=False, empty_label=_("（空缺）")
+    )
+    since = forms.DateField(label=_("任职日期"), required=False)
+
+    def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"member": org.secretary_id, "since": org.secretary_since})
+        super().__init__(*args, **kwargs)
+        eligible = branch_members(org).filter(status=Status.FULL)
+        self.fields["member"].queryset = eligible
+        self.fields["member"].help_text = _("选择“（空缺）”并保存即清除书记")
+        self.fields["since"].widget = DateInput(attrs=_today_max())
+        self.no_eligible = not eligible.exists()

@@ -52,6 +52,18 @@ class Organization(MP_Node):
     kind = models.CharField(_("组织类别"), max_length=20, choices=OrgKind.choices)
     unit_kind = models.CharField(_("单位类别"), max_length=24, choices=UnitKind.choices)
     founded_on = models.DateField(_("成立日期"), null=True, blank=True)
+    # A branch of fewer than 7 full members may have no committee: it then has a secretary (and, if
+    # needed, a deputy) without an election of a committee (支部条例). With a committee in office the
+    # secretary is the committee's (CommitteePost); these fields hold only the committee-less one.
+    secretary = models.ForeignKey(
+        "members.Member",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("书记（未设支部委员会）"),
+    )
+    secretary_since = models.DateField(_("书记任职日期"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -236,7 +236,7 @@ EXPLANATIONS = {
     ),
     "org.committee_term_due": gettext_lazy("委员会任期将在规定月数内届满，这是换届准备的提醒，并非违规。"),
     "org.secretary_missing": gettext_lazy(
-        "党支部应当设书记。按评估日当天在任委员会中登记的书记职务判断（书记党籍已终止的视为没有书记）。"
+        "党支部应当设书记。按评估日当天在任委员会中登记的书记职务判断；未设支部委员会的党支部，按其登记的书记判断（书记党籍已终止或已转出本支部的视为没有书记）。"
     ),
     "org.secretary_standing_short": gettext_lazy(
         "党支部书记一般应具有1年以上党龄。党龄从转正之日起计算，加上登记的党龄校正值。"

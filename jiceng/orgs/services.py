@@ -444,6 +444,69 @@ def approve_extension(*, actor: User, committee: Committee, extended_to: dt.date
 
 
 @transaction.atomic
+def set_secretary(
+    *, actor: User, org: Organization, member: object | None, since: dt.date | None
+) -> Organization:
+    """Record (or, with ``member=None``, clear) the secretary of a branch that has no committee.
+
+    A branch of fewer than 7 full members may elect no committee and only a secretary (支部条例). With a
+    committee in office the secretary is elected with the committee: record the election instead.
+    """
+    from jiceng.members.models import Member, Status
+
+    org = Organization.objects.select_for_update().get(pk=org.pk)
+    scope.ensure(actor, scope.CHANGE, org.path)
+    if org.kind != OrgKind.BRANCH:
+        raise ValidationError(
+            {"org": ValidationError(_("只有党支部可以不设支部委员会而只设书记"), code="not_branch")}
+        )
+    before = audit.snapshot(org)
+    if member is None:
+        org.secretary = None
+        org.secretary_since = None
+    else:
+        if org.committees.filter(ended_on__isnull=True).exists():
+            raise ValidationError(
+                {
+                    "member": ValidationError(
+                        _("本支部有在任的支部委员会，书记由委员会选举产生，请记录换届选举"),
+                        code="has_committee",
+                    )
+                }
+            )
+        fresh = Member.objects.filter(pk=member.pk).first()
+        if fresh is None or fresh.org_id != org.pk or fresh.closed_on is not None:
+            raise ValidationError(
+                {
+                    "member": ValidationError(
+                        _("%(name)s不是本支部党员"), code="not_in_branch", params={"name": member.name}
+                    )
+                }
+            )
+        if fresh.status != Status.FULL:
+            raise ValidationError(
+                {
+                    "member": ValidationError(
+                        _("%(name)s是预备党员，不能担任书记"),
+                        code="probationary",
+                        params={"name": fresh.name},
+                    )
+                }
+            )
+        if since is None:
+            raise ValidationError({"since": ValidationError(_("请填写任职日期"), code="required")})
+        if since > _today():
+            raise ValidationError(
+                {"since": ValidationError(_("任职日期不能晚于今天"), code="date_in_future")}
+            )
+        org.secretary = fresh
+        org.secretary_since = since
+    org.save(update_fields=["secretary", "secretary_since", "updated_at"])
+    audit.updated(actor=actor, obj=org, before=before)
+    return org
+
+
+@transaction.atomic
 def create_group(*, actor: User, org: Organization, name: str) -> PartyGroup:
     scope.ensure(actor, scope.CHANGE, org.path)
     if org.kind != OrgKind.BRANCH:

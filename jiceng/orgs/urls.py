@@ -16,5 +16,6 @@ urlpatterns = [
     path("<str:code>/split/", views.split, name="split"),
     path("<str:code>/election/", views.election, name="election"),
     path("<str:code>/extension/", views.extension, name="extension"),
+    path("<str:code>/secretary/", views.secretary, name="secretary"),
     path("<str:code>/groups/new/", views.group_create, name="group_create"),
 ]

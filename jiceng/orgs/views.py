@@ -35,6 +35,7 @@ from .forms import (
     MoveForm,
     OrgCreateForm,
     OrgEditForm,
+    SecretaryForm,
     SplitForm,
     add_service_errors,
     child_kinds,
@@ -191,6 +192,17 @@ def _committee_context(org: Organization) -> dict[str, Any]:
     }
 
 
+def _branch_secretary_context(org: Organization) -> dict[str, Any]:
+    """The secretary of a branch without a committee (one query, only when one is recorded)."""
+    secretary = org.secretary if org.secretary_id else None
+    return {
+        "branch_secretary": secretary,
+        # Recorded, but no longer an active member of this branch: the compliance check does not count it.
+        "branch_secretary_gone": secretary is not None
+        and (secretary.org_id != org.pk or secretary.closed_on is not None),
+    }
+
+
 def _actions(user: Any, org: Organization, has_committee: bool) -> dict[str, bool]:
     """Which write buttons to show; each page checks again (and the service a third time)."""
     can_change = scope.can(user, scope.CHANGE, org.path)
@@ -208,6 +220,7 @@ def _actions(user: Any, org: Organization, has_committee: bool) -> dict[str, boo
         and scope.can(user, scope.MANAGE, parent_path),
         "election": can_change,
         "extension": can_change and has_committee,
+        "secretary": can_change and org.is_branch and not has_committee,
         "group": can_change and org.is_branch,
     }
 
@@ -227,6 +240,8 @@ def _org_page(request: HttpRequest, code: str, *, tab: str) -> HttpResponse:
     else:
         summary = selectors.org_summary(org)
         context.update(_committee_context(org))
+        if context["committee"] is None and org.is_branch:
+            context.update(_branch_secretary_context(org))
         context.update(
             {
                 "summary": summary,
@@ -532,3 +547,36 @@ def group_create(request: HttpRequest, code: str) -> HttpResponse:
         return org, _("已新建党小组%(name)s") % {"name": group.name}
 
     return _form_page(request, org=org, form=form, perform=perform, title=_("新建党小组"), submit=_("新建"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def secretary(request: HttpRequest, code: str) -> HttpResponse:
+    """书记（未设支部委员会）: a branch without a committee records its secretary, or clears it."""
+    org = _org_for(request, code, scope.CHANGE)
+    if not org.is_branch:
+        raise Http404
+    if org.current_committee is not None:
+        messages.warning(request, _("%(name)s有在任的支部委员会，书记由换届选举产生") % {"name": org.name})
+        return redirect("orgs:detail", code=org.code)
+    form = SecretaryForm(request.POST or None, org=org)
+
+    def perform() -> tuple[Organization, str]:
+        member = form.cleaned_data.get("member")
+        services.set_secretary(
+            actor=request.user, org=org, member=member, since=form.cleaned_data.get("since")
+        )
+        if member is None:
+            return org, _("已清除%(name)s的书记") % {"name": org.name}
+        return org, _("已将%(member)s记为%(name)s的书记") % {"member": member.name, "name": org.name}
+
+    return _form_page(
+        request,
+        org=org,
+        form=form,
+        perform=perform,
+        title=_("设置书记"),
+        submit=_("保存"),
+        intro=_("正式党员不足7人的党支部可以不设支部委员会，只设书记1名。书记须为本支部的正式党员。"),
+        notice=_("本支部目前没有可以担任书记的正式党员。") if form.no_eligible else "",
+    )
