@@ -415,14 +415,35 @@ class ImportRun:
                     )
                     continue
                 bound.append((handler, source))
-        instances: dict[str, base.TableHandler] = {}
+        # Handlers that read ahead are made first, and prepared for their first source, before any table
+        # is processed (the members' reading process is forked before the organizations are written).
+        early: dict[str, base.TableHandler] = {}
+        try:
+            for handler_cls in base.handlers():
+                mine = [s for h, s in bound if h is handler_cls]
+                if mine and handler_cls.reads_ahead:
+                    handler = early[handler_cls.table] = handler_cls(self)
+                    layout, problems = base.layout_for(handler_cls, mine[0].headers)
+                    if not problems:
+                        handler.prepare(mine[0], layout)
+            return self._execute(bound, early)
+        finally:
+            for handler in early.values():
+                handler.release()
+
+    def _execute(
+        self,
+        bound: list[tuple[type[base.TableHandler], readers.Source]],
+        early: dict[str, base.TableHandler],
+    ) -> dict[str, base.TableHandler]:
+        instances: dict[str, base.TableHandler] = {}  # in processing order
         total = max(1, len(bound))
         done = 0
         for handler_cls in base.handlers():
             mine = [s for h, s in bound if h is handler_cls]
             if not mine:
                 continue
-            handler = instances[handler_cls.table] = handler_cls(self)
+            handler = instances[handler_cls.table] = early.get(handler_cls.table) or handler_cls(self)
             for source in mine:
                 layout, problems = base.layout_for(handler_cls, source.headers)
                 for code, header in problems:

@@ -2,7 +2,7 @@
 
 Reading, parsing and checking a member row, and encrypting and keying its identity number, cost
 the importer more than the database does. With two cores they run in a child process forked for
-the table, while the parent (the one holding the import's transaction) writes the previous batch:
+the table (for the first members file, before the organizations are written: see ``Reader``), while the parent (the one holding the import's transaction) writes the previous batch:
 
     child:   read → parse and check → prepare (digest, cipher, …) → send batch k+1
     parent:                 receive batch k → its problems into the report → look up, write
@@ -49,53 +49,90 @@ def available(source: Source) -> bool:
         return False
 
 
+class Reader:
+    """A child reading ``source`` with ``read_batch``: forked by ``start`` (which may come well before
+    the batches are wanted, e.g. before an earlier table is written, so that the child inherits less
+    of this process), read by ``batches``, ended by ``close`` whatever happened.
+
+    ``read_batch(rows)`` reads rows from the iterator until it has a batch and returns (rows read,
+    items), or None at the end. ``problems`` is the list the child's checks append their problems to;
+    each batch carries (and empties) it. Items, problems and the state must pickle.
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        read_batch: Callable[[Iterator[tuple[int, list[str]]]], tuple[int, list[Any]] | None],
+        problems: list[tuple],
+        state: Callable[[], Any],
+    ) -> None:
+        self.source = source
+        self._args = (source, read_batch, problems, state)
+        self._child: Any = None
+        self._receive: Any = None
+
+    def start(self) -> Reader:
+        ctx = multiprocessing.get_context("fork")
+        receive, send = ctx.Pipe(duplex=False)
+        child = ctx.Process(target=_child, args=(send, *self._args), daemon=True)
+        # The collector of the child would otherwise walk (and so write to, and so copy) every object
+        # inherited from the parent: frozen, they stay shared pages.
+        gc.freeze()
+        try:
+            child.start()
+        finally:
+            gc.unfreeze()
+        send.close()  # the parent's copy: the child's end of the pipe is the only one left
+        self._child, self._receive = child, receive
+        self._args = None  # the child has its own copies
+        return self
+
+    def batches(self) -> Iterator[tuple[int, float, list[Any], list[tuple], Any]]:
+        """Yield (rows read, fraction, items, problems, None) per batch, and at the end (0, 1.0, [],
+        problems, ``state()`` as the child has it). The child is ended when this ends, however."""
+        if self._child is None:
+            self.start()
+        receive = self._receive
+        try:
+            while True:
+                try:
+                    message = pickle.loads(receive.recv_bytes())  # noqa: S301 (our own child, through a pipe)
+                except EOFError:
+                    raise RuntimeError("the import's reading process ended without a word") from None
+                kind = message[0]
+                if kind == "batch":
+                    yield message[1], message[2], message[3], message[4], None
+                elif kind == "source_error":
+                    _kind, code, text, row, pending = message
+                    yield 0, 1.0, [], pending, None
+                    raise SourceError(code, text, row=row)
+                elif kind == "failed":
+                    raise RuntimeError("the import's reading process failed:\n" + message[1])
+                else:  # "done"
+                    yield 0, 1.0, [], message[1], message[2]
+                    return
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """End the child (if it still runs) and wait for it. Safe to call more than once."""
+        child, self._child = self._child, None
+        if child is None:
+            return
+        self._receive.close()
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
 def batches(
     source: Source,
     read_batch: Callable[[Iterator[tuple[int, list[str]]]], tuple[int, list[Any]] | None],
     problems: list[tuple],
     state: Callable[[], Any],
 ) -> Iterator[tuple[int, float, list[Any], list[tuple], Any]]:
-    """Run ``read_batch`` over ``source.rows()`` in a child; yield (rows read, fraction, items, problems,
-    None) per batch, and at the end (0, 1.0, [], problems, ``state()`` as the child has it).
-
-    ``read_batch(rows)`` reads rows from the iterator until it has a batch and returns (rows read,
-    items), or None at the end. ``problems`` is the list the child's checks append their problems to;
-    each batch carries (and empties) it. Items, problems and the state must pickle.
-    """
-    ctx = multiprocessing.get_context("fork")
-    receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(send, source, read_batch, problems, state), daemon=True)
-    # The collector of the child would otherwise walk (and so write to, and so copy) every object
-    # inherited from the parent: frozen, they stay shared pages.
-    gc.freeze()
-    try:
-        child.start()
-    finally:
-        gc.unfreeze()
-    send.close()  # the parent's copy: the child's end of the pipe is the only one left
-    try:
-        while True:
-            try:
-                message = pickle.loads(receive.recv_bytes())  # noqa: S301 (our own child, through a pipe)
-            except EOFError:
-                raise RuntimeError("the import's reading process ended without a word") from None
-            kind = message[0]
-            if kind == "batch":
-                yield message[1], message[2], message[3], message[4], None
-            elif kind == "source_error":
-                _kind, code, text, row, pending = message
-                yield 0, 1.0, [], pending, None
-                raise SourceError(code, text, row=row)
-            elif kind == "failed":
-                raise RuntimeError("the import's reading process failed:\n" + message[1])
-            else:  # "done"
-                yield 0, 1.0, [], message[1], message[2]
-                return
-    finally:
-        receive.close()
-        if child.is_alive():
-            child.terminate()
-        child.join()
+    """``Reader(...).batches()``: fork now, read it all."""
+    return Reader(source, read_batch, problems, state).batches()
 
 
 def _child(send: Any, source: Source, read_batch: Callable, problems: list[tuple], state: Callable) -> None:

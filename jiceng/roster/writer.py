@@ -233,6 +233,11 @@ class BulkLoad:
                 cur.execute(f"LOCK TABLE {', '.join(qn(t) for t in self.tables)} IN ACCESS EXCLUSIVE MODE")
                 if not self._empty():
                     return False
+                # A table this transaction has written to (organizations) may have deferred checks still
+                # pending, e.g. of a foreign key to a member: ALTER TABLE on a table a dropped foreign key
+                # involves refuses to run over them. Run them now; the deferred ones stay deferred after.
+                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cur.execute("SET CONSTRAINTS ALL DEFERRED")
                 for table in self.tables:
                     self._drop_postgresql(cur, table)
             else:

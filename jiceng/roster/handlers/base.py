@@ -71,6 +71,8 @@ class TableHandler:
     columns: ClassVar[tuple[Column, ...]]
     signature: ClassVar[frozenset[str]]  # column keys whose headers, together, identify the table
     placeholder: ClassVar[bool] = False  # recognized, but not imported yet (a notice, not an error)
+    # Made before any table is processed, and ``prepare``d for its first source (see ``prepare``).
+    reads_ahead: ClassVar[bool] = False
 
     def __init__(self, run: ImportRun) -> None:
         self.run = run
@@ -85,6 +87,13 @@ class TableHandler:
         known = cls.by_header()
         keys = {known[h].key for h in headers if h in known}
         return cls.signature <= keys
+
+    def prepare(self, source: Source, layout: Layout) -> None:
+        """``reads_ahead`` handlers: called with their first source (whose headers are fine) before any
+        table is processed, e.g. to start reading it in another process. ``process`` still follows."""
+
+    def release(self) -> None:
+        """After the run, whatever happened (an exception included): end what ``prepare`` started."""
 
     def process(self, source: Source, layout: Layout) -> None:
         """Validate the source's rows and, while ``self.run.writing``, write them."""

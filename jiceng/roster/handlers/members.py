@@ -216,6 +216,7 @@ class MembersHandler(TableHandler):
         Column("standing_correction", "党龄校正值"),
     )
     signature = frozenset({"id_number", "name", "org_code"})
+    reads_ahead = True
 
     def __init__(self, run: Any) -> None:
         super().__init__(run)
@@ -248,6 +249,7 @@ class MembersHandler(TableHandler):
         self.created_pending: dict[str, tuple[OrgRef, list[dict[str, Any]]]] = {}
         self.bulk: BulkLoad | None = None  # decided at the first batch written
         self._seen_stale = False  # seen_keys has numbers that seen lacks (read by a child process)
+        self._early: parallel.Reader | None = None  # the first source's reading process, forked early
 
     # Reading ---------------------------------------------------------------------------------------
 
@@ -280,9 +282,18 @@ class MembersHandler(TableHandler):
             self._batch(batch)
         run.advance(n)
 
-    def _process_in_child(self, source: Source, layout: Layout) -> None:
-        """``process`` with the reading, checking and preparing in a child process (``parallel``)."""
-        run = self.run
+    def prepare(self, source: Source, layout: Layout) -> None:
+        """Fork the reading process of the first large members source now, before the organizations
+        are written: it inherits less of this process, and reads while they are written."""
+        if self._early is None and parallel.available(source):
+            self._early = self._reader(source, layout).start()
+
+    def release(self) -> None:
+        if self._early is not None:
+            self._early.close()
+
+    def _reader(self, source: Source, layout: Layout) -> parallel.Reader:
+        """The reading process of ``source`` (not started): reads, checks and prepares member rows."""
         problems: list[tuple] = []
         parse = self._parser(source, layout, error=lambda *problem: problems.append(problem))
         digest, encrypt, mask = crypto.digest, crypto.encrypt, idnumber.mask
@@ -304,7 +315,16 @@ class MembersHandler(TableHandler):
         def state() -> tuple:
             return self.seen_keys, self.seen_rows, self.secretary_row
 
-        for n, fraction, items, found, final in parallel.batches(source, read_batch, problems, state):
+        return parallel.Reader(source, read_batch, problems, state)
+
+    def _process_in_child(self, source: Source, layout: Layout) -> None:
+        """``process`` with the reading, checking and preparing in a child process (``parallel``)."""
+        run = self.run
+        if self._early is not None and self._early.source is source:
+            reader = self._early  # forked by ``prepare``
+        else:
+            reader = self._reader(source, layout)
+        for n, fraction, items, found, final in reader.batches():
             for problem in found:
                 run.error(*problem)
             if items:
