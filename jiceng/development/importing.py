@@ -43,6 +43,7 @@ from jiceng.orgs.models import Organization, OrgKind
 from jiceng.roster.formats import chinese_labels, choice_map, parse_date
 from jiceng.roster.handlers.base import Column, Layout, TableHandler
 from jiceng.roster.handlers.common import directory
+from jiceng.roster.handlers.members import CATEGORY_ALIASES, EDUCATION_ALIASES, GENDER_ALIASES
 from jiceng.roster.readers import Source
 
 from . import rules, services
@@ -54,28 +55,6 @@ MAX_LENGTH = {"name": 50, "ethnicity": 20, "work_unit": 200, "phone": 20, "talke
 LIST_SEPARATORS = re.compile(r"[;；、,，\n]+")
 ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 
-GENDER_ALIASES = {"男性": "male", "女性": "female"}
-EDUCATION_ALIASES = {
-    "博士研究生": "postgraduate",
-    "硕士研究生": "postgraduate",
-    "研究生及以上": "postgraduate",
-    "本科": "bachelor",
-    "大学": "bachelor",
-    "大专": "college",
-    "专科": "college",
-    "中专": "secondary_vocational",
-    "中技": "secondary_vocational",
-    "初中": "junior_or_below",
-    "小学": "junior_or_below",
-    "小学及以下": "junior_or_below",
-}
-CATEGORY_ALIASES = {
-    "离退休": "retired",
-    "退休人员": "retired",
-    "离休人员": "retired",
-    "农民": "farmer",
-    "在职职工": "employed",
-}
 RECOMMENDATION_ALIASES = {
     "党员推荐": "party_members",
     "推优": "mass_organization",
