@@ -14,7 +14,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -30,7 +29,7 @@ from jiceng.members import selectors as member_selectors
 from jiceng.members.filters import search_q
 from jiceng.members.models import Status
 from jiceng.orgs import selectors as org_selectors
-from jiceng.orgs.models import Organization, OrgKind
+from jiceng.orgs.models import OrgKind
 
 from . import rules, selectors, services
 from .forms import VOTE_FIELDS, ApplyForm, BranchChoiceForm, PersonForm, StepForm, field_label
@@ -133,37 +132,23 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
 # ---- Opening a file ----------------------------------------------------------------------------------
 
 
-def _changeable_branches(user: Any) -> QuerySet[Organization]:
-    return org_selectors.visible_orgs(user, scope.CHANGE).filter(kind=OrgKind.BRANCH)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def apply(request: HttpRequest) -> HttpResponse:
     """提出入党申请 in a branch the user may change: ``?org=<code>`` names it, else the user picks one."""
     user = request.user
-    branches = _changeable_branches(user)
-    code = request.GET.get("org", "").strip()
-    branch: Organization | None = None
-    if code:
-        org = org_selectors.get_org(user, code=code)
-        if not scope.can(user, scope.CHANGE, org.path):
-            raise PermissionDenied(_("您没有在该组织录入入党申请的权限"))
-        if org.kind == OrgKind.BRANCH:
-            branch = org
-        else:
-            branches = branches.filter(path__prefix=org.path)
-    elif not scope.paths_for(user, scope.CHANGE):
-        raise PermissionDenied(_("您没有录入入党申请的权限"))
+    branch, branches = org_selectors.branch_to_change(
+        user,
+        request.GET.get("org", "").strip(),
+        denied_here=_("您没有在该组织录入入党申请的权限"),
+        denied=_("您没有录入入党申请的权限"),
+    )
     if branch is None:
-        only = list(branches[:2])
-        if len(only) != 1:
-            return render(
-                request,
-                "development/choose_branch.html",
-                {"form": BranchChoiceForm(branches=branches), "empty": not branches.exists()},
-            )
-        branch = only[0]
+        return render(
+            request,
+            "development/choose_branch.html",
+            {"form": BranchChoiceForm(branches=branches), "empty": not branches.exists()},
+        )
 
     form = ApplyForm(request.POST or None)
     refusals: list[rules.Refusal] = []

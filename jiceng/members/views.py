@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
@@ -24,7 +23,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from jiceng.core import scope
 from jiceng.core.selectors import history_for
 from jiceng.orgs import selectors as org_selectors
-from jiceng.orgs.models import Organization, OrgKind
 
 from . import selectors, services
 from .filters import MemberFilter
@@ -40,10 +38,6 @@ def _is_htmx(request: HttpRequest) -> bool:
         request.headers.get("HX-Request") == "true"
         and request.headers.get("HX-History-Restore-Request") != "true"
     )
-
-
-def _changeable_branches(user: Any) -> QuerySet[Organization]:
-    return org_selectors.visible_orgs(user, scope.CHANGE).filter(kind=OrgKind.BRANCH)
 
 
 def _label_any_choice(form: forms.Form) -> None:
@@ -151,28 +145,16 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
 def member_create(request: HttpRequest) -> HttpResponse:
     """登记党员 in a branch the user may change: ``?org=<code>`` names it, else the user picks one."""
     user = request.user
-    branches = _changeable_branches(user)
     code = request.GET.get("org", "").strip()
-    branch: Organization | None = None
-    if code:
-        org = org_selectors.get_org(user, code=code)
-        if not scope.can(user, scope.CHANGE, org.path):
-            raise PermissionDenied(_("您没有在该组织登记党员的权限"))
-        if org.kind == OrgKind.BRANCH:
-            branch = org
-        else:
-            branches = branches.filter(path__prefix=org.path)
-    elif not scope.paths_for(user, scope.CHANGE):
-        raise PermissionDenied(_("您没有登记党员的权限"))
+    branch, branches = org_selectors.branch_to_change(
+        user, code, denied_here=_("您没有在该组织登记党员的权限"), denied=_("您没有登记党员的权限")
+    )
     if branch is None:
-        only = list(branches[:2])
-        if len(only) != 1:
-            return render(
-                request,
-                "members/choose_branch.html",
-                {"form": BranchChoiceForm(branches=branches), "org_code": code},
-            )
-        branch = only[0]
+        return render(
+            request,
+            "members/choose_branch.html",
+            {"form": BranchChoiceForm(branches=branches), "org_code": code},
+        )
 
     form = MemberForm(request.POST or None, branch=branch)
     if request.method == "POST" and form.is_valid():
@@ -216,7 +198,7 @@ def member_transfer(request: HttpRequest, pk: int) -> HttpResponse:
     """组织关系转接 to another branch the user may change."""
     member = selectors.get_member(request.user, pk)
     _ensure_can_change(request.user, member)
-    branches = _changeable_branches(request.user).exclude(pk=member.org_id)
+    branches = org_selectors.changeable_branches(request.user).exclude(pk=member.org_id)
     form = TransferForm(request.POST or None, branches=branches)
     if request.method == "POST" and form.is_valid():
         target = form.cleaned_data["to_org"]

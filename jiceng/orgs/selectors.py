@@ -13,11 +13,40 @@ from jiceng.core import scope
 from jiceng.core.models import User
 
 from . import rules, tallies
-from .models import Organization
+from .models import Organization, OrgKind
 
 
 def visible_orgs(user: User, action: str = scope.VIEW) -> QuerySet[Organization]:
     return Organization.objects.restrict(user, action)
+
+
+def changeable_branches(user: User) -> QuerySet[Organization]:
+    return visible_orgs(user, scope.CHANGE).filter(kind=OrgKind.BRANCH)
+
+
+def branch_to_change(
+    user: User, code: str, *, denied_here: str, denied: str
+) -> tuple[Organization | None, QuerySet[Organization]]:
+    """The branch a write names with ``?org=<code>`` (a committee's code narrows the choice to its
+    subtree), or the only one the user may change, with the branches the user may choose from:
+    ``(branch, branches)``. When no single branch follows, ``branch`` is None.
+
+    404 for a code outside the scope; 403 (``denied_here`` / ``denied``) where the user may not write.
+    """
+    from django.core.exceptions import PermissionDenied
+
+    branches = changeable_branches(user)
+    if code:
+        org = get_org(user, code=code)
+        if not scope.can(user, scope.CHANGE, org.path):
+            raise PermissionDenied(denied_here)
+        if org.kind == OrgKind.BRANCH:
+            return org, branches
+        branches = branches.filter(path__prefix=org.path)
+    elif not scope.paths_for(user, scope.CHANGE):
+        raise PermissionDenied(denied)
+    only = list(branches[:2])
+    return (only[0] if len(only) == 1 else None), branches
 
 
 def get_org(
