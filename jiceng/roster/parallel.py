@@ -24,6 +24,8 @@ import gc
 import multiprocessing
 import os
 import pickle
+import queue
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -32,6 +34,9 @@ from .readers import Source, SourceError
 
 # A table smaller than this (bytes) is read in the importing process: forking costs more than it saves.
 MIN_BYTES = 2_000_000
+# Batches received ahead of use: the child goes on reading while the importing process is busy
+# elsewhere (writing the organizations), instead of waiting on a full pipe after its first batch.
+AHEAD = 24
 
 
 def available_here() -> bool:
@@ -70,6 +75,9 @@ class Reader:
         self._args = (source, read_batch, problems, state)
         self._child: Any = None
         self._receive: Any = None
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=AHEAD)
+        self._stop = threading.Event()
+        self._pump: threading.Thread | None = None
 
     def start(self) -> Reader:
         ctx = multiprocessing.get_context("fork")
@@ -85,20 +93,40 @@ class Reader:
         send.close()  # the parent's copy: the child's end of the pipe is the only one left
         self._child, self._receive = child, receive
         self._args = None  # the child has its own copies
+        # Received by a thread (the read waits without the GIL), unpickled when used.
+        self._pump = threading.Thread(target=self._receive_ahead, name="import-reader", daemon=True)
+        self._pump.start()
         return self
+
+    def _receive_ahead(self) -> None:
+        """Move the child's messages from the pipe to the queue; None when the pipe is closed."""
+        receive, stop = self._receive, self._stop
+        while True:
+            try:
+                data: bytes | None = receive.recv_bytes()
+            except (EOFError, OSError):
+                data = None
+            while True:
+                try:
+                    self._queue.put(data, timeout=0.2)
+                    break
+                except queue.Full:
+                    if stop.is_set():
+                        return
+            if data is None:
+                return
 
     def batches(self) -> Iterator[tuple[int, float, list[Any], list[tuple], Any]]:
         """Yield (rows read, fraction, items, problems, None) per batch, and at the end (0, 1.0, [],
         problems, ``state()`` as the child has it). The child is ended when this ends, however."""
         if self._child is None:
             self.start()
-        receive = self._receive
         try:
             while True:
-                try:
-                    message = pickle.loads(receive.recv_bytes())  # noqa: S301 (our own child, through a pipe)
-                except EOFError:
-                    raise RuntimeError("the import's reading process ended without a word") from None
+                data = self._queue.get()
+                if data is None:
+                    raise RuntimeError("the import's reading process ended without a word")
+                message = pickle.loads(data)  # noqa: S301 (our own child, through a pipe)
                 kind = message[0]
                 if kind == "batch":
                     yield message[1], message[2], message[3], message[4], None
@@ -119,10 +147,13 @@ class Reader:
         child, self._child = self._child, None
         if child is None:
             return
-        self._receive.close()
+        self._stop.set()
         if child.is_alive():
             child.terminate()
-        child.join()
+        child.join()  # its end of the pipe is closed now: the thread reads the end of it and stops
+        if self._pump is not None:
+            self._pump.join()
+        self._receive.close()
 
 
 def batches(

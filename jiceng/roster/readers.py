@@ -12,6 +12,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from django.utils.translation import gettext as _
 
 from .formats import restore
 
+# A cell that begins or ends with white space (what ``str.strip`` removes), in cells joined by NUL.
+_EDGE_SPACE = re.compile(r"(?:^|\0)\s|\s(?:\0|$)")
 HEADER_SCAN_ROWS = 10  # a title row or two above the header is common in exported workbooks
 SAMPLE_BYTES = 64 * 1024
 
@@ -83,10 +86,12 @@ class Source:
                     number += 1
                     if number <= self.header_row:
                         continue
-                    cells = [c.strip() for c in row]
+                    # Most rows have no cell to strip or restore: one look at the joined row says so.
+                    joined = "\0".join(row)
+                    cells = row if _EDGE_SPACE.search(joined) is None else [c.strip() for c in row]
                     if not any(cells):
                         continue
-                    if "'" in "".join(cells):
+                    if "'" in joined:
                         cells = [restore(c) for c in cells]
                     if len(cells) < width:
                         cells.extend([""] * (width - len(cells)))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import struct
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -56,12 +57,23 @@ class BulkWriter:
     def json(value: Any) -> str:
         return _json(value)
 
-    def allocate_ids(self, model: type[models.Model], count: int) -> list[int]:
+    def allocate_ids(self, model: type[models.Model], count: int, *, locked: bool = False) -> Sequence[int]:
+        """``count`` new primary keys of the model's table. ``locked``: this transaction holds the table
+        exclusively (``BulkLoad``), so nobody else can draw from its sequence, and the keys are one
+        range taken by moving the sequence once instead of ``count`` calls of ``nextval``."""
         if count <= 0:
             return []
         table = model._meta.db_table
         with connection.cursor() as cur:
             if self.vendor == "postgresql":
+                if locked:
+                    cur.execute(
+                        "SELECT setval(s, nextval(s) + %s - 1) "
+                        "FROM (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS s) q",
+                        [count, table],
+                    )
+                    last = cur.fetchone()[0]
+                    return range(last - count + 1, last + 1)
                 cur.execute(
                     "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
                     [table, count],
@@ -113,6 +125,14 @@ class BulkWriter:
         with connection.cursor() as cur:
             cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)  # noqa: S608
 
+    def copy_binary(self, model: type[models.Model], columns: Sequence[str], rows: Iterable[bytes]) -> None:
+        """PostgreSQL only: ``COPY`` rows already in the binary format (``BinaryRows``), as they are."""
+        table = connection.ops.quote_name(model._meta.db_table)
+        cols = ", ".join(connection.ops.quote_name(c) for c in columns)
+        raw = connection.connection
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.write(_BINARY_SIGNATURE + b"".join(rows) + _BINARY_TRAILER)
+
     def update(
         self, model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
     ) -> None:
@@ -146,12 +166,8 @@ class BulkWriter:
             from psycopg.types.json import Jsonb
 
             types, wrap = [], []
-            for field in self._fields(model, columns):
-                db_type = (
-                    field.rel_db_type(connection) if field.is_relation else field.db_type(connection)
-                ) or ""
-                base_type = db_type.split("(")[0].strip()
-                types.append(_PG_TYPES[base_type])
+            for base_type in pg_types(model, columns):
+                types.append(base_type)
                 if base_type == "jsonb":  # the importer hands JSON already encoded
                     wrap.append(lambda v: Jsonb(v, dumps=_as_is) if isinstance(v, str) else Jsonb(v))
                 elif base_type == "uuid":
@@ -175,6 +191,67 @@ class BulkWriter:
                     out.append(None)
             self._adapt_cache[key] = out
         return self._adapt_cache[key]
+
+
+def pg_types(model: type[models.Model], columns: Sequence[str]) -> list[str]:
+    """The PostgreSQL type names of the model's ``columns``, as binary COPY must be told them."""
+    by_column = {f.column: f for f in model._meta.concrete_fields}
+    out = []
+    for column in columns:
+        field = by_column[column]
+        db_type = (field.rel_db_type(connection) if field.is_relation else field.db_type(connection)) or ""
+        out.append(_PG_TYPES[db_type.split("(")[0].strip()])
+    return out
+
+
+_BINARY_SIGNATURE = b"PGCOPY\n\xff\r\n\0" + bytes(8)  # signature, flags, no header extension
+_BINARY_TRAILER = b"\xff\xff"
+
+
+class BinaryRows:
+    """Some columns of a table's rows in PostgreSQL's binary COPY format, made without a connection
+    (so in the import's reading process, see ``parallel``), with psycopg's own dumpers.
+
+    ``fields(values)`` gives the fields of ``columns`` (no field count): the importing process puts
+    the count and the fields only it knows (keys, branch) in front (``head``) and hands the rows to
+    ``BulkWriter.copy_binary``. Values must be of the columns' types (dates as ``date``, ``None``
+    for NULL); no JSON columns.
+    """
+
+    def __init__(self, model: type[models.Model], columns: Sequence[str]) -> None:
+        from psycopg import adapt, postgres, pq
+
+        oids = [postgres.types.get_oid(t) for t in pg_types(model, columns)]
+        self._tx = adapt.Transformer()
+        self._tx.set_dumper_types(oids, pq.Format.BINARY)
+        self._buffer = bytearray()
+        try:  # psycopg's C formatter (psycopg[binary]); the same in Python otherwise
+            from psycopg._copy_base import format_row_binary
+        except ImportError:  # pragma: no cover
+            from psycopg.copy import format_row_binary  # type: ignore[attr-defined,no-redef]
+        self._format = format_row_binary
+
+    def fields(self, values: Sequence[Any]) -> bytes:
+        buffer = self._buffer
+        buffer.clear()
+        self._format(values, self._tx, buffer)
+        return bytes(memoryview(buffer)[2:])  # without the field count
+
+
+def binary_field(value: int | str | None, kind: str) -> bytes:
+    """One field in the binary COPY format: ``kind`` "int8", "int4" or "text" (also for varchar)."""
+    if value is None:
+        return b"\xff\xff\xff\xff"
+    if kind == "int8":
+        return _INT8_FIELD.pack(8, value)
+    if kind == "int4":
+        return _INT4_FIELD.pack(4, value)
+    data = value.encode()
+    return len(data).to_bytes(4, "big") + data
+
+
+_INT8_FIELD = struct.Struct(">iq")
+_INT4_FIELD = struct.Struct(">ii")
 
 
 def _as_is(text: str) -> str:

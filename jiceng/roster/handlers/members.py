@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import struct
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _quote
 from typing import Any, ClassVar
 
 from django.db import connection
@@ -41,7 +43,7 @@ from .. import parallel
 from ..formats import chinese_labels, choice_map, parse_date
 from ..pinyin import keys as pinyin_keys
 from ..readers import Source
-from ..writer import BulkLoad
+from ..writer import BinaryRows, BulkLoad
 from .base import Column, Layout, TableHandler
 from .common import OrgRef, directory
 
@@ -139,7 +141,7 @@ class _TallyKeys(dict):
 class MemberRow:
     file: str
     row: int
-    values: list[Any]  # in FIELDS order; MISSING where the file has no such column
+    values: list[Any]  # in FIELDS order; a new member's default where the file has no such column
     id_number: str
     org_code: str
     post: Any  # a Post value, "" for none, or MISSING (no 党内职务 column)
@@ -241,23 +243,26 @@ class MembersHandler(TableHandler):
         self._tally_keys = {
             d: _TallyKeys(d) for d in ("status", "category", "education", "gender", "birth_year")
         }
-        self._defaults: list[tuple[int, Any]] = []
+        # Per file, the positions of the member fields it has no column for: a new member gets the
+        # default there (already in the row), an existing one keeps what the record holds.
+        self.missing_by_file: dict[str, tuple[int, ...]] = {}
         self.headers_by_file: dict[str, dict[str, str]] = {}
         self.ct_member = run.content_type_id(Member)
         self.ct_post = run.content_type_id(CommitteePost)
         # Members created by this import, by branch path, not yet in a change record (see _flush_created).
-        self.created_pending: dict[str, tuple[OrgRef, list[dict[str, Any]]]] = {}
+        self.created_pending: dict[str, tuple[OrgRef, list[str]]] = {}  # entries as JSON text
         self.bulk: BulkLoad | None = None  # decided at the first batch written
         self._seen_stale = False  # seen_keys has numbers that seen lacks (read by a child process)
         self._early: parallel.Reader | None = None  # the first source's reading process, forked early
+        self._heads: dict[
+            int, tuple[bytes, bytes]
+        ] = {}  # branch pk → its binary fields (see _batch_prepared)
 
     # Reading ---------------------------------------------------------------------------------------
 
     def process(self, source: Source, layout: Layout) -> None:
         run = self.run
         self.headers_by_file[source.display] = layout.headers
-        # Defaults for the columns this source lacks (new members only; others keep their values).
-        self._defaults = [(POS[name], d) for name, d in DEFAULTS.items() if name not in layout.index]
         if self._seen_stale:  # a child read the previous source: its identity numbers, as a set
             self.seen.update(self.seen_keys)
             self._seen_stale = False
@@ -286,7 +291,20 @@ class MembersHandler(TableHandler):
         """Fork the reading process of the first large members source now, before the organizations
         are written: it inherits less of this process, and reads while they are written."""
         if self._early is None and parallel.available(source):
+            self._bulk_before_reading()
             self._early = self._reader(source, layout).start()
+
+    def _bulk_before_reading(self) -> None:
+        """On PostgreSQL, start the bulk load (if the roster is empty) before a reading process is
+        forked, so that it knows to prepare the rows for it (``_prepared_reader``)."""
+        if self.bulk is None and self.run.writing and connection.vendor == "postgresql":
+            self.bulk = BulkLoad([Member, Membership])
+            self.bulk.start_if_empty()
+
+    @property
+    def _prepared(self) -> bool:
+        """A reading process prepares the rows for ``_batch_prepared`` (bulk load on PostgreSQL)."""
+        return connection.vendor == "postgresql" and self.bulk is not None and self.bulk.active
 
     def release(self) -> None:
         if self._early is not None:
@@ -296,6 +314,8 @@ class MembersHandler(TableHandler):
         """The reading process of ``source`` (not started): reads, checks and prepares member rows."""
         problems: list[tuple] = []
         parse = self._parser(source, layout, error=lambda *problem: problems.append(problem))
+        if self._prepared:
+            return parallel.Reader(source, self._prepared_reader(parse), problems, self._reader_state)
         digest, encrypt, mask = crypto.digest, crypto.encrypt, idnumber.mask
 
         def read_batch(rows: Iterator[tuple[int, list[str]]]) -> tuple[int, list[tuple]] | None:
@@ -312,10 +332,120 @@ class MembersHandler(TableHandler):
                         break
             return (n, batch) if n else None
 
-        def state() -> tuple:
-            return self.seen_keys, self.seen_rows, self.secretary_row
+        return parallel.Reader(source, read_batch, problems, self._reader_state)
 
-        return parallel.Reader(source, read_batch, problems, state)
+    def _reader_state(self) -> tuple:
+        """What the reading process hands back at the end (for duplicates across files)."""
+        return self.seen_keys, self.seen_rows, self.secretary_row
+
+    # The member row's columns the reading process prepares: all but the key and the branch.
+    TAIL_COLUMNS = (
+        "name",
+        "name_pinyin",
+        "name_initials",
+        "gender",
+        "ethnicity",
+        "birth_date",
+        "id_number_cipher",
+        "id_number_digest",
+        "id_number_masked",
+        "education",
+        "degree",
+        "category",
+        "status",
+        "joined_on",
+        "full_member_on",
+        "standing_correction",
+        "work_unit",
+        "job_post",
+        "phone",
+        "household_registration",
+        "residence",
+        "closed_reason",
+        "created_at",
+        "updated_at",
+    )
+
+    def _prepared_reader(self, parse: Any) -> Any:
+        """``read_batch`` of a reading process loading into an empty roster (``BulkLoad``).
+
+        Nobody exists yet, so every good row is a new member, and what the importing process would
+        make of it can be made here, where the second core is: the member row in binary COPY
+        format but for its key and branch (which only the importing process knows), its entry in
+        the branch's change record but for the key, and the branch's tallies. Rows come grouped
+        by branch code, each group as (code, row numbers, rows, entries, posts, tallies); the
+        importing process then does little more per row than join bytes (``_batch_prepared``).
+        """
+        tail = BinaryRows(Member, self.TAIL_COLUMNS).fields
+        digest_many, encrypt_many, mask = crypto.digest_many, crypto.encrypt_many, idnumber.mask
+        now = self.run.writer.now
+        k_status, k_category, k_education, k_gender, k_year = self._tally_keys.values()
+
+        def read_batch(rows: Iterator[tuple[int, list[str]]]) -> tuple[int, list[tuple]] | None:
+            good, n = [], 0
+            for number, cells in rows:
+                n += 1
+                m = parse(number, cells)
+                if m is not None:
+                    good.append(m)
+                    if len(good) >= BATCH:
+                        break
+            if not n:
+                return None
+            numbers = [m.id_number for m in good]
+            groups: list[tuple] = []
+            code = None
+            for m, digest, cipher in zip(good, digest_many(numbers), encrypt_many(numbers), strict=True):
+                (name, gender, ethnicity, birth, education, degree, category, status, joined, full, correction,
+                 work_unit, job_post, phone, household, residence) = m.values  # fmt: skip
+                if m.org_code != code:
+                    code = m.org_code
+                    row_numbers, tails, entries, posts, tally = array("i"), [], [], [], Counter()
+                    groups.append((code, row_numbers, tails, entries, posts, tally))
+                if m.post is not MISSING and m.post:
+                    posts.append((len(tails), m.row, name, m.post))
+                masked = mask(m.id_number)
+                full_pinyin, initials = pinyin_keys(name)
+                row_numbers.append(m.row)
+                tails.append(
+                    tail(
+                        (
+                            name,
+                            full_pinyin,
+                            initials,
+                            gender,
+                            ethnicity,
+                            birth,
+                            cipher,
+                            digest,
+                            masked,
+                            education,
+                            degree,
+                            category,
+                            status,
+                            joined,
+                            full,
+                            correction,
+                            work_unit,
+                            job_post,
+                            phone,
+                            household,
+                            residence,
+                            "",
+                            now,
+                            now,
+                        )  # fmt: skip
+                    )
+                )
+                entries.append(f',"name":{_quote(name)},"id_number_masked":{_quote(masked)}}}')
+                tally[k_status[status]] += 1
+                tally[k_category[category]] += 1
+                tally[k_education[education]] += 1
+                tally[k_gender[gender]] += 1
+                tally[k_year[birth.year]] += 1
+            return n, groups
+
+        return read_batch
 
     def _process_in_child(self, source: Source, layout: Layout) -> None:
         """``process`` with the reading, checking and preparing in a child process (``parallel``)."""
@@ -323,13 +453,18 @@ class MembersHandler(TableHandler):
         if self._early is not None and self._early.source is source:
             reader = self._early  # forked by ``prepare``
         else:
+            self._bulk_before_reading()
             reader = self._reader(source, layout)
+        prepared = self._prepared
         for n, fraction, items, found, final in reader.batches():
             for problem in found:
                 run.error(*problem)
             if items:
                 display = source.display
-                self._batch([MemberRow.from_flat(display, t) for t in items])
+                if prepared:
+                    self._batch_prepared(display, items)
+                else:
+                    self._batch([MemberRow.from_flat(display, t) for t in items])
             source._fraction = lambda fraction=fraction: fraction
             run.advance(n)
             if final is not None:
@@ -384,7 +519,13 @@ class MembersHandler(TableHandler):
         ]
         i_full = ix["full_member_on"]
         i_birth, i_post, i_corr = (ix.get(k) for k in ("birth_date", "post", "standing_correction"))
-        template = [MISSING] * len(FIELDS)  # filled below; MISSING stays where the file has no column
+        # Filled below; where the file has no column, the default of a new member (``_fill_from``
+        # puts an existing member's own value there).
+        template = [MISSING] * len(FIELDS)
+        for name, default in DEFAULTS.items():
+            if name not in ix:
+                template[POS[name]] = default
+        self.missing_by_file[display] = tuple(POS[name] for name in DEFAULTS if name not in ix)
         cell_of = {"id_number": i_id, "birth_date": i_birth, "joined_on": i_joined, "full_member_on": i_full}
         joined_label, full_label, birth_label = _("入党日期"), _("转正日期"), _("出生日期")
         labels = {
@@ -579,8 +720,6 @@ class MembersHandler(TableHandler):
                 if ref.in_db and not ref.changeable:
                     self._err(m, "org_code", "not_allowed", _("您没有在该党支部登记党员的权限"), m.org_code)
                     continue
-                if self._defaults:
-                    self._fill_defaults(m)
                 create.append((m, ref))  # a post of theirs is queued once they have a pk
                 continue
             pk, org_id, closed_on = found[0], found[1], found[3]
@@ -618,6 +757,93 @@ class MembersHandler(TableHandler):
             )
             self.counts["created"] += len(create)
             self.counts["updated"] += len(update)
+
+    _MEMBER_ROW_START = struct.Struct(">hiq")  # field count, then the key: length 8, int8
+    _MEMBERSHIP_ROW_START = struct.Struct(">hiq")
+
+    def _batch_prepared(self, display: str, groups: list[tuple]) -> None:
+        """``_batch`` for rows the reading process prepared (``_prepared_reader``): an empty roster,
+        so every row creates a member; the checks that need the database are made per branch."""
+        run = self.run
+        d = self.directory
+        d.lookup({g[0] for g in groups})
+        header = self.headers_by_file[display].get("org_code", "org_code")
+        accepted: list[tuple[OrgRef, tuple]] = []
+        for group in groups:
+            code, row_numbers = group[0], group[1]
+            ref = d.by_code.get(code)
+            if ref is None or (ref.in_db and not ref.visible):
+                problem = (
+                    "org_unknown",
+                    _("所在党组织编码%(code)s不存在，或不在您的管理范围内") % {"code": code},
+                )
+            elif ref.kind != OrgKind.BRANCH:
+                problem = ("not_branch", _("党员只能编入党支部，%(code)s不是党支部") % {"code": code})
+            else:
+                d.named.add(code)
+                if not ref.valid:
+                    continue  # its row in the organizations file is wrong, and reported there
+                if ref.in_db and not ref.changeable:
+                    problem = ("not_allowed", _("您没有在该党支部登记党员的权限"))
+                else:
+                    accepted.append((ref, group))
+                    continue
+            for number in row_numbers:
+                run.error(display, number, header, code, *problem)
+        created = sum(len(group[2]) for _ref, group in accepted)
+        if not run.writing:
+            self.counts["created"] += created
+            for _ref, (code, _numbers, _tails, _entries, posts, _tally) in accepted:
+                self.post_changes.extend(
+                    (PostRow(display, row, name, code, post), None, None) for _i, row, name, post in posts
+                )
+            return
+        if not created:
+            return
+        w = run.writer
+        first = w.allocate_ids(Member, created, locked=True)[0]  # one range: the table is ours
+        members, memberships = [], []
+        member_start, membership_start = self._MEMBER_ROW_START.pack, self._MEMBERSHIP_ROW_START.pack
+        n_member, n_membership = len(self.MEMBER_COLUMNS), len(self.MEMBERSHIP_COLUMNS)
+        pending = self.created_pending
+        for ref, (code, _numbers, tails, entries, posts, tally) in accepted:
+            head, membership_tail = self._branch_fields(ref)
+            members.extend(
+                [b"".join((member_start(n_member, 8, pk), head, t)) for pk, t in enumerate(tails, first)]
+            )
+            memberships.extend(
+                [
+                    membership_start(n_membership, 8, pk) + membership_tail
+                    for pk in range(first, first + len(tails))
+                ]
+            )
+            listed = pending.get(ref.path)
+            if listed is None:
+                listed = pending[ref.path] = (ref, [])
+            listed[1].extend([f'{{"id":{pk}{e}' for pk, e in enumerate(entries, first)])
+            for i, row, name, post in posts:
+                self.post_changes.append((PostRow(display, row, name, code, post), first + i, None))
+            tally["members"] = len(tails)
+            run.tallies.add(ref.path, tally)
+            run.touched_paths.add(ref.path)
+            first += len(tails)
+        w.copy_binary(Member, self.MEMBER_COLUMNS, members)
+        w.copy_binary(Membership, self.MEMBERSHIP_COLUMNS, memberships)
+        self.counts["created"] += created
+        self._flush_created(keep=accepted[-1][0].path)
+
+    def _branch_fields(self, ref: OrgRef) -> tuple[bytes, bytes]:
+        """A branch's fields of a member row (org_id, org_path) and of a membership row (all after
+        member_id) in binary COPY format, made once per branch."""
+        fields = self._heads.get(ref.pk)
+        if fields is None:
+            fields = self._heads[ref.pk] = (
+                BinaryRows(Member, ("org_id", "org_path")).fields((ref.pk, ref.path)),
+                BinaryRows(Membership, self.MEMBERSHIP_COLUMNS[1:]).fields(
+                    (ref.pk, ref.code, ref.name, self.run.today, None, Membership.Reason.IMPORTED.value, "")
+                ),
+            )
+        return fields
 
     def _err(self, m: MemberRow | PostRow, key: str, code: str, message: str, value: Any = "") -> None:
         header = self.headers_by_file.get(m.file, {}).get(key, key)
@@ -706,17 +932,11 @@ class MembersHandler(TableHandler):
         ).values_list("member_id", "pk", "post", "committee_id", "committee__org_id", "member__org_id")
         return {r[0]: r[1:4] for r in rows if r[4] == r[5]}
 
-    def _fill_defaults(self, m: MemberRow) -> None:
-        v = m.values
-        for i, default in self._defaults:
-            if v[i] is MISSING:
-                v[i] = default
-
     def _fill_from(self, m: MemberRow, found: tuple) -> None:
+        """The record's own values where the file has no column (the row holds defaults there)."""
         v = m.values
-        for i in range(len(FIELDS)):
-            if v[i] is MISSING:
-                v[i] = found[self.OFFSET + i]
+        for i in self.missing_by_file[m.file]:
+            v[i] = found[self.OFFSET + i]
 
     def _changes(self, m: MemberRow, found: tuple) -> dict[str, Any]:
         v = m.values
@@ -770,7 +990,7 @@ class MembersHandler(TableHandler):
             return
         run = self.run
         w = run.writer
-        ids = w.allocate_ids(Member, len(create))
+        ids = w.allocate_ids(Member, len(create), locked=self.bulk is not None and self.bulk.active)
         encrypt, mask = crypto.encrypt, idnumber.mask
         now = w.now
         today = run.today
@@ -830,7 +1050,7 @@ class MembersHandler(TableHandler):
             listed = pending.get(ref.path)
             if listed is None:
                 listed = pending[ref.path] = (ref, [])
-            listed[1].append({"id": pk, "name": name, "id_number_masked": masked})
+            listed[1].append(f'{{"id":{pk},"name":{_quote(name)},"id_number_masked":{_quote(masked)}}}')
             if m.post not in (MISSING, ""):
                 self.post_changes.append((_slim(m), pk, None))
         w.insert(Member, self.MEMBER_COLUMNS, members)
@@ -860,7 +1080,7 @@ class MembersHandler(TableHandler):
                 object_id=None,
                 object_repr=_("%(org)s：导入新党员%(n)d名") % {"org": ref.name, "n": len(listed)},
                 org_path=path,
-                after={"members": listed},
+                encoded_after='{"members":[' + ",".join(listed) + "]}",
                 message=message,
             )
 
