@@ -272,6 +272,9 @@ class ImportRun:
         self.extra: Counter[str] = Counter()
         self.shared: dict[str, Any] = {}
         self.writer = BulkWriter()
+        # Waits for work handed to another thread on this connection (``BulkLoad.finish``): called
+        # before the run ends, and with ``quiet=True`` whatever ended it.
+        self.waits: list[Callable[..., None]] = []
         self.tallies = TallyBuffer(self.today)
         self.rows = 0
         self.touched_paths: set[str] = set()
@@ -430,6 +433,8 @@ class ImportRun:
         finally:
             for handler in early.values():
                 handler.release()
+            for wait in self.waits:
+                wait(quiet=True)
 
     def _execute(
         self,
@@ -473,6 +478,8 @@ class ImportRun:
         if self.writing:
             self.tallies.flush()
             self.flush_audit()
+        for wait in self.waits:  # work handed to another thread (``BulkLoad.finish``): done, or raise
+            wait()
         return instances
 
     def advance(self, rows: int) -> None:

@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import json
 import struct
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -206,6 +207,7 @@ def pg_types(model: type[models.Model], columns: Sequence[str]) -> list[str]:
 
 _BINARY_SIGNATURE = b"PGCOPY\n\xff\r\n\0" + bytes(8)  # signature, flags, no header extension
 _BINARY_TRAILER = b"\xff\xff"
+_ABORTED = "25P02"  # PostgreSQL: current transaction is aborted, commands ignored
 
 
 class BinaryRows:
@@ -298,6 +300,8 @@ class BulkLoad:
         self.tables = [m._meta.db_table for m in models_]
         self._restore: list[str] = []
         self.active = False
+        self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
 
     def start_if_empty(self) -> bool:
         """Drop the tables' indexes and constraints if they are all empty; True if it did."""
@@ -330,18 +334,49 @@ class BulkLoad:
         self.active = True
         return True
 
-    def finish(self) -> None:
-        """Make the indexes and constraints again (call once the tables are loaded)."""
+    def finish(self, *, background: bool = False) -> None:
+        """Make the indexes and constraints again (call once the tables are loaded).
+
+        ``background`` (PostgreSQL): in a thread, on the same connection and so in the same
+        transaction, while the caller goes on with work of its own (the import's tallies and posts
+        are mostly Python, the index builds all server). psycopg serializes the two threads'
+        statements; ``wait`` must be called before the transaction ends, whatever happens.
+        """
         if not self.active:
             return
-        with connection.cursor() as cur:
-            if self.vendor == "postgresql":
-                # Room to sort a million keys in memory; for this transaction only.
-                cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            for statement in self._restore:
-                cur.execute(statement)
-        self._restore = []
+        statements, self._restore = self._restore, []
         self.active = False
+        if self.vendor == "postgresql":
+            # Room to sort a million keys in memory; for this transaction only.
+            statements.insert(0, "SET LOCAL maintenance_work_mem = '256MB'")
+            if background:
+                raw = connection.connection
+
+                def build() -> None:
+                    try:
+                        with raw.cursor() as cur:
+                            for statement in statements:
+                                cur.execute(statement)
+                    except BaseException as e:  # noqa: BLE001 (handed to ``wait``)
+                        self._failure = e
+
+                self._thread = threading.Thread(target=build, name="import-indexes", daemon=True)
+                self._thread.start()
+                return
+        with connection.cursor() as cur:
+            for statement in statements:
+                cur.execute(statement)
+
+    def wait(self, *, quiet: bool = False) -> None:
+        """Wait for a background ``finish`` and raise what it failed with. ``quiet``: the run is
+        failing already; raise only a failure of the thread's own (which the run's then is the
+        consequence of: "current transaction is aborted"), not one that follows the run's."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join()
+        failure, self._failure = self._failure, None
+        if failure is not None and not (quiet and getattr(failure, "sqlstate", None) == _ABORTED):
+            raise failure
 
     def _empty(self) -> bool:
         qn = connection.ops.quote_name

@@ -1124,7 +1124,9 @@ class MembersHandler(TableHandler):
 
     def end_table(self) -> None:
         if self.bulk is not None and self.run.writing:
-            self.bulk.finish()  # not writing: the rollback brings the indexes back
+            # The indexes are built while the posts and tallies are worked out (``BulkLoad.finish``).
+            self.bulk.finish(background=True)  # not writing: the rollback brings the indexes back
+            self.run.waits.append(self.bulk.wait)
 
     def finish(self) -> None:
         if self.run.writing:

@@ -201,3 +201,23 @@ def test_rows_naming_an_unknown_branch_are_each_reported_in_a_first_load(tmp_pat
         (8, "所在党组织编码", "org_unknown"),
     ]
     assert not Member.objects.exists() and not Organization.objects.exists()
+
+
+def test_a_failure_making_the_indexes_again_fails_the_import_and_writes_nothing(
+    tmp_path, small_batches, monkeypatch
+):
+    """On PostgreSQL the indexes are made again in a thread while the import goes on; what fails
+    there fails the import, the transaction is rolled back and the connection stays usable."""
+    before = schema()
+    finish = writer.BulkLoad.finish
+
+    def failing(self, **kwargs):
+        self._restore.append("SELECT * FROM no_such_table_for_this_test")
+        return finish(self, **kwargs)
+
+    monkeypatch.setattr(writer.BulkLoad, "finish", failing)
+    with pytest.raises(Exception, match="no_such_table_for_this_test"):
+        run(*files(tmp_path))
+    assert small_batches == [True]
+    assert not Member.objects.exists() and not Organization.objects.exists()
+    assert schema() == before
