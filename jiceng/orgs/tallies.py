@@ -49,16 +49,25 @@ def keys_of_member(member: Any) -> Counter:
     )
 
 
-def keys_of_org(org: Organization) -> Counter:
-    if org.kind != OrgKind.BRANCH:
+def org_keys(*, kind: str, unit_kind: str) -> Counter:
+    if kind != OrgKind.BRANCH:
         return Counter()
-    return Counter({"branches": 1, f"unit:{org.unit_kind}": 1})
+    return Counter({"branches": 1, f"unit:{unit_kind}": 1})
+
+
+def keys_of_org(org: Organization) -> Counter:
+    return org_keys(kind=org.kind, unit_kind=org.unit_kind)
+
+
+def committee_keys(*, term_ends_on: dt.date) -> Counter:
+    """A current committee's keys (an ended one has none)."""
+    return Counter({f"term_end:{term_ends_on.isoformat()}": 1})
 
 
 def keys_of_committee(committee: Committee) -> Counter:
     if committee.ended_on is not None:
         return Counter()
-    return Counter({f"term_end:{committee.term_ends_on.isoformat()}": 1})
+    return committee_keys(term_ends_on=committee.term_ends_on)
 
 
 def diff(before: Counter, after: Counter) -> Counter:

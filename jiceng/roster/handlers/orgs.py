@@ -7,8 +7,8 @@ which check what they imply. A blank 上级组织编码 on an existing organizat
 
 本届委员会选举日期 records the election as ``jiceng.orgs.services.record_election`` does: no date, or
 the current committee's date, changes nothing; a later date ends the current committee on that day
-and starts a new one with the default term (``orgs.rules.default_term_years``); an earlier one is
-refused (``election_order``).
+and starts a new one with the default term (``orgs.rules.default_term_years``, by the rule book's
+parameters in force on the election day); an earlier one is refused (``election_order``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 
 from jiceng.core import audit
 from jiceng.core.models import ObjectChange, User
+from jiceng.core.rulebook import RuleBook
 from jiceng.orgs import rules as org_rules
 from jiceng.orgs import tallies
 from jiceng.orgs.models import Committee, Organization, OrgKind, UnitKind
@@ -412,6 +413,9 @@ class OrgsHandler(TableHandler):
                 if parent_code:
                     child_count[parent_code] += 1
             values = []
+            # Each change record's snapshot is what ``audit.snapshot`` gives of the saved organization:
+            # made from the model's once over, with each one's values over it (no model instance each).
+            template = audit.snapshot(Organization(numchild=0, kind=OrgKind.BRANCH, unit_kind=""))
             for pk, r in zip(ids, new, strict=True):
                 parent_code = r.parent_code if isinstance(r.parent_code, str) else ""
                 parent = d.by_code[parent_code] if parent_code else None
@@ -421,25 +425,13 @@ class OrgsHandler(TableHandler):
                 self._created.add(r.code)
                 ref.in_db = True
                 founded = r.founded_on if r.founded_on is not MISSING else None
-                org = Organization(
-                    id=pk,
-                    path=path,
-                    depth=depth,
-                    numchild=child_count[r.code],
-                    code=r.code,
-                    name=r.name,
-                    kind=r.kind,
-                    unit_kind=r.unit_kind,
-                    founded_on=founded,
-                    created_at=w.now,
-                    updated_at=w.now,
-                )
+                numchild = child_count[r.code]
                 values.append(
                     (
                         pk,
                         path,
                         depth,
-                        org.numchild,
+                        numchild,
                         r.code,
                         r.name,
                         r.kind,
@@ -455,10 +447,21 @@ class OrgsHandler(TableHandler):
                     object_id=pk,
                     object_repr=r.name,
                     org_path=path,
-                    after=audit.snapshot(org),
+                    after={
+                        **template,
+                        "id": pk,
+                        "path": path,
+                        "depth": depth,
+                        "numchild": numchild,
+                        "code": r.code,
+                        "name": r.name,
+                        "kind": r.kind,
+                        "unit_kind": r.unit_kind,
+                        "founded_on": founded.isoformat() if founded is not None else None,
+                    },
                     message=imported,
                 )
-                run.tallies.add(path, tallies.keys_of_org(org))
+                run.tallies.add(path, tallies.org_keys(kind=r.kind, unit_kind=r.unit_kind))
                 run.touched_paths.add(path)
             w.insert(
                 Organization,
@@ -547,22 +550,34 @@ class OrgsHandler(TableHandler):
                 )
         ids = w.allocate_ids(Committee, len(elect))
         values = []
+        # As for organizations: snapshots without model instances. The term is the rule book's
+        # (``org.committee_term_expired``) in force on the election day, as for an election recorded
+        # on its page (``orgs.services``).
+        template = audit.snapshot(Committee(elected_on=run.today, term_years=0))
+        book = RuleBook()
+        params_on: dict[dt.date, dict] = {}
         for pk, (r, ref) in zip(ids, elect, strict=True):
-            committee = Committee(
-                id=pk,
-                org_id=ref.pk,
-                elected_on=r.elected_on,
-                term_years=org_rules.default_term_years(kind=ref.kind, unit_kind=ref.unit_kind),
-            )
-            values.append((pk, ref.pk, r.elected_on, committee.term_years, None, "", None))
-            run.tallies.add(ref.path, tallies.keys_of_committee(committee))
+            day = r.elected_on
+            params = params_on.get(day)
+            if params is None:
+                params = params_on[day] = book.on("org.committee_term_expired", day).values
+            years = org_rules.default_term_years(kind=ref.kind, unit_kind=ref.unit_kind, params=params)
+            values.append((pk, ref.pk, day, years, None, "", None))
+            ends = org_rules.term_end(elected_on=day, term_years=years, extended_to=None)
+            run.tallies.add(ref.path, tallies.committee_keys(term_ends_on=ends))
             run.audit(
                 action=ObjectChange.Action.CREATE,
                 content_type_id=ct,
                 object_id=pk,
-                object_repr=f"{ref.name} {r.elected_on:%Y-%m-%d}",
+                object_repr=f"{ref.name} {day:%Y-%m-%d}",
                 org_path=ref.path,
-                after=audit.snapshot(committee),
+                after={
+                    **template,
+                    "id": pk,
+                    "org": ref.pk,
+                    "elected_on": day.isoformat(),
+                    "term_years": years,
+                },
                 message=imported,
             )
             ref.committee_id, ref.committee_elected_on, ref.new_committee = pk, r.elected_on, True

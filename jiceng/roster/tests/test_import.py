@@ -40,6 +40,38 @@ def tree(tmp_path, *extra_orgs):
     return write_csv(tmp_path / "orgs.csv", rows, ORG_HEADERS)
 
 
+def test_created_organizations_and_committees_are_recorded_as_saved(world, tmp_path):
+    """The change record of each organization and committee an import creates holds what
+    ``audit.snapshot`` gives of it as saved (the importer builds it without model instances)."""
+    from jiceng.core import audit
+
+    assert run(tree(tmp_path)).ok
+    created = ["0104", "0105", "010501"]
+    for model, objects in ((Organization, Organization.objects.filter(code__in=created)),
+                           (Committee, Committee.objects.filter(org__code__in=created))):  # fmt: skip
+        assert len(objects) >= 2
+        for obj in objects:
+            record = ObjectChange.objects.get(action="create", content_type__model=model._meta.model_name,
+                                              object_id=obj.pk)  # fmt: skip
+            assert record.postchange_data == audit.snapshot(obj), obj
+
+
+def test_an_imported_committee_takes_its_term_from_the_rule_book_of_its_election_day(world, tmp_path):
+    """As for an election recorded on its page: `org.committee_term_expired`'s parameters in force
+    on the election day (a province's own rule from 2024 on gives 社区 branches four years)."""
+    from jiceng.core.models import RuleVersion
+
+    RuleVersion.objects.create(
+        code="org.committee_term_expired",
+        effective_from=dt.date(2024, 1, 1),
+        params={"term_years_community_village": 4},
+        citation="某省实施办法",
+    )
+    assert run(tree(tmp_path, org("0106", "另一社区党支部", "01", unit="社区", elected="2024-01-01"))).ok
+    terms = dict(Committee.objects.values_list("org__code", "term_years"))
+    assert (terms["0104"], terms["0106"], terms["010501"]) == (5, 4, 3)  # 2023, 2024, 机关 unchanged
+
+
 def test_creates_organizations_members_memberships_committees_and_posts(world, tmp_path):
     orgs = tree(tmp_path)
     members = write_csv(
