@@ -426,6 +426,7 @@ class ImportRun:
                 mine = [s for h, s in bound if h is handler_cls]
                 if mine and handler_cls.reads_ahead:
                     handler = early[handler_cls.table] = handler_cls(self)
+                    handler.sources = mine
                     layout, problems = base.layout_for(handler_cls, mine[0].headers)
                     if not problems:
                         handler.prepare(mine[0], layout)
@@ -449,6 +450,7 @@ class ImportRun:
             if not mine:
                 continue
             handler = instances[handler_cls.table] = early.get(handler_cls.table) or handler_cls(self)
+            handler.sources = mine
             for source in mine:
                 layout, problems = base.layout_for(handler_cls, source.headers)
                 for code, header in problems:

@@ -74,9 +74,12 @@ class TableHandler:
     # Made before any table is processed, and ``prepare``d for its first source (see ``prepare``).
     reads_ahead: ClassVar[bool] = False
 
+    sources: list[Source]  # this table's sources in the run, in the order they are processed
+
     def __init__(self, run: ImportRun) -> None:
         self.run = run
         self.counts: Counter[str] = Counter()
+        self.sources = []
 
     @classmethod
     def by_header(cls) -> dict[str, Column]:

@@ -314,8 +314,12 @@ class MembersHandler(TableHandler):
         """The reading process of ``source`` (not started): reads, checks and prepares member rows."""
         problems: list[tuple] = []
         parse = self._parser(source, layout, error=lambda *problem: problems.append(problem))
+        # What the child hands back at the end: the identity numbers and secretaries it saw, for
+        # the duplicates across files; nothing after the last file (a million numbers, copied twice).
+        last = not self.sources or source is self.sources[-1]
+        state = (lambda: None) if last else self._reader_state
         if self._prepared:
-            return parallel.Reader(source, self._prepared_reader(parse), problems, self._reader_state)
+            return parallel.Reader(source, self._prepared_reader(parse), problems, state)
         digest, encrypt, mask = crypto.digest, crypto.encrypt, idnumber.mask
 
         def read_batch(rows: Iterator[tuple[int, list[str]]]) -> tuple[int, list[tuple]] | None:
@@ -332,7 +336,7 @@ class MembersHandler(TableHandler):
                         break
             return (n, batch) if n else None
 
-        return parallel.Reader(source, read_batch, problems, self._reader_state)
+        return parallel.Reader(source, read_batch, problems, state)
 
     def _reader_state(self) -> tuple:
         """What the reading process hands back at the end (for duplicates across files)."""
@@ -837,6 +841,8 @@ class MembersHandler(TableHandler):
         member_id) in binary COPY format, made once per branch."""
         fields = self._heads.get(ref.pk)
         if fields is None:
+            if len(self._heads) >= 1000:  # a branch's rows come together: keep a few, not all
+                self._heads.clear()
             fields = self._heads[ref.pk] = (
                 BinaryRows(Member, ("org_id", "org_path")).fields((ref.pk, ref.path)),
                 BinaryRows(Membership, self.MEMBERSHIP_COLUMNS[1:]).fields(

@@ -519,3 +519,30 @@ def test_organization_updates_and_the_changes_an_import_may_not_make(world, tmp_
         tmp_path / "renamed.csv", [org("0102", "新华村第二党支部", "01", unit="农村")], ORG_HEADERS
     )
     assert codes(run(renamed, actor=world.viewer)) == ["not_allowed"]
+
+
+def test_duplicates_and_secretaries_are_checked_across_members_files(world, tmp_path):
+    """Two members files in one import are one roster: an identity number or a branch's secretary
+    met again in the second file is refused there (read in a child process, the first file's
+    numbers come back from it for the second)."""
+    orgs = tree(tmp_path)
+    first = write_csv(
+        tmp_path / "m1.csv",
+        [member("李书记", 1, "0104", 党内职务="书记"), member("王党员", 3, "0104")],
+        MEMBER_HEADERS,
+    )
+    second = write_csv(
+        tmp_path / "m2.csv",
+        [
+            member("赵党员", 5, "0104"),
+            member("王二", 3, "0104"),
+            member("钱书记", 7, "0104", 党内职务="书记"),
+        ],
+        MEMBER_HEADERS,
+    )
+    result = run(orgs, first, second)
+    assert [(p.file, p.row, p.code) for p in result.all_problems()] == [
+        ("m2.csv", 3, "id_duplicate_in_file"),
+        ("m2.csv", 4, "two_secretaries"),
+    ]
+    assert not Member.objects.filter(name__in=["李书记", "赵党员"]).exists()
