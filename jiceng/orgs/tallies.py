@@ -124,25 +124,33 @@ def apply_totals(per_path: Mapping[str, Mapping[str, int]]) -> None:
     _write(create, update)
 
 
+encode_counts = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def create_encoded(rows: Iterable[tuple[int, str]]) -> None:
+    """New tallies of organizations that have none yet: (org pk, counts as ``encode_counts`` JSON).
+    COPY on PostgreSQL: a first import creates a tally for every organization of a province at once."""
+    rows = list(rows)
+    if not rows:
+        return
+    table = connection.ops.quote_name(OrgTally._meta.db_table)
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            with cur.cursor.copy(f"COPY {table} (org_id, counts) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cur.executemany(f"INSERT INTO {table} (org_id, counts) VALUES (%s, %s)", rows)  # noqa: S608
+
+
 def _write(create: list[OrgTally], update: list[OrgTally]) -> None:
     """Plain INSERT / UPDATE by the row, sent as one batch (psycopg pipelines ``executemany``): an
     import of a province writes 54,000 tallies, which ``bulk_create`` and ``bulk_update``'s CASE
     expressions take seconds to compose."""
     field = OrgTally._meta.get_field("counts")
     table = connection.ops.quote_name(OrgTally._meta.db_table)
-    if create and connection.vendor == "postgresql":
-        # COPY: a first import creates a tally for every organization of the province at once.
-        encode = json.JSONEncoder(separators=(",", ":")).encode
-        with connection.cursor() as cur, cur.cursor.copy(f"COPY {table} (org_id, counts) FROM STDIN") as copy:
-            for t in create:
-                copy.write_row((t.org_id, encode(t.counts)))
-        create = []
+    create_encoded((t.org_id, encode_counts(t.counts)) for t in create)
     with connection.cursor() as cur:
-        if create:
-            cur.executemany(
-                f"INSERT INTO {table} (org_id, counts) VALUES (%s, %s)",  # noqa: S608
-                [(t.org_id, field.get_db_prep_save(t.counts, connection)) for t in create],
-            )
         if update:
             cur.executemany(
                 f"UPDATE {table} SET counts = %s WHERE org_id = %s",  # noqa: S608

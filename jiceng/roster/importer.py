@@ -181,9 +181,16 @@ class TallyBuffer:
                 counts = self.counts[path] = array("i", bytes(4 * len(self.dense)))
             counts[i] += sign * n
 
-    def flush(self) -> None:
-        """Sum the deltas up the tree, bottom-up (each node's into its parent's, once), then hand
-        ``tallies.apply_totals`` each node's subtree total, ``FLUSH_SLICE`` nodes at a time."""
+    def flush(self, created: Mapping[str, int]) -> None:
+        """Sum the deltas up the tree, bottom-up (each node's into its parent's, once), then write each
+        node's subtree total.
+
+        ``created`` (path → pk) are the organizations this import created: they have no tally yet, so
+        theirs is made here, as JSON, and the lot written in one go once it is all made (no query
+        before: this Python work can run while the database makes the member indexes, see
+        ``BulkLoad.finish``). The others' go to ``tallies.apply_totals``, which adds them to what they
+        hold, ``FLUSH_SLICE`` nodes at a time.
+        """
         from jiceng.orgs.models import Organization
 
         step = Organization.steplen
@@ -206,19 +213,29 @@ class TallyBuffer:
             if extra:
                 other.setdefault(parent, Counter()).update(extra)
         dense = self.dense
-        paths = sorted(nodes)
-        for start in range(0, len(paths), self.FLUSH_SLICE):
-            chunk = {}
-            for path in paths[start : start + self.FLUSH_SLICE]:
-                delta = other.pop(path, None) or Counter()
-                values = counts.pop(path, None)
-                if values is not None:
-                    for key, n in zip(compress(dense, values), filter(None, values), strict=True):
-                        delta[key] += n
+        encode = tallies.encode_counts
+        new: list[tuple[int, str]] = []
+        chunk: dict[str, dict[str, int]] = {}
+        for path in sorted(nodes):
+            values = counts.pop(path, None)
+            delta = dict(zip(compress(dense, values), filter(None, values), strict=True)) if values else {}
+            extra = other.pop(path, None)
+            if extra:
+                for key, n in extra.items():
+                    delta[key] = delta.get(key, 0) + n
                 delta = {k: v for k, v in delta.items() if v}
-                if delta:
-                    chunk[path] = delta
-            tallies.apply_totals(chunk)
+            if not delta:
+                continue
+            pk = created.get(path)
+            if pk is not None:
+                new.append((pk, encode(delta)))
+                continue
+            chunk[path] = delta
+            if len(chunk) >= self.FLUSH_SLICE:
+                tallies.apply_totals(chunk)
+                chunk = {}
+        tallies.apply_totals(chunk)
+        tallies.create_encoded(new)
         self.counts, self.other = {}, {}
 
 
@@ -275,6 +292,7 @@ class ImportRun:
         # Waits for work handed to another thread on this connection (``BulkLoad.finish``): called
         # before the run ends, and with ``quiet=True`` whatever ended it.
         self.waits: list[Callable[..., None]] = []
+        self.created_orgs: dict[str, int] = {}  # path → pk of the organizations this run created
         self.tallies = TallyBuffer(self.today)
         self.rows = 0
         self.touched_paths: set[str] = set()
@@ -445,12 +463,12 @@ class ImportRun:
         instances: dict[str, base.TableHandler] = {}  # in processing order
         total = max(1, len(bound))
         done = 0
-        for handler_cls in base.handlers():
+        order = [cls for cls in base.handlers() if any(h is cls for h, _s in bound)]
+        for position, handler_cls in enumerate(order):
             mine = [s for h, s in bound if h is handler_cls]
-            if not mine:
-                continue
             handler = instances[handler_cls.table] = early.get(handler_cls.table) or handler_cls(self)
             handler.sources = mine
+            handler.last_table = position == len(order) - 1
             for source in mine:
                 layout, problems = base.layout_for(handler_cls, source.headers)
                 for code, header in problems:
@@ -478,7 +496,7 @@ class ImportRun:
         for handler in instances.values():
             handler.finish()
         if self.writing:
-            self.tallies.flush()
+            self.tallies.flush(self.created_orgs)
             self.flush_audit()
         for wait in self.waits:  # work handed to another thread (``BulkLoad.finish``): done, or raise
             wait()

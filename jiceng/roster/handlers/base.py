@@ -75,11 +75,13 @@ class TableHandler:
     reads_ahead: ClassVar[bool] = False
 
     sources: list[Source]  # this table's sources in the run, in the order they are processed
+    last_table: bool  # no table with sources in the run comes after this one
 
     def __init__(self, run: ImportRun) -> None:
         self.run = run
         self.counts: Counter[str] = Counter()
         self.sources = []
+        self.last_table = True
 
     @classmethod
     def by_header(cls) -> dict[str, Column]:

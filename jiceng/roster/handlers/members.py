@@ -237,6 +237,9 @@ class MembersHandler(TableHandler):
         self.post_changes: list[
             tuple[PostRow, int | None, tuple | None]
         ] = []  # (row, member pk, current post)
+        # The same for rows a reading process prepared, kept compact (a province has 200,000 posts):
+        # per branch group (file, code, first key or None, positions, rows, names, posts).
+        self.prepared_posts: list[tuple] = []
         self.listed_posts: set[int] = set()  # members in the files who hold a post now
         self.posts_without_committee: Counter[str] = Counter()
         # ``orgs.tallies``' keys ("status:full"), one string object per key for the whole run.
@@ -798,9 +801,7 @@ class MembersHandler(TableHandler):
         if not run.writing:
             self.counts["created"] += created
             for _ref, (code, _numbers, _tails, _entries, posts, _tally) in accepted:
-                self.post_changes.extend(
-                    (PostRow(display, row, name, code, post), None, None) for _i, row, name, post in posts
-                )
+                self._keep_posts(display, code, None, posts)
             return
         if not created:
             return
@@ -825,8 +826,7 @@ class MembersHandler(TableHandler):
             if listed is None:
                 listed = pending[ref.path] = (ref, [])
             listed[1].extend([f'{{"id":{pk}{e}' for pk, e in enumerate(entries, first)])
-            for i, row, name, post in posts:
-                self.post_changes.append((PostRow(display, row, name, code, post), first + i, None))
+            self._keep_posts(display, code, first, posts)
             tally["members"] = len(tails)
             run.tallies.add(ref.path, tally)
             run.touched_paths.add(ref.path)
@@ -835,6 +835,41 @@ class MembersHandler(TableHandler):
         w.copy_binary(Membership, self.MEMBERSHIP_COLUMNS, memberships)
         self.counts["created"] += created
         self._flush_created(keep=accepted[-1][0].path)
+
+    def _keep_posts(self, display: str, code: str, first: int | None, posts: list[tuple]) -> None:
+        """Keep a prepared group's posts ((position, row, name, post) each) for ``_finish_posts``."""
+        if not posts:
+            return
+        names = "\0".join([p[2] for p in posts])
+        if names.count("\0") != len(posts) - 1:  # a name with a NUL in it: keep them as they are
+            names = [p[2] for p in posts]
+        self.prepared_posts.append(
+            (
+                display,
+                code,
+                first,
+                array("i", [p[0] for p in posts]),
+                array("i", [p[1] for p in posts]),
+                names,
+                "\0".join([p[3] for p in posts]),
+            )
+        )
+
+    def _post_changes(self, only: str | None = None) -> Iterator[tuple[PostRow, int | None, tuple | None]]:
+        """Every post the files set: (row, member key or None, current post or None). ``only``: of the
+        prepared groups, only those setting that post (the others may come too)."""
+        yield from self.post_changes
+        for display, code, first, positions, rows, names, posts in self.prepared_posts:
+            if only is not None and only not in posts:
+                continue
+            if isinstance(names, str):
+                names = names.split("\0")
+            for at, row, name, post in zip(positions, rows, names, posts.split("\0"), strict=True):
+                yield (
+                    PostRow(display, row, name, code, post),
+                    (first + at if first is not None else None),
+                    None,
+                )
 
     def _branch_fields(self, ref: OrgRef) -> tuple[bytes, bytes]:
         """A branch's fields of a member row (org_id, org_path) and of a membership row (all after
@@ -1129,16 +1164,24 @@ class MembersHandler(TableHandler):
     # After every table ------------------------------------------------------------------------------
 
     def end_table(self) -> None:
-        if self.bulk is not None and self.run.writing:
-            # The indexes are built while the posts and tallies are worked out (``BulkLoad.finish``).
-            self.bulk.finish(background=True)  # not writing: the rollback brings the indexes back
+        # The indexes are made again in the background (``BulkLoad.finish``): at once if another table
+        # follows in the run (it may look members up), else once the posts are written (``finish``),
+        # so that they are made while the run works the tallies out.
+        if not self.last_table:
+            self._rebuild_indexes()
+
+    def _rebuild_indexes(self) -> None:
+        if self.bulk is not None and self.bulk.active and self.run.writing:
+            self.bulk.finish(background=True)
             self.run.waits.append(self.bulk.wait)
+        # Not writing: the rollback brings the indexes back.
 
     def finish(self) -> None:
         if self.run.writing:
             self._flush_created()
         self._finish_moves()
         self._finish_posts()
+        self._rebuild_indexes()
         if self.posts_without_committee:
             self.run.notice(
                 _(
@@ -1218,11 +1261,14 @@ class MembersHandler(TableHandler):
         """Posts in each branch's current committee, as the files say for the members they list."""
         run = self.run
         d = self.directory
-        if not self.post_changes:
+        if not self.post_changes and not self.prepared_posts:
             return
-        d.load_committees([d.by_code[m.org_code] for m, _pk, _now in self.post_changes])
+        codes = {m.org_code for m, _pk, _now in self.post_changes} | {g[1] for g in self.prepared_posts}
+        d.load_committees([d.by_code[code] for code in codes])
         # A secretary from the files must not meet one the files leave in place.
-        wanted_secretary = {m.org_code: m for m, _pk, _now in self.post_changes if m.post == "secretary"}
+        wanted_secretary = {
+            m.org_code: m for m, _pk, _now in self._post_changes(only="secretary") if m.post == "secretary"
+        }
         committees = {
             d.by_code[c].committee_id: c
             for c in wanted_secretary
@@ -1245,7 +1291,7 @@ class MembersHandler(TableHandler):
                 Post.SECRETARY.label,
             )
         creates, deletes = [], []
-        for m, pk, now in self.post_changes:
+        for m, pk, now in self._post_changes():
             ref = d.by_code[m.org_code]
             current = now if now is not None and now[2] == ref.committee_id else None
             if current is not None and current[1] != m.post:

@@ -462,6 +462,7 @@ class OrgsHandler(TableHandler):
                     message=imported,
                 )
                 run.tallies.add(path, tallies.org_keys(kind=r.kind, unit_kind=r.unit_kind))
+                run.created_orgs[path] = pk
                 run.touched_paths.add(path)
             w.insert(
                 Organization,
