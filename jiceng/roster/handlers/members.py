@@ -5,8 +5,11 @@ dates and the status; enumerations; lengths; the branch and the user's scope) an
 of ``BATCH`` rows: new members with their membership record (reason "imported"), and one change
 record per branch listing the members created in it; changed ones updated with the before and after
 of what changed; the rest counted as unchanged. A large file is read and checked in a second process
-while this one writes (``..parallel``); a first load into an empty roster builds the member tables'
-indexes after the load (``..writer.BulkLoad``).
+while this one writes (``..parallel``). A first load into an empty roster (member, membership and
+committee-post tables) makes their indexes and constraints after the load (``..writer.BulkLoad``);
+on PostgreSQL its rows come prepared in COPY's binary format from the reading process
+(``_prepared_reader``, ``_batch_prepared``), and the indexes are made in the background while the
+tallies are worked out.
 
 A member already registered in another branch is moved (组织关系转接, recorded as such) only when
 the files name that branch too, so that the move is what the files say; otherwise it is an error,
@@ -301,7 +304,7 @@ class MembersHandler(TableHandler):
         """On PostgreSQL, start the bulk load (if the roster is empty) before a reading process is
         forked, so that it knows to prepare the rows for it (``_prepared_reader``)."""
         if self.bulk is None and self.run.writing and connection.vendor == "postgresql":
-            self.bulk = BulkLoad([Member, Membership])
+            self.bulk = BulkLoad([Member, Membership, CommitteePost])
             self.bulk.start_if_empty()
 
     @property
@@ -708,7 +711,7 @@ class MembersHandler(TableHandler):
             if not m.digest:
                 m.digest = digest(m.id_number)
         if run.writing and self.bulk is None:
-            self.bulk = BulkLoad([Member, Membership])
+            self.bulk = BulkLoad([Member, Membership, CommitteePost])
             if len(batch) >= BULK_LOAD_MIN_ROWS:
                 self.bulk.start_if_empty()
         # Loading into an empty roster: nobody exists yet, and the files' duplicates are refused
@@ -1318,7 +1321,9 @@ class MembersHandler(TableHandler):
                 message=imported,
             )
         if creates:
-            ids = w.allocate_ids(CommitteePost, len(creates))
+            ids = w.allocate_ids(
+                CommitteePost, len(creates), locked=self.bulk is not None and self.bulk.active
+            )
             rows: list[tuple] = []
             # As for created members, one change record per branch lists the posts set in it; the
             # rows come branch by branch, so each branch's record is written once its rows are over.

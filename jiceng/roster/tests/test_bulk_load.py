@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from jiceng.core import crypto
 from jiceng.members.models import Member, Membership
 from jiceng.orgs import tallies
-from jiceng.orgs.models import Organization
+from jiceng.orgs.models import CommitteePost, Organization
 from jiceng.roster import writer
 from jiceng.roster.handlers import members as members_handler
 
@@ -25,7 +25,7 @@ from .helpers import (
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reading")]
 
-TABLES = (Member._meta.db_table, Membership._meta.db_table)
+TABLES = (Member._meta.db_table, Membership._meta.db_table, CommitteePost._meta.db_table)
 
 
 def schema() -> dict[str, dict]:
