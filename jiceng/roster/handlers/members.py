@@ -29,6 +29,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from json.encoder import encode_basestring as _quote
+from operator import itemgetter
 from typing import Any, ClassVar
 
 from django.db import connection
@@ -390,6 +391,8 @@ class MembersHandler(TableHandler):
         digest_many, encrypt_many, mask = crypto.digest_many, crypto.encrypt_many, idnumber.mask
         now = self.run.writer.now
         k_status, k_category, k_education, k_gender, k_year = self._tally_keys.values()
+        tallied = [(POS[f], keys) for f, keys in (("status", k_status), ("category", k_category),
+                   ("education", k_education), ("gender", k_gender))]  # fmt: skip
 
         def read_batch(rows: Iterator[tuple[int, list[str]]]) -> tuple[int, list[tuple]] | None:
             good, n = [], 0
@@ -410,8 +413,9 @@ class MembersHandler(TableHandler):
                  work_unit, job_post, phone, household, residence) = m.values  # fmt: skip
                 if m.org_code != code:
                     code = m.org_code
-                    row_numbers, tails, entries, posts, tally = array("i"), [], [], [], Counter()
-                    groups.append((code, row_numbers, tails, entries, posts, tally))
+                    row_numbers, tails, entries, posts, values = array("i"), [], [], [], []
+                    groups.append((code, row_numbers, tails, entries, posts, values))
+                values.append(m.values)
                 if m.post is not MISSING and m.post:
                     posts.append((len(tails), m.row, name, m.post))
                 masked = mask(m.id_number)
@@ -448,11 +452,13 @@ class MembersHandler(TableHandler):
                     )
                 )
                 entries.append(f',"name":{_quote(name)},"id_number_masked":{_quote(masked)}}}')
-                tally[k_status[status]] += 1
-                tally[k_category[category]] += 1
-                tally[k_education[education]] += 1
-                tally[k_gender[gender]] += 1
-                tally[k_year[birth.year]] += 1
+            # Each group's tallies, counted a column at a time (in C) from its rows' values.
+            for i, (*group, values) in enumerate(groups):
+                tally = Counter()
+                for pos, keys in tallied:
+                    tally.update(map(keys.__getitem__, map(itemgetter(pos), values)))
+                tally.update(map(k_year.__getitem__, [v[3].year for v in values]))
+                groups[i] = (*group, tally)
             return n, groups
 
         return read_batch
@@ -502,6 +508,7 @@ class MembersHandler(TableHandler):
         seen, seen_keys, seen_rows = self.seen, self.seen_keys, self.seen_rows
         secretary_row = self.secretary_row
         check_record = member_rules.check_record
+        fromiso = dt.date.fromisoformat
         normalize = idnumber.normalize
         birth_of = idnumber.birth_date_of
         i_name, i_gender, i_id, i_edu, i_cat, i_status, i_joined, i_org = (
@@ -588,9 +595,18 @@ class MembersHandler(TableHandler):
             if status is None:
                 _choice_error(err, "status", text, _("党员状态"), labels["status"])
             values[7] = status
-            joined = _date(cells[i_joined], "joined_on", joined_label, err, required=True)
+            # ISO dates (what exports and the generator write) straight; anything else through _date.
+            text = cells[i_joined]
+            try:
+                joined = fromiso(text)
+            except ValueError:
+                joined = _date(text, "joined_on", joined_label, err, required=True)
             values[8] = joined
-            full = _date(cells[i_full], "full_member_on", full_label, err)
+            text = cells[i_full]
+            try:
+                full = fromiso(text)
+            except ValueError:
+                full = _date(text, "full_member_on", full_label, err)
             values[9] = full
             if i_corr is not None:
                 text = cells[i_corr]
@@ -611,7 +627,11 @@ class MembersHandler(TableHandler):
             number_id = normalize(raw_id)
             birth = None
             if i_birth is not None and cells[i_birth]:
-                birth = _date(cells[i_birth], "birth_date", birth_label, err)
+                text = cells[i_birth]
+                try:
+                    birth = fromiso(text)
+                except ValueError:
+                    birth = _date(text, "birth_date", birth_label, err)
             elif len(number_id) == 18:
                 birth = birth_of(number_id)
             values[3] = birth
