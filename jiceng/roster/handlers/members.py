@@ -241,7 +241,7 @@ class MembersHandler(TableHandler):
         self.post_changes: list[
             tuple[PostRow, int | None, tuple | None]
         ] = []  # (row, member pk, current post)
-        # The same for rows a reading process prepared, kept compact (a province has 200,000 posts):
+        # The same for created members, kept compact (a province has 200,000 posts): see _keep_posts;
         # per branch group (file, code, first key or None, positions, rows, names, posts).
         self.prepared_posts: list[tuple] = []
         self.listed_posts: set[int] = set()  # members in the files who hold a post now
@@ -860,7 +860,8 @@ class MembersHandler(TableHandler):
         self._flush_created(keep=accepted[-1][0].path)
 
     def _keep_posts(self, display: str, code: str, first: int | None, posts: list[tuple]) -> None:
-        """Keep a prepared group's posts ((position, row, name, post) each) for ``_finish_posts``."""
+        """Keep a group of posts ((position, row, name, post) each; the key is ``first`` + position) for
+        ``_finish_posts``, compactly: a province sets 200,000 posts."""
         if not posts:
             return
         names = "\0".join([p[2] for p in posts])
@@ -871,7 +872,7 @@ class MembersHandler(TableHandler):
                 display,
                 code,
                 first,
-                array("i", [p[0] for p in posts]),
+                array("q", [p[0] for p in posts]),
                 array("i", [p[1] for p in posts]),
                 names,
                 "\0".join([p[3] for p in posts]),
@@ -1063,6 +1064,7 @@ class MembersHandler(TableHandler):
         tally: dict[str, Counter] = defaultdict(Counter)
         k_status, k_category, k_education, k_gender, k_year = self._tally_keys.values()
         pending = self.created_pending
+        posts: dict[tuple[str, str], list[tuple]] = defaultdict(list)
         for pk, (m, ref) in zip(ids, create, strict=True):
             (name, gender, ethnicity, birth, education, degree, category, status, joined, full, correction,
              work_unit, job_post, phone, household, residence) = m.values  # fmt: skip
@@ -1116,7 +1118,9 @@ class MembersHandler(TableHandler):
                 listed = pending[ref.path] = (ref, [])
             listed[1].append(f'{{"id":{pk},"name":{_quote(name)},"id_number_masked":{_quote(masked)}}}')
             if m.post not in (MISSING, ""):
-                self.post_changes.append((_slim(m), pk, None))
+                posts[(m.file, ref.code)].append((pk, m.row, name, m.post))
+        for (display, code), items in posts.items():
+            self._keep_posts(display, code, 0, items)  # the keys themselves as positions
         w.insert(Member, self.MEMBER_COLUMNS, members)
         w.insert(Membership, self.MEMBERSHIP_COLUMNS, memberships)
         for path, counts in tally.items():
