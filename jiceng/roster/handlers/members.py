@@ -859,6 +859,71 @@ class MembersHandler(TableHandler):
         self.counts["created"] += created
         self._flush_created(keep=accepted[-1][0].path)
 
+    def _check_branch_secretaries(self, wanted: dict[str, PostRow]) -> None:
+        """A secretary from the files for a branch without a committee must not meet the one recorded
+        for it (``Organization.secretary``) unless the files list that one too (and so say what
+        becomes of them), as for a committee's secretary."""
+        d = self.directory
+        refs = {
+            d.by_code[code].pk: code
+            for code in wanted
+            if d.by_code[code].in_db
+            and d.by_code[code].committee_id is None
+            and not d.by_code[code].new_committee
+        }
+        if not refs:
+            return
+        recorded = Organization.objects.filter(pk__in=list(refs), secretary__isnull=False).values_list(
+            "pk", "secretary_id", "secretary__name", "secretary__org_id"
+        )
+        for org_id, member_id, name, member_org_id in recorded:
+            if member_id in self.listed_posts or member_org_id != org_id:
+                continue  # listed in the files (their row says what becomes of them), or gone elsewhere
+            self._err(
+                wanted[refs[org_id]],
+                "post",
+                "two_secretaries",
+                _("本支部已有书记%(name)s；一个党支部只能有一名书记") % {"name": name},
+                Post.SECRETARY.label,
+            )
+
+    def _write_branch_secretaries(self, changes: list[tuple[OrgRef, int | None, PostRow]]) -> None:
+        """Record (or clear) the secretary of branches without a committee, as the secretary page does
+        (``orgs.services.set_secretary``): since the import's day, the files not saying since when."""
+        if not changes:
+            return
+        run = self.run
+        w = run.writer
+        before = {
+            pk: (secretary_id, since)
+            for pk, secretary_id, since in Organization.objects.filter(
+                pk__in=[ref.pk for ref, _member, _m in changes]
+            ).values_list("pk", "secretary_id", "secretary_since")
+        }
+        ct = run.content_type_id(Organization)
+        imported = _("导入")
+        for ref, member_pk, _m in changes:
+            old_member, old_since = before.get(ref.pk, (None, None))
+            if member_pk is None and old_member is None or member_pk == old_member:
+                continue
+            since = run.today if member_pk is not None else None
+            Organization.objects.filter(pk=ref.pk).update(
+                secretary_id=member_pk, secretary_since=since, updated_at=w.now
+            )
+            run.audit(
+                action=ObjectChange.Action.UPDATE,
+                content_type_id=ct,
+                object_id=ref.pk,
+                object_repr=ref.name,
+                org_path=ref.path,
+                before={"secretary": old_member, "secretary_since": _plain(old_since)},
+                after={"secretary": member_pk, "secretary_since": _plain(since)},
+                message=imported,
+            )
+            run.touched_paths.add(ref.path)
+            if member_pk is not None:
+                run.extra[_("支部书记（未设支部委员会）")] += 1
+
     def _keep_posts(self, display: str, code: str, first: int | None, posts: list[tuple]) -> None:
         """Keep a group of posts ((position, row, name, post) each; the key is ``first`` + position) for
         ``_finish_posts``, compactly: a province sets 200,000 posts."""
@@ -989,13 +1054,21 @@ class MembersHandler(TableHandler):
 
     @staticmethod
     def _current_posts(member_pks: list[int]) -> dict[int, tuple]:
-        """Each member's post in the current committee of their branch: (post pk, post, committee pk)."""
+        """Each member's post in the current committee of their branch: (post pk, post, committee pk);
+        the recorded secretary of a branch without a committee: (None, "secretary", None)."""
         if not member_pks:
             return {}
         rows = CommitteePost.objects.filter(
             member_id__in=member_pks, committee__ended_on__isnull=True
         ).values_list("member_id", "pk", "post", "committee_id", "committee__org_id", "member__org_id")
-        return {r[0]: r[1:4] for r in rows if r[4] == r[5]}
+        out = {r[0]: r[1:4] for r in rows if r[4] == r[5]}
+        own = Organization.objects.filter(secretary_id__in=member_pks).values_list(
+            "secretary_id", "pk", "secretary__org_id"
+        )
+        for member_id, org_id, member_org_id in own:
+            if org_id == member_org_id:
+                out.setdefault(member_id, (None, Post.SECRETARY.value, None))
+        return out
 
     def _fill_from(self, m: MemberRow, found: tuple) -> None:
         """The record's own values where the file has no column (the row holds defaults there)."""
@@ -1296,6 +1369,7 @@ class MembersHandler(TableHandler):
         wanted_secretary = {
             m.org_code: m for m, _pk, _now in self._post_changes(only="secretary") if m.post == "secretary"
         }
+        self._check_branch_secretaries(wanted_secretary)
         committees = {
             d.by_code[c].committee_id: c
             for c in wanted_secretary
@@ -1318,18 +1392,28 @@ class MembersHandler(TableHandler):
                 Post.SECRETARY.label,
             )
         creates, deletes = [], []
+        # A branch without a committee: its own secretary (Organization.secretary), branch → (ref,
+        # member pk or None, row); the other posts have no place there.
+        branch_secretary: dict[str, tuple[OrgRef, int | None, PostRow]] = {}
         for m, pk, now in self._post_changes():
             ref = d.by_code[m.org_code]
             current = now if now is not None and now[2] == ref.committee_id else None
             if current is not None and current[1] != m.post:
-                deletes.append((current, ref, pk, m))
+                if current[0] is None:  # the branch's own secretary no more
+                    branch_secretary.setdefault(ref.code, (ref, None, m))
+                else:
+                    deletes.append((current, ref, pk, m))
             if m.post and (current is None or current[1] != m.post):
                 if ref.committee_id is None and not ref.new_committee:
-                    self.posts_without_committee[m.org_code] += 1
+                    if m.post == Post.SECRETARY:
+                        branch_secretary[ref.code] = (ref, pk, m)
+                    else:
+                        self.posts_without_committee[m.org_code] += 1
                     continue
                 creates.append((ref, pk, m))
         if not run.writing:
             return
+        self._write_branch_secretaries(list(branch_secretary.values()))
         w = run.writer
         imported = _("导入")
         labels = {value: str(label) for value, label in Post.choices}
@@ -1412,6 +1496,12 @@ class MembersHandler(TableHandler):
                 committee__in=current, member__org_id=FieldRef("committee__org_id")
             ).values_list("member_id", "post")
         )
+        # The recorded secretary of a branch without a committee (what 书记 in such a branch imports as).
+        own = Organization.objects.filter(
+            path__prefix=org.path, secretary__isnull=False, secretary__org_id=FieldRef("pk")
+        ).exclude(pk__in=current.values("org_id"))
+        for member_id in own.values_list("secretary_id", flat=True):
+            post_of.setdefault(member_id, Post.SECRETARY.value)
         members = (
             Member.objects.filter(org_path__prefix=org.path, closed_on__isnull=True)
             .order_by("org_path", "name_pinyin", "id")

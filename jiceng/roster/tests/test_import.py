@@ -469,12 +469,49 @@ def test_a_second_secretary_beside_one_the_files_leave_in_place_is_refused(world
     assert ObjectChange.objects.filter(action="delete", content_type__model="committeepost").exists()
 
 
-def test_posts_in_a_branch_without_committee_are_a_notice(world, tmp_path):
-    members = write_csv(tmp_path / "m.csv", [member("甲", 91, "0102", 党内职务="书记")], MEMBER_HEADERS)
-    result = run(members)
-    assert result.ok
-    assert any("没有本届委员会" in n for n in result.notices)
-    assert not CommitteePost.objects.filter(member__name="甲").exists()
+def test_the_secretary_of_a_branch_without_committee_is_recorded_on_the_branch(world, tmp_path):
+    """A branch of fewer than 7 full members may elect only a secretary (支部条例): 书记 there is the
+    branch's recorded secretary (since the import's day, the file not saying since when), as on its
+    secretary page, and the export writes it back; other posts have no place there (a notice)."""
+    from django.utils import timezone
+
+    from jiceng.roster.handlers.members import MembersHandler
+
+    rows = [member("甲", 91, "0102", 党内职务="书记"), member("乙", 93, "0102", 党内职务="组织委员")]
+    first = write_csv(tmp_path / "m.csv", rows, MEMBER_HEADERS)
+    result = run(first)
+    assert result.ok, list(result.all_problems())
+    branch = Organization.objects.get(code="0102")
+    assert (branch.secretary.name, branch.secretary_since) == ("甲", timezone.localdate())
+    assert any("没有本届委员会" in n for n in result.notices)  # 乙's post
+    assert not CommitteePost.objects.filter(member__name__in=["甲", "乙"]).exists()
+    def recorded():
+        return ObjectChange.objects.filter(
+            action="update", content_type__model="organization", object_id=branch.pk, message="导入"
+        ).order_by("pk")
+
+    assert [r.postchange_data["secretary"] for r in recorded()] == [branch.secretary_id]
+    exported = {r[0]: r[11] for r in MembersHandler.export_rows(actor=None, org=branch, full_id=False)}
+    assert exported["甲"] == "书记" and exported["乙"] == ""
+
+    assert run(first).ok and recorded().count() == 1  # the same files again: nothing changes
+    # Another secretary, the recorded one not in the files: refused, as for a committee's.
+    other = write_csv(tmp_path / "m2.csv", [member("丙", 95, "0102", 党内职务="书记")], MEMBER_HEADERS)
+    result = run(other)
+    assert codes(result) == ["two_secretaries"] and "甲" in next(iter(result.all_problems())).message
+    # Both listed, the old one without the post: a handover; then a blank post clears it.
+    both = [member("甲", 91, "0102"), member("丙", 95, "0102", 党内职务="书记")]
+    assert run(write_csv(tmp_path / "m3.csv", both, MEMBER_HEADERS)).ok
+    branch.refresh_from_db()
+    assert branch.secretary.name == "丙"
+    assert run(write_csv(tmp_path / "m4.csv", [member("丙", 95, "0102")], MEMBER_HEADERS)).ok
+    branch.refresh_from_db()
+    assert branch.secretary is None and branch.secretary_since is None
+    assert [r.postchange_data["secretary"] for r in recorded()] == [
+        Member.objects.get(name="甲").pk,
+        Member.objects.get(name="丙").pk,
+        None,
+    ]
 
 
 def test_organization_updates_and_the_changes_an_import_may_not_make(world, tmp_path):
