@@ -41,7 +41,7 @@ from jiceng.core.models import ObjectChange, User
 from jiceng.members import rules as member_rules
 from jiceng.members.models import RECORD_FIELDS, Category, Education, Gender, Member, Membership, Status
 from jiceng.orgs import tallies
-from jiceng.orgs.models import CommitteePost, Organization, OrgKind, Post
+from jiceng.orgs.models import Committee, CommitteePost, Organization, OrgKind, Post
 
 from .. import parallel
 from ..formats import chinese_labels, choice_map, parse_date
@@ -996,8 +996,8 @@ class MembersHandler(TableHandler):
 
     # Existing records -------------------------------------------------------------------------------
 
-    READ = ("pk", "org_id", "org_path", "closed_on", "updated_at", *FIELDS)
-    OFFSET = 5
+    READ = ("pk", "org_id", "org_path", "closed_on", *FIELDS)
+    OFFSET = 4
 
     def _existing(self, digests: list[str]) -> dict[str, tuple]:
         """Records with these digests, as (digest, *READ) tuples. Plain SQL: the ORM's IN list costs
@@ -1007,26 +1007,8 @@ class MembersHandler(TableHandler):
         qn = connection.ops.quote_name
         columns = ", ".join(qn(Member._meta.get_field(c).column) if c != "pk" else "id" for c in self.READ)
         table = qn(Member._meta.db_table)
-        # The DB-API cursor: Django's debug cursor (DEBUG=True) would keep each of these queries, with
-        # its thousands of digests spelled out, in connection.queries_log.
-        connection.ensure_connection()
-        with contextlib.closing(connection.connection.cursor()) as cur:
-            if connection.vendor == "postgresql":
-                cur.execute(
-                    f"SELECT id_number_digest, {columns} FROM {table} WHERE id_number_digest = ANY(%s)",  # noqa: S608
-                    [digests],
-                )
-                rows = cur.fetchall()
-            else:
-                rows = []
-                for i in range(0, len(digests), 900):
-                    chunk = digests[i : i + 900]
-                    marks = ", ".join(["?"] * len(chunk))
-                    cur.execute(
-                        f"SELECT id_number_digest, {columns} FROM {table} WHERE id_number_digest IN ({marks})",  # noqa: S608
-                        chunk,
-                    )
-                    rows.extend(cur.fetchall())
+        select = f"SELECT id_number_digest, {columns} FROM {table} WHERE"  # noqa: S608
+        rows = _select_where_in(select, "id_number_digest", digests)
         convert = self._converters()
         return {r[0]: convert(r[1:]) for r in rows}
 
@@ -1039,15 +1021,12 @@ class MembersHandler(TableHandler):
             for i, c in enumerate(self.READ)
             if c in ("closed_on", "birth_date", "joined_on", "full_member_on")
         ]
-        stamp = self.READ.index("updated_at")
 
         def convert(row: tuple) -> tuple:
             row = list(row)
             for i in dates:
                 if isinstance(row[i], str):
                     row[i] = dt.date.fromisoformat(row[i])
-            if isinstance(row[stamp], str):
-                row[stamp] = dt.datetime.fromisoformat(row[stamp]).replace(tzinfo=dt.UTC)
             return tuple(row)
 
         return convert
@@ -1058,16 +1037,26 @@ class MembersHandler(TableHandler):
         the recorded secretary of a branch without a committee: (None, "secretary", None)."""
         if not member_pks:
             return {}
-        rows = CommitteePost.objects.filter(
-            member_id__in=member_pks, committee__ended_on__isnull=True
-        ).values_list("member_id", "pk", "post", "committee_id", "committee__org_id", "member__org_id")
-        out = {r[0]: r[1:4] for r in rows if r[4] == r[5]}
-        own = Organization.objects.filter(secretary_id__in=member_pks).values_list(
-            "secretary_id", "pk", "secretary__org_id"
+        qn = connection.ops.quote_name
+        posts, committees, members, orgs = (
+            qn(m._meta.db_table) for m in (CommitteePost, Committee, Member, Organization)
         )
-        for member_id, org_id, member_org_id in own:
-            if org_id == member_org_id:
-                out.setdefault(member_id, (None, Post.SECRETARY.value, None))
+        rows = _select_where_in(
+            f"SELECT p.member_id, p.id, p.post, p.committee_id FROM {posts} p "  # noqa: S608
+            f"JOIN {committees} c ON c.id = p.committee_id JOIN {members} m ON m.id = p.member_id "
+            "WHERE c.ended_on IS NULL AND c.org_id = m.org_id AND",
+            "p.member_id",
+            member_pks,
+        )
+        out = {r[0]: r[1:4] for r in rows}
+        own = _select_where_in(
+            f"SELECT o.secretary_id FROM {orgs} o JOIN {members} m ON m.id = o.secretary_id "  # noqa: S608
+            "WHERE m.org_id = o.id AND",
+            "o.secretary_id",
+            member_pks,
+        )
+        for (member_id,) in own:
+            out.setdefault(member_id, (None, Post.SECRETARY.value, None))
         return out
 
     def _fill_from(self, m: MemberRow, found: tuple) -> None:
@@ -1482,8 +1471,6 @@ class MembersHandler(TableHandler):
     def export_rows(cls, *, actor: User | None, org: Organization, full_id: bool) -> Iterator[list[Any]]:
         from django.db.models import F as FieldRef
 
-        from jiceng.orgs.models import Committee
-
         genders = chinese_labels(Gender)
         educations = chinese_labels(Education)
         categories = chinese_labels(Category)
@@ -1538,6 +1525,26 @@ class MembersHandler(TableHandler):
                 residence,
                 correction,
             ]
+
+
+def _select_where_in(select: str, column: str, values: list[Any]) -> list[tuple]:
+    """Rows of ``select`` (ending in WHERE or AND) with ``column`` among ``values`` (thousands):
+    ``= ANY(array)`` on PostgreSQL, ``IN`` lists of 900 on SQLite. Plain SQL on the DB-API cursor: the
+    ORM's ``__in`` costs more per value than the index lookup does, and Django's debug cursor
+    (DEBUG=True) would keep each query, its values spelled out, in ``connection.queries_log``."""
+    if not values:
+        return []
+    connection.ensure_connection()
+    with contextlib.closing(connection.connection.cursor()) as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(f"{select} {column} = ANY(%s)", [values])
+            return cur.fetchall()
+        rows = []
+        for i in range(0, len(values), 900):
+            chunk = values[i : i + 900]
+            cur.execute(f"{select} {column} IN ({', '.join(['?'] * len(chunk))})", chunk)
+            rows.extend(cur.fetchall())
+        return rows
 
 
 def _slim(m: MemberRow) -> PostRow:

@@ -485,6 +485,7 @@ def test_the_secretary_of_a_branch_without_committee_is_recorded_on_the_branch(w
     assert (branch.secretary.name, branch.secretary_since) == ("甲", timezone.localdate())
     assert any("没有本届委员会" in n for n in result.notices)  # 乙's post
     assert not CommitteePost.objects.filter(member__name__in=["甲", "乙"]).exists()
+
     def recorded():
         return ObjectChange.objects.filter(
             action="update", content_type__model="organization", object_id=branch.pk, message="导入"
