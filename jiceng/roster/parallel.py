@@ -2,10 +2,14 @@
 
 Reading, parsing and checking a member row, and encrypting and keying its identity number, cost
 the importer more than the database does. With two cores they run in a child process forked for
-the table (for the first members file, before the organizations are written: see ``Reader``), while the parent (the one holding the import's transaction) writes the previous batch:
+the table (for the first members file, before the organizations are written: see ``Reader``), while
+the parent (the one holding the import's transaction) writes the previous batch:
 
     child:   read → parse and check → prepare (digest, cipher, …) → send batch k+1
     parent:                 receive batch k → its problems into the report → look up, write
+
+A thread of the parent receives the batches as they come (up to ``AHEAD`` of them), so that the
+child reads on while the parent is busy elsewhere, e.g. writing the organizations.
 
 The child never touches the database. It sends each batch with the problems found while reading it,
 so the parent reports them in the same order, and stops writing at the same batch, as a run in one
