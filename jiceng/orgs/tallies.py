@@ -16,6 +16,8 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from jiceng.core import bulk
+
 from .models import Committee, Organization, OrgKind, OrgTally
 
 
@@ -130,17 +132,7 @@ encode_counts = json.JSONEncoder(separators=(",", ":")).encode
 def create_encoded(rows: Iterable[tuple[int, str]]) -> None:
     """New tallies of organizations that have none yet: (org pk, counts as ``encode_counts`` JSON).
     COPY on PostgreSQL: a first import creates a tally for every organization of a province at once."""
-    rows = list(rows)
-    if not rows:
-        return
-    table = connection.ops.quote_name(OrgTally._meta.db_table)
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            with cur.cursor.copy(f"COPY {table} (org_id, counts) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            cur.executemany(f"INSERT INTO {table} (org_id, counts) VALUES (%s, %s)", rows)  # noqa: S608
+    bulk.insert_rows(OrgTally, ("org_id", "counts"), rows)
 
 
 def _write(create: list[OrgTally], update: list[OrgTally]) -> None:

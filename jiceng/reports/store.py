@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, Sum
 
-from jiceng.core import compliance
+from jiceng.core import bulk, compliance
 from jiceng.core.models import ObjectChange, RuleVersion
 from jiceng.core.periods import Period
 from jiceng.orgs.models import Organization
@@ -173,16 +173,7 @@ def _insert_findings(run: ComplianceRun, findings: list[compliance.Finding]) -> 
         )
         for f in findings
     )
-    qn = connection.ops.quote_name
-    table, columns = qn(StoredFinding._meta.db_table), ", ".join(qn(c) for c in _COLUMNS)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(_COLUMNS))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(rows))  # noqa: S608
+    bulk.insert_rows(StoredFinding, _COLUMNS, rows)
 
 
 def run_for(org: Organization, period: Period) -> ComplianceRun:

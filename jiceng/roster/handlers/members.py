@@ -349,34 +349,6 @@ class MembersHandler(TableHandler):
         """What the reading process hands back at the end (for duplicates across files)."""
         return self.seen_keys, self.seen_rows, self.secretary_row
 
-    # The member row's columns the reading process prepares: all but the key and the branch.
-    TAIL_COLUMNS = (
-        "name",
-        "name_pinyin",
-        "name_initials",
-        "gender",
-        "ethnicity",
-        "birth_date",
-        "id_number_cipher",
-        "id_number_digest",
-        "id_number_masked",
-        "education",
-        "degree",
-        "category",
-        "status",
-        "joined_on",
-        "full_member_on",
-        "standing_correction",
-        "work_unit",
-        "job_post",
-        "phone",
-        "household_registration",
-        "residence",
-        "closed_reason",
-        "created_at",
-        "updated_at",
-    )
-
     def _prepared_reader(self, parse: Any) -> Any:
         """``read_batch`` of a reading process loading into an empty roster (``BulkLoad``).
 
@@ -409,8 +381,7 @@ class MembersHandler(TableHandler):
             groups: list[tuple] = []
             code = None
             for m, digest, cipher in zip(good, digest_many(numbers), encrypt_many(numbers), strict=True):
-                (name, gender, ethnicity, birth, education, degree, category, status, joined, full, correction,
-                 work_unit, job_post, phone, household, residence) = m.values  # fmt: skip
+                name = m.values[0]
                 if m.org_code != code:
                     code = m.org_code
                     row_numbers, tails, entries, posts, values = array("i"), [], [], [], []
@@ -422,34 +393,7 @@ class MembersHandler(TableHandler):
                 full_pinyin, initials = pinyin_keys(name)
                 row_numbers.append(m.row)
                 tails.append(
-                    tail(
-                        (
-                            name,
-                            full_pinyin,
-                            initials,
-                            gender,
-                            ethnicity,
-                            birth,
-                            cipher,
-                            digest,
-                            masked,
-                            education,
-                            degree,
-                            category,
-                            status,
-                            joined,
-                            full,
-                            correction,
-                            work_unit,
-                            job_post,
-                            phone,
-                            household,
-                            residence,
-                            "",
-                            now,
-                            now,
-                        )  # fmt: skip
-                    )
+                    tail(_new_member_values(m.values, full_pinyin, initials, cipher, digest, masked, now))
                 )
                 entries.append(f',"name":{_quote(name)},"id_number_masked":{_quote(masked)}}}')
             # Each group's tallies, counted a column at a time (in C) from its rows' values.
@@ -1101,6 +1045,8 @@ class MembersHandler(TableHandler):
         "created_at",
         "updated_at",
     )
+    # The member row's columns the reading process prepares: all but the key and the branch.
+    TAIL_COLUMNS = MEMBER_COLUMNS[3:]
     MEMBERSHIP_COLUMNS = (
         "member_id",
         "org_id",
@@ -1128,8 +1074,7 @@ class MembersHandler(TableHandler):
         pending = self.created_pending
         posts: dict[tuple[str, str], list[tuple]] = defaultdict(list)
         for pk, (m, ref) in zip(ids, create, strict=True):
-            (name, gender, ethnicity, birth, education, degree, category, status, joined, full, correction,
-             work_unit, job_post, phone, household, residence) = m.values  # fmt: skip
+            name, gender, birth, education, category, status = (m.values[i] for i in _TALLIED_AT)
             number = m.id_number
             if m.cipher:  # prepared by the reading process
                 masked, cipher, full_pinyin, initials = m.masked, m.cipher, m.pinyin, m.initials
@@ -1141,31 +1086,8 @@ class MembersHandler(TableHandler):
                     pk,
                     ref.pk,
                     ref.path,
-                    name,
-                    full_pinyin,
-                    initials,
-                    gender,
-                    ethnicity,
-                    birth,
-                    cipher,
-                    m.digest,
-                    masked,
-                    education,
-                    degree,
-                    category,
-                    status,
-                    joined,
-                    full,
-                    correction,
-                    work_unit,
-                    job_post,
-                    phone,
-                    household,
-                    residence,
-                    "",
-                    now,
-                    now,
-                )  # fmt: skip
+                    *_new_member_values(m.values, full_pinyin, initials, cipher, m.digest, masked, now),
+                )
             )
             memberships.append((pk, ref.pk, ref.code, ref.name, today, None, imported, ""))
             counts = tally[ref.path]
@@ -1525,6 +1447,28 @@ class MembersHandler(TableHandler):
                 residence,
                 correction,
             ]
+
+
+def _new_member_values(
+    values: list[Any],
+    full_pinyin: str,
+    initials: str,
+    cipher: str,
+    digest: str,
+    masked: str,
+    now: dt.datetime,
+) -> tuple:
+    """A new member's values in the order of ``MembersHandler.TAIL_COLUMNS`` (the member row's columns
+    after its key and branch), from a row's values and what is worked out of them."""
+    (name, gender, ethnicity, birth, education, degree, category, status, joined, full, correction,
+     work_unit, job_post, phone, household, residence) = values  # fmt: skip
+    return (name, full_pinyin, initials, gender, ethnicity, birth, cipher, digest, masked, education, degree,
+            category, status, joined, full, correction, work_unit, job_post, phone, household, residence, "",
+            now, now)  # fmt: skip
+
+
+# Where a row's values hold name, gender, birth date, education, category and status.
+_TALLIED_AT = tuple(POS[f] for f in ("name", "gender", "birth_date", "education", "category", "status"))
 
 
 def _select_where_in(select: str, column: str, values: list[Any]) -> list[tuple]:
