@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import struct
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -215,7 +214,7 @@ class BinaryRows:
     (so in the import's reading process, see ``parallel``), with psycopg's own dumpers.
 
     ``fields(values)`` gives the fields of ``columns`` (no field count): the importing process puts
-    the count and the fields only it knows (keys, branch) in front (``head``) and hands the rows to
+    the count and the fields only it knows (keys, branch) in front and hands the rows to
     ``BulkWriter.copy_binary``. Values must be of the columns' types (dates as ``date``, ``None``
     for NULL); no JSON columns.
     """
@@ -238,22 +237,6 @@ class BinaryRows:
         buffer.clear()
         self._format(values, self._tx, buffer)
         return bytes(memoryview(buffer)[2:])  # without the field count
-
-
-def binary_field(value: int | str | None, kind: str) -> bytes:
-    """One field in the binary COPY format: ``kind`` "int8", "int4" or "text" (also for varchar)."""
-    if value is None:
-        return b"\xff\xff\xff\xff"
-    if kind == "int8":
-        return _INT8_FIELD.pack(8, value)
-    if kind == "int4":
-        return _INT4_FIELD.pack(4, value)
-    data = value.encode()
-    return len(data).to_bytes(4, "big") + data
-
-
-_INT8_FIELD = struct.Struct(">iq")
-_INT4_FIELD = struct.Struct(">ii")
 
 
 def _as_is(text: str) -> str:

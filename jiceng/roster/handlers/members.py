@@ -258,12 +258,12 @@ class MembersHandler(TableHandler):
         self.ct_post = run.content_type_id(CommitteePost)
         # Members created by this import, by branch path, not yet in a change record (see _flush_created).
         self.created_pending: dict[str, tuple[OrgRef, list[str]]] = {}  # entries as JSON text
-        self.bulk: BulkLoad | None = None  # decided at the first batch written
+        # Decided before a reading process is forked (PostgreSQL), else at the first batch written.
+        self.bulk: BulkLoad | None = None
         self._seen_stale = False  # seen_keys has numbers that seen lacks (read by a child process)
         self._early: parallel.Reader | None = None  # the first source's reading process, forked early
-        self._heads: dict[
-            int, tuple[bytes, bytes]
-        ] = {}  # branch pk → its binary fields (see _batch_prepared)
+        # Branch pk → its fields in a member and a membership row, binary (see _batch_prepared).
+        self._heads: dict[int, tuple[bytes, bytes]] = {}
 
     # Reading ---------------------------------------------------------------------------------------
 
@@ -732,8 +732,7 @@ class MembersHandler(TableHandler):
             self.counts["created"] += len(create)
             self.counts["updated"] += len(update)
 
-    _MEMBER_ROW_START = struct.Struct(">hiq")  # field count, then the key: length 8, int8
-    _MEMBERSHIP_ROW_START = struct.Struct(">hiq")
+    _ROW_START = struct.Struct(">hiq")  # a binary COPY row's field count, then its key (length 8, int8)
 
     def _batch_prepared(self, display: str, groups: list[tuple]) -> None:
         """``_batch`` for rows the reading process prepared (``_prepared_reader``): an empty roster,
@@ -775,19 +774,14 @@ class MembersHandler(TableHandler):
         w = run.writer
         first = w.allocate_ids(Member, created, locked=True)[0]  # one range: the table is ours
         members, memberships = [], []
-        member_start, membership_start = self._MEMBER_ROW_START.pack, self._MEMBERSHIP_ROW_START.pack
+        start = self._ROW_START.pack
         n_member, n_membership = len(self.MEMBER_COLUMNS), len(self.MEMBERSHIP_COLUMNS)
         pending = self.created_pending
         for ref, (code, _numbers, tails, entries, posts, tally) in accepted:
             head, membership_tail = self._branch_fields(ref)
-            members.extend(
-                [b"".join((member_start(n_member, 8, pk), head, t)) for pk, t in enumerate(tails, first)]
-            )
+            members.extend([b"".join((start(n_member, 8, pk), head, t)) for pk, t in enumerate(tails, first)])
             memberships.extend(
-                [
-                    membership_start(n_membership, 8, pk) + membership_tail
-                    for pk in range(first, first + len(tails))
-                ]
+                [start(n_membership, 8, pk) + membership_tail for pk in range(first, first + len(tails))]
             )
             listed = pending.get(ref.path)
             if listed is None:
