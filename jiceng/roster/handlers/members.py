@@ -717,7 +717,7 @@ class MembersHandler(TableHandler):
             if changes and not ref.changeable:
                 self._err(m, "org_code", "not_allowed", _("您没有修改该党支部党员信息的权限"), m.org_code)
                 continue
-            self._check_post(m, pk, post_now)
+            self._check_post(m, ref, pk, post_now)
             if changes:
                 update.append((m, ref, found, changes))
             else:
@@ -917,8 +917,9 @@ class MembersHandler(TableHandler):
         header = self.headers_by_file.get(m.file, {}).get(key, key)
         self.run.error(m.file, m.row, header, value, code, message)
 
-    def _check_post(self, m: MemberRow, pk: int, post_now: tuple | None) -> None:
-        """Queue a change of post; a member turned probationary cannot keep one the file leaves alone."""
+    def _check_post(self, m: MemberRow, ref: OrgRef, pk: int, post_now: tuple | None) -> None:
+        """Queue a change of post (a change of the branch: it needs the right to change it); a member
+        turned probationary cannot keep one the file leaves alone."""
         if m.post is MISSING:
             if post_now is not None and m.values[POS["status"]] == "probationary":
                 self._err(
@@ -930,6 +931,10 @@ class MembersHandler(TableHandler):
                 )
             return
         if (post_now[1] if post_now else "") != m.post:
+            if not ref.changeable:
+                label = Post(m.post).label if m.post else ""
+                self._err(m, "post", "not_allowed", _("您没有修改该党支部委员会职务的权限"), label)
+                return
             self.post_changes.append((_slim(m), pk, post_now))
 
     # Existing records -------------------------------------------------------------------------------

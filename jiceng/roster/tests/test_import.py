@@ -584,3 +584,19 @@ def test_duplicates_and_secretaries_are_checked_across_members_files(world, tmp_
         ("m2.csv", 4, "two_secretaries"),
     ]
     assert not Member.objects.filter(name__in=["李书记", "赵党员"]).exists()
+
+
+def test_a_viewer_cannot_change_posts_by_reimporting_unchanged_members(world, tmp_path):
+    """Re-importing members whose fields are unchanged is allowed to a viewer, but a changed 党内职务
+    is a change of the branch (a committee post, or the secretary of a branch without a committee):
+    refused without the right to change it, and nothing is written."""
+    assert run(write_csv(tmp_path / "m.csv", [member("甲", 91, "0102")], MEMBER_HEADERS)).ok
+    assert run(
+        write_csv(tmp_path / "m.csv", [member("甲", 91, "0102")], MEMBER_HEADERS), actor=world.viewer
+    ).ok
+    secretary = write_csv(tmp_path / "s.csv", [member("甲", 91, "0102", 党内职务="书记")], MEMBER_HEADERS)
+    result = run(secretary, actor=world.viewer)
+    assert [(p.row, p.column, p.code) for p in result.all_problems()] == [(2, "党内职务", "not_allowed")]
+    assert Organization.objects.get(code="0102").secretary_id is None
+    assert run(secretary, actor=world.county_admin).ok
+    assert Organization.objects.get(code="0102").secretary.name == "甲"
