@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
@@ -64,6 +65,9 @@ class Organization(MP_Node):
         verbose_name=_("书记（未设支部委员会）"),
     )
     secretary_since = models.DateField(_("书记任职日期"), null=True, blank=True)
+    # 记录起始日期: jiceng holds this organization's records from this day on; before it there are
+    # "no records", never findings (an install or import starts with no history).
+    records_since = models.DateField(_("记录起始日期"), default=timezone.localdate)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

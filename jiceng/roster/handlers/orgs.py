@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.db.models import F, Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -413,6 +414,7 @@ class OrgsHandler(TableHandler):
                 if parent_code:
                     child_count[parent_code] += 1
             values = []
+            records_since = timezone.localdate()
             # Each change record's snapshot is what ``audit.snapshot`` gives of the saved organization:
             # made from the model's once over, with each one's values over it (no model instance each).
             template = audit.snapshot(Organization(numchild=0, kind=OrgKind.BRANCH, unit_kind=""))
@@ -437,6 +439,7 @@ class OrgsHandler(TableHandler):
                         r.kind,
                         r.unit_kind,
                         founded,
+                        records_since,
                         w.now,
                         w.now,
                     )
@@ -458,6 +461,7 @@ class OrgsHandler(TableHandler):
                         "kind": r.kind,
                         "unit_kind": r.unit_kind,
                         "founded_on": founded.isoformat() if founded is not None else None,
+                        "records_since": records_since.isoformat(),
                     },
                     message=imported,
                 )
@@ -476,6 +480,7 @@ class OrgsHandler(TableHandler):
                     "kind",
                     "unit_kind",
                     "founded_on",
+                    "records_since",
                     "created_at",
                     "updated_at",
                 ),
