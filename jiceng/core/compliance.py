@@ -283,7 +283,7 @@ class _Committee(NamedTuple):
     id: int
     org_id: int
     elected_on: dt.date
-    term_years: int
+    term_years: int | None  # None: appointed (党工委), no term
     extended_to: dt.date | None
     ended_on: dt.date | None
 
@@ -691,7 +691,7 @@ def _judge_state(
     in_force = facts.committees_on(day)
     for o in existing:
         committee = in_force.get(o.id)
-        if committee is not None:
+        if committee is not None and committee.term_years is not None:  # appointed (党工委): no term
             term = org_rules.TermFacts(committee.elected_on, committee.term_years, committee.extended_to)
             for code, judge in (
                 ("org.committee_term_expired", org_rules.committee_term_expired),

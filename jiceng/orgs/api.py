@@ -98,8 +98,15 @@ class OrgSerializer(serializers.ModelSerializer):
             "child_count",
             "secretary",
             "secretary_since",
+            "records_since",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "records_since": {
+                "help_text": "记录起始日期: the day from which jiceng holds this organization's records; "
+                "periods and days before it are 'no records', never findings"
+            }
+        }
 
     @extend_schema_field(SecretaryRefSerializer(allow_null=True))
     def get_secretary(self, org: Organization) -> dict[str, Any] | None:
@@ -124,13 +131,32 @@ class CommitteePostSerializer(serializers.ModelSerializer):
 
 
 class CommitteeSerializer(serializers.ModelSerializer):
-    term_ends_on = serializers.DateField(read_only=True, help_text="End of the term, or the approved date")
+    term_ends_on = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text="End of the term, or the approved date; null for an appointed committee (no term)",
+    )
     posts = CommitteePostSerializer(many=True, read_only=True)
 
     class Meta:
         model = Committee
-        fields = ["elected_on", "term_years", "term_ends_on", "extended_to", "extension_approval", "posts"]
+        fields = [
+            "formation",
+            "elected_on",
+            "term_years",
+            "term_ends_on",
+            "extended_to",
+            "extension_approval",
+            "posts",
+        ]
         read_only_fields = fields
+        extra_kwargs = {
+            "formation": {
+                "help_text": "elected: elected for a term; appointed: a 党工委's leadership, appointed by the "
+                "higher committee, without a term (term_years and term_ends_on null)"
+            },
+            "elected_on": {"help_text": "Day of the election, or of the appointment"},
+        }
 
 
 class OrgDetailSerializer(OrgSerializer):
@@ -168,6 +194,11 @@ class OrgUpdateSerializer(serializers.Serializer):
     )
     unit_kind = serializers.ChoiceField(choices=UnitKind.choices, required=False)
     founded_on = serializers.DateField(required=False, allow_null=True)
+    records_since = serializers.DateField(
+        required=False,
+        help_text="记录起始日期: not in the future, not before 1921-07-01; the right to change the "
+        "organization is needed",
+    )
 
 
 class MoveSerializer(serializers.Serializer):
@@ -195,7 +226,9 @@ class ElectionSerializer(serializers.Serializer):
         choices=[(3, "3"), (5, "5")],
         required=False,
         allow_null=True,
-        help_text="3 or 5; absent or null for the term the regulations set for this kind of organization",
+        help_text="3 or 5; absent or null for the term the regulations set for this kind of organization. "
+        "A 党工委 (working_committee) is appointed, without a term: leave it out (elected_on is then the "
+        "appointment day)",
     )
     posts = ElectionPostSerializer(many=True, required=False, default=list)
 
@@ -221,6 +254,9 @@ class SummaryMembersSerializer(serializers.Serializer):
 class SummaryCommitteesSerializer(serializers.Serializer):
     expired = serializers.IntegerField(help_text="Current committees whose term has ended")
     due = serializers.IntegerField(help_text="Current committees whose term ends within six months")
+    appointed = serializers.IntegerField(
+        help_text="Current appointed committees (党工委), which have no term"
+    )
 
 
 class OrgSummarySerializer(serializers.Serializer):
@@ -376,7 +412,7 @@ class OrgViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
         return self._detail(org, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary="Change an organization's code, name, kind, unit kind or founding date",
+        summary="Change an organization's code, name, kind, unit kind, founding date or records-since date",
         parameters=[CODE_PARAM],
         request=OrgUpdateSerializer,
         responses={200: OrgDetailSerializer, **error_responses(400, 401, 403, 404)},
@@ -416,7 +452,7 @@ class OrgViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
         return Response({"target": target.code, "moved_members": moved})
 
     @extend_schema(
-        summary="Record an election (换届): a new committee and its posts",
+        summary="Record an election (换届), or a 党工委's appointment: a new committee and its posts",
         parameters=[CODE_PARAM],
         request=ElectionSerializer,
         responses={201: CommitteeSerializer, **error_responses(400, 401, 403, 404)},

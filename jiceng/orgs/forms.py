@@ -74,20 +74,34 @@ class OrgEditForm(forms.Form):
     kind = forms.ChoiceField(label=_("组织类别"), choices=OrgKind.choices)
     unit_kind = _org.get_field("unit_kind").formfield()
     founded_on = forms.DateField(label=_("成立日期"), required=False)
+    records_since = forms.DateField(
+        label=_("记录起始日期"),
+        required=False,  # blank: unchanged (it always has a value)
+        help_text=_("本系统自该日起保存本组织的记录；此前的时段在体检中显示为“无记录”，不判为问题"),
+    )
 
     def __init__(self, *args: Any, org: Organization, can_change_kind: bool, **kwargs: Any) -> None:
         kwargs.setdefault(
             "initial",
-            {f: getattr(org, f) for f in ("code", "name", "kind", "unit_kind", "founded_on")},
+            {
+                f: getattr(org, f)
+                for f in ("code", "name", "kind", "unit_kind", "founded_on", "records_since")
+            },
         )
         super().__init__(*args, **kwargs)
         self.fields["founded_on"].widget = DateInput(attrs=_today_max())
+        self.fields["records_since"].widget = DateInput(
+            attrs={"min": rules.EARLIEST_RECORDS.isoformat(), **_today_max()}
+        )
         if not can_change_kind:
             # Changing the kind reshapes the tree: only those who manage it (organization admins).
             del self.fields["kind"]
 
     def changes(self) -> dict[str, Any]:
-        return dict(self.cleaned_data)
+        changes = dict(self.cleaned_data)
+        if changes.get("records_since") is None:
+            changes.pop("records_since", None)
+        return changes
 
 
 class _OrgByCodeField(forms.CharField):
@@ -198,7 +212,10 @@ ELECTED_POSTS = [
 
 
 class ElectionForm(forms.Form):
-    """换届选举: the day, the term, and who holds each post. Only full members may hold a post."""
+    """换届选举: the day, the term, and who holds each post. Only full members may hold a post.
+
+    For a 党工委 (appointed by the higher committee, without a term) it is the appointment form:
+    任命日期 and the posts, no term (``appointed``)."""
 
     elected_on = forms.DateField(label=_("选举日期"))
     term_years = forms.TypedChoiceField(
@@ -212,11 +229,16 @@ class ElectionForm(forms.Form):
     def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["elected_on"].widget = DateInput(attrs=_today_max())
-        from jiceng.core.rulebook import RuleBook
+        self.appointed = rules.is_appointed(org.kind)
+        if self.appointed:
+            self.fields["elected_on"].label = _("任命日期")
+            del self.fields["term_years"]
+        else:
+            from jiceng.core.rulebook import RuleBook
 
-        params = RuleBook().on("org.committee_term_expired", timezone.localdate()).values
-        default = rules.default_term_years(kind=org.kind, unit_kind=org.unit_kind, params=params)
-        self.fields["term_years"].help_text = _("留空按规定为%(years)s年") % {"years": default}
+            params = RuleBook().on("org.committee_term_expired", timezone.localdate()).values
+            default = rules.default_term_years(kind=org.kind, unit_kind=org.unit_kind, params=params)
+            self.fields["term_years"].help_text = _("留空按规定为%(years)s年") % {"years": default}
         eligible = branch_members(org).filter(status=Status.FULL)
         for post in ELECTED_POSTS:
             self.fields[post.value] = _MemberChoice(

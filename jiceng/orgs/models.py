@@ -122,14 +122,31 @@ class PartyGroup(models.Model):
         return self.org.path
 
 
+class Formation(models.TextChoices):
+    """How a committee came to office: elected for a term (党委, 党总支, 党支部), or appointed by the
+    higher committee without a term (党工委, its dispatched body)."""
+
+    ELECTED = "elected", _("选举产生")
+    APPOINTED = "appointed", _("上级任命")
+
+
 class Committee(models.Model):
-    """An elected committee (支部委员会, or a grassroots committee's) for one term (届)."""
+    """A committee for one term (届): elected (支部委员会, a grassroots committee's) with a term, or the
+    appointed leadership of a 党工委 (``formation`` appointed: no term, no extension; ``elected_on`` is
+    then the appointment day)."""
 
     org = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="committees", verbose_name=_("党组织")
     )
-    elected_on = models.DateField(_("选举日期"))
-    term_years = models.PositiveSmallIntegerField(_("任期（年）"))
+    formation = models.CharField(
+        _("产生方式"),
+        max_length=10,
+        choices=Formation.choices,
+        default=Formation.ELECTED,
+        db_default="elected",
+    )
+    elected_on = models.DateField(_("选举（任命）日期"))
+    term_years = models.PositiveSmallIntegerField(_("任期（年）"), null=True, blank=True)
     extended_to = models.DateField(
         _("经批准延期至"),
         null=True,
@@ -146,7 +163,13 @@ class Committee(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["org"], condition=models.Q(ended_on__isnull=True), name="one_current_committee"
-            )
+            ),
+            # Elected: a term. Appointed: no term and so no extension of it.
+            models.CheckConstraint(
+                condition=models.Q(formation="elected", term_years__isnull=False)
+                | models.Q(formation="appointed", term_years__isnull=True, extended_to__isnull=True),
+                name="committee_term_by_formation",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -156,7 +179,12 @@ class Committee(models.Model):
         return self.org.path
 
     @property
-    def term_ends_on(self) -> dt.date:
+    def is_appointed(self) -> bool:
+        return self.formation == Formation.APPOINTED
+
+    @property
+    def term_ends_on(self) -> dt.date | None:
+        """The end of the term (or the approved date); None for an appointed committee."""
         return rules.term_end(
             elected_on=self.elected_on, term_years=self.term_years, extended_to=self.extended_to
         )
@@ -201,8 +229,9 @@ class OrgTally(models.Model):
 
     Keys: ``members``, ``status:<s>``, ``category:<c>``, ``education:<e>``, ``gender:<g>``,
     ``birth_year:<yyyy>`` (age bands follow from the year, as in the Party's year-end statistics),
-    ``branches``, ``unit:<unit kind>`` (branches by unit kind) and ``term_end:<yyyy-mm-dd>`` (current
-    committees by the day their term ends). See ``jiceng.orgs.tallies``.
+    ``branches``, ``unit:<unit kind>`` (branches by unit kind), ``term_end:<yyyy-mm-dd>`` (current
+    elected committees by the day their term ends) and ``committee:appointed`` (current appointed
+    committees, of 党工委: they have no term end). See ``jiceng.orgs.tallies``.
     """
 
     org = models.OneToOneField(Organization, on_delete=models.CASCADE, primary_key=True, related_name="tally")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext as _
+
 TERM_CITATION = "关于党的基层组织任期的意见（2018）；中国共产党支部工作条例（试行）第二十一条"
 
 # Unit kinds whose branches and general branches serve five-year terms (任期意见).
@@ -27,6 +29,26 @@ def default_term_years(*, kind: str, unit_kind: str, params: dict | None = None)
     return int(p.get("term_years_other", 3))
 
 
+# 1921-07-01: the Party's founding day. No organization's records can begin before it.
+EARLIEST_RECORDS = dt.date(1921, 7, 1)
+
+
+def records_since_problem(*, day: dt.date, today: dt.date) -> tuple[str, str] | None:
+    """Why ``day`` cannot be an organization's 记录起始日期, as (code, reason), or None when it can:
+    it is not in the future, and not before the Party's founding (1921-07-01)."""
+    if day > today:
+        return "date_in_future", _("记录起始日期不能晚于今天")
+    if day < EARLIEST_RECORDS:
+        return "date_too_early", _("记录起始日期不能早于1921年7月1日")
+    return None
+
+
+def is_appointed(kind: str) -> bool:
+    """A 党工委 (街道党工委, 园区党工委) is the higher committee's dispatched body: its members are
+    appointed (任命), it is not elected and has no term; every other committee is elected for a term."""
+    return kind == "working_committee"
+
+
 def add_years(day: dt.date, years: int) -> dt.date:
     try:
         return day.replace(year=day.year + years)
@@ -34,8 +56,11 @@ def add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
-def term_end(*, elected_on: dt.date, term_years: int, extended_to: dt.date | None) -> dt.date:
-    """A term ends ``term_years`` after the election; an approved extension replaces that date."""
+def term_end(*, elected_on: dt.date, term_years: int | None, extended_to: dt.date | None) -> dt.date | None:
+    """A term ends ``term_years`` after the election; an approved extension replaces that date. An
+    appointed committee (``term_years`` None) has no term, hence no end."""
+    if term_years is None:
+        return None
     return extended_to or add_years(elected_on, term_years)
 
 

@@ -126,5 +126,9 @@ def org_summary(org: Organization, *, today: dt.date | None = None) -> dict[str,
         },
         "branches": counts.get("branches", 0),
         "branches_by_unit_kind": _split(counts, "unit:"),
-        "committees": committee_terms(counts, today=today),
+        "committees": {
+            **committee_terms(counts, today=today),
+            # 党工委's appointed committees: no term, so never expired or due.
+            "appointed": counts.get(tallies.APPOINTED_KEY, 0),
+        },
     }

@@ -17,7 +17,7 @@ from jiceng.core import audit, scope
 from jiceng.core.models import User
 
 from . import rules, tallies
-from .models import Committee, CommitteePost, Organization, OrgKind, PartyGroup, Post
+from .models import Committee, CommitteePost, Formation, Organization, OrgKind, PartyGroup, Post
 
 
 def _today() -> dt.date:
@@ -85,14 +85,26 @@ def create_org(
     return org
 
 
+def _check_records_since(day: dt.date | None) -> None:
+    if day is None:
+        raise ValidationError({"records_since": ValidationError(_("请填写记录起始日期"), code="required")})
+    problem = rules.records_since_problem(day=day, today=_today())
+    if problem is not None:
+        raise ValidationError({"records_since": ValidationError(problem[1], code=problem[0])})
+
+
 @transaction.atomic
 def update_org(*, actor: User, org: Organization, **changes: object) -> Organization:
-    """Change the name, code, unit kind or founding date. The kind changes only when allowed."""
+    """Change the name, code, unit kind, founding date or 记录起始日期 (``records_since``: the day from
+    which jiceng holds the organization's records). The kind changes only when allowed.
+
+    A kind changed to or from 党工委 leaves the current committee as it was recorded (elected or
+    appointed); the next election or appointment follows the new kind."""
     org = Organization.objects.select_for_update().get(pk=org.pk)
     scope.ensure(actor, scope.CHANGE, org.path)
     before = audit.snapshot(org)
     keys_before = tallies.keys_of_org(org)
-    allowed = {"code", "name", "unit_kind", "founded_on", "kind"}
+    allowed = {"code", "name", "unit_kind", "founded_on", "kind", "records_since"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"cannot change {sorted(unknown)}")
@@ -109,6 +121,8 @@ def update_org(*, actor: User, org: Organization, **changes: object) -> Organiza
     if "code" in changes and changes["code"] != org.code:
         _check_code_free(str(changes["code"]), exclude_pk=org.pk)
     _check_founded(changes.get("founded_on"))  # type: ignore[arg-type]
+    if "records_since" in changes:
+        _check_records_since(changes["records_since"])  # type: ignore[arg-type]
     for field, value in changes.items():
         setattr(org, field, value)
     org.full_clean(exclude=["path", "depth", "numchild"])
@@ -355,21 +369,37 @@ def record_election(
     posts: Sequence[tuple[object, str]] = (),
     term_years: int | None = None,
 ) -> Committee:
-    """Record a new committee (换届). The previous one ends on the day the new one is elected."""
+    """Record a new committee (换届). The previous one ends on the day the new one takes office.
+
+    A 党工委 (``working_committee``) is not elected: its leadership is appointed by the higher
+    committee, without a term (``Formation.APPOINTED``, ``term_years`` None); ``elected_on`` is then the
+    appointment day (任命日期), and a term is refused.
+    """
     org = Organization.objects.select_for_update().get(pk=org.pk)
     scope.ensure(actor, scope.CHANGE, org.path)
+    appointed = rules.is_appointed(org.kind)
     if elected_on > _today():
+        message = _("任命日期不能晚于今天") if appointed else _("选举日期不能晚于今天")
+        raise ValidationError({"elected_on": ValidationError(message, code="date_in_future")})
+    if appointed and term_years is not None:
         raise ValidationError(
-            {"elected_on": ValidationError(_("选举日期不能晚于今天"), code="date_in_future")}
+            {
+                "term_years": ValidationError(
+                    _("党工委由上级党委任命，没有任期，不能填写任期"), code="appointed_no_term"
+                )
+            }
         )
     previous = org.committees.filter(ended_on__isnull=True).first()
     if previous and elected_on <= previous.elected_on:
+        message = (
+            _("任命日期须晚于上一届的选举（任命）日期%(day)s")
+            if appointed
+            else _("选举日期须晚于上一届的选举日期%(day)s")
+        )
         raise ValidationError(
             {
                 "elected_on": ValidationError(
-                    _("选举日期须晚于上一届的选举日期%(day)s"),
-                    code="election_order",
-                    params={"day": previous.elected_on.isoformat()},
+                    message, code="election_order", params={"day": previous.elected_on.isoformat()}
                 )
             }
         )
@@ -379,11 +409,12 @@ def record_election(
         before = audit.snapshot(previous)
         previous.ended_on = elected_on
         previous.save(update_fields=["ended_on"])
-        audit.updated(actor=actor, obj=previous, before=before, message=_("换届"))
+        audit.updated(actor=actor, obj=previous, before=before, message=_("任命") if appointed else _("换届"))
     committee = Committee.objects.create(
         org=org,
+        formation=Formation.APPOINTED if appointed else Formation.ELECTED,
         elected_on=elected_on,
-        term_years=term_years or _default_term(org, elected_on),
+        term_years=None if appointed else term_years or _default_term(org, elected_on),
     )
     tallies.apply(org.path, tallies.diff(keys_before, tallies.keys_of_committee(committee)))
     audit.created(actor=actor, obj=committee)
@@ -419,6 +450,14 @@ def approve_extension(*, actor: User, committee: Committee, extended_to: dt.date
     """Record the higher committee's approval to hold the election later (or earlier), at most one year."""
     committee = Committee.objects.select_related("org").get(pk=committee.pk)
     scope.ensure(actor, scope.CHANGE, committee.org.path)
+    if committee.term_years is None:
+        raise ValidationError(
+            {
+                "extended_to": ValidationError(
+                    _("党工委由上级党委任命，没有任期，无需批准延期换届"), code="appointed_no_term"
+                )
+            }
+        )
     if not rules.extension_allowed(
         elected_on=committee.elected_on, term_years=committee.term_years, extended_to=extended_to
     ):
@@ -498,6 +537,16 @@ def set_secretary(
         if since > _today():
             raise ValidationError(
                 {"since": ValidationError(_("任职日期不能晚于今天"), code="date_in_future")}
+            )
+        if since < fresh.joined_on:
+            raise ValidationError(
+                {
+                    "since": ValidationError(
+                        _("任职日期不能早于%(name)s的入党日期%(day)s"),
+                        code="before_joined",
+                        params={"name": fresh.name, "day": fresh.joined_on.isoformat()},
+                    )
+                }
             )
         org.secretary = fresh
         org.secretary_since = since

@@ -61,8 +61,14 @@ def keys_of_org(org: Organization) -> Counter:
     return org_keys(kind=org.kind, unit_kind=org.unit_kind)
 
 
-def committee_keys(*, term_ends_on: dt.date) -> Counter:
-    """A current committee's keys (an ended one has none)."""
+APPOINTED_KEY = "committee:appointed"
+
+
+def committee_keys(*, term_ends_on: dt.date | None) -> Counter:
+    """A current committee's keys (an ended one has none): the day its term ends, or, for an appointed
+    committee (a 党工委's, without a term), ``committee:appointed``."""
+    if term_ends_on is None:
+        return Counter({APPOINTED_KEY: 1})
     return Counter({f"term_end:{term_ends_on.isoformat()}": 1})
 
 
@@ -183,7 +189,9 @@ def count_fresh(org: Organization) -> dict[str, int]:
     ):
         counts.update(keys_of_org(branch))
     current = Committee.objects.filter(org__path__prefix=org.path, ended_on__isnull=True)
-    for committee in current.only("elected_on", "term_years", "extended_to", "ended_on").iterator():
+    for committee in current.only(
+        "formation", "elected_on", "term_years", "extended_to", "ended_on"
+    ).iterator():
         counts.update(keys_of_committee(committee))
     return {k: v for k, v in counts.items() if v}
 
@@ -212,7 +220,7 @@ def rebuild(orgs: Iterable[Organization] | None = None) -> int:
     for committee in (
         Committee.objects.filter(ended_on__isnull=True)
         .select_related("org")
-        .only("org__path", "elected_on", "term_years", "extended_to", "ended_on")
+        .only("org__path", "formation", "elected_on", "term_years", "extended_to", "ended_on")
         .iterator(chunk_size=20000)
     ):
         leaf[committee.org.path].update(keys_of_committee(committee))

@@ -185,9 +185,9 @@ def _committee_context(org: Organization) -> dict[str, Any]:
     )
     return {
         "committee": committee,
-        "term_ends_on": ends,
-        "term_expired": ends <= today,
-        "term_due": today < ends <= rules.add_months(today, 6),
+        "term_ends_on": ends,  # None: appointed (党工委), no term
+        "term_expired": ends is not None and ends <= today,
+        "term_due": ends is not None and today < ends <= rules.add_months(today, 6),
         "posts": posts,
     }
 
@@ -219,7 +219,8 @@ def _actions(user: Any, org: Organization, has_committee: bool) -> dict[str, boo
         and bool(parent_path)
         and scope.can(user, scope.MANAGE, parent_path),
         "election": can_change,
-        "extension": can_change and has_committee,
+        "appointed": rules.is_appointed(org.kind),  # the election page records an appointment
+        "extension": can_change and has_committee and not rules.is_appointed(org.kind),
         "secretary": can_change and org.is_branch and not has_committee,
         "group": can_change and org.is_branch,
     }
@@ -477,16 +478,24 @@ def election(request: HttpRequest, code: str) -> HttpResponse:
             posts=form.posts(),
             term_years=data.get("term_years"),
         )
+        if form.appointed:
+            return org, _("已记录%(name)s的任命") % {"name": org.name}
         return org, _("已记录%(name)s的换届选举") % {"name": org.name}
 
+    if form.appointed:  # a 党工委: appointed by the higher committee, no term
+        title = _("记录任命")
+        intro = _("党工委由上级党委任命，没有任期。新任命的领导班子自任命之日起任职，上一届同日卸任。")
+    else:
+        title = _("记录换届选举")
+        intro = _("新一届委员会自选举之日起任职，上一届同日届满。委员会职务只能由本组织的正式党员担任。")
     return _form_page(
         request,
         org=org,
         form=form,
         perform=perform,
-        title=_("记录换届选举"),
+        title=title,
         submit=_("保存"),
-        intro=_("新一届委员会自选举之日起任职，上一届同日届满。委员会职务只能由本组织的正式党员担任。"),
+        intro=intro,
         notice=_("本组织目前没有可以担任委员会职务的正式党员。") if form.no_eligible else "",
     )
 
@@ -499,6 +508,11 @@ def extension(request: HttpRequest, code: str) -> HttpResponse:
     committee = org.current_committee
     if committee is None:
         messages.warning(request, _("%(name)s尚无在任委员会，请先记录换届选举") % {"name": org.name})
+        return redirect("orgs:detail", code=org.code)
+    if committee.is_appointed:
+        messages.warning(
+            request, _("%(name)s由上级党委任命，没有任期，无需批准延期换届") % {"name": org.name}
+        )
         return redirect("orgs:detail", code=org.code)
     form = ExtensionForm(
         request.POST or None,

@@ -124,7 +124,7 @@ def test_committee_terms_due_and_expired(world):
     services.record_election(actor=world.county_admin, org=world.branch_c, elected_on=dt.date(2023, 12, 1))
     # 0102 is a village branch (5 years → 2026-06-01, expired); 010301 government (3 years → 2026-12-01, due).
     terms = selectors.org_summary(world.root, today=dt.date(2026, 11, 29))["committees"]
-    assert terms == {"expired": 1, "due": 1}
+    assert terms == {"expired": 1, "due": 1, "appointed": 0}
     assert tallies.read(world.root) == tallies.count_fresh(world.root)
 
 
