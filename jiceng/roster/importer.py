@@ -280,8 +280,12 @@ class ImportRun:
         check_only: bool,
         report: Report,
         progress: ProgressCallback | None = None,
+        records_since: dt.date | None = None,
     ) -> None:
         self.actor = actor
+        # ``jiceng import --records-since``: the 记录起始日期 of the organizations the orgs table lists
+        # (created or existing) whose row gives none of its own.
+        self.records_since = records_since
         self.check_only = check_only
         self.report = report
         self.today = timezone.localdate()
@@ -493,6 +497,10 @@ class ImportRun:
                 done += 1
                 self.tick(done / total, force=True)
             handler.end_table()
+        if self.records_since is not None and "orgs" not in instances:
+            self.notice(
+                _("本次导入没有组织表，--records-since（记录起始日期）只作用于组织表中的党组织，未作更改")
+            )
         for handler in instances.values():
             handler.finish()
         if self.writing:
@@ -532,15 +540,19 @@ def run_import(
     check_only: bool = False,
     report_path: Path | None = None,
     progress: ProgressCallback | None = None,
+    records_since: dt.date | None = None,
 ) -> ImportResult:
     """Validate (and unless ``check_only``, import) the files; all or nothing.
 
     ``actor`` None is the console's system import (no scope restriction); otherwise every row must
-    lie in the subtrees where the actor may make the change.
+    lie in the subtrees where the actor may make the change. ``records_since``: the 记录起始日期 of every
+    organization of the orgs table whose row has none (checked by the caller: ``orgs.rules``).
     """
     started = time.perf_counter()
     report = Report(report_path)
-    run = ImportRun(actor=actor, check_only=check_only, report=report, progress=progress)
+    run = ImportRun(
+        actor=actor, check_only=check_only, report=report, progress=progress, records_since=records_since
+    )
     try:
         with transaction.atomic():
             instances = run.execute(files)

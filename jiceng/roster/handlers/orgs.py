@@ -8,7 +8,13 @@ which check what they imply. A blank 上级组织编码 on an existing organizat
 本届委员会选举日期 records the election as ``jiceng.orgs.services.record_election`` does: no date, or
 the current committee's date, changes nothing; a later date ends the current committee on that day
 and starts a new one with the default term (``orgs.rules.default_term_years``, by the rule book's
-parameters in force on the election day); an earlier one is refused (``election_order``).
+parameters in force on the election day); an earlier one is refused (``election_order``). A 党工委
+is not elected: on its row the date is the appointment day (任命日期) of an appointed committee without
+a term, and the import says so in a notice.
+
+记录起始日期 (``Organization.records_since``) sets the day from which jiceng holds the organization's
+records; a blank cell, or no column, takes ``jiceng import --records-since`` when given, else leaves an
+existing organization's as it is and gives a new one the import's day.
 """
 
 from __future__ import annotations
@@ -21,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.db.models import F, Max
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -30,7 +35,7 @@ from jiceng.core.models import ObjectChange, User
 from jiceng.core.rulebook import RuleBook
 from jiceng.orgs import rules as org_rules
 from jiceng.orgs import tallies
-from jiceng.orgs.models import Committee, Organization, OrgKind, UnitKind
+from jiceng.orgs.models import Committee, Formation, Organization, OrgKind, UnitKind
 
 from ..formats import chinese_labels, choice_map, parse_date
 from ..readers import Source
@@ -66,6 +71,7 @@ class OrgRow:
     founded_on: Any  # date, None or MISSING
     elected_on: dt.date | None
     headers: dict[str, str]
+    records_since: dt.date | None = None  # the row's own; None: blank or no column
     ok: bool = True
 
 
@@ -84,6 +90,7 @@ class OrgsHandler(TableHandler):
         Column("unit_kind", "单位类别", ("单位类型",), required=True),
         Column("founded_on", "成立日期", ("建立日期", "党组织成立日期")),
         Column("elected_on", "本届委员会选举日期", ("本届选举日期", "换届日期")),
+        Column("records_since", "记录起始日期", ("记录开始日期",)),
     )
     signature = frozenset({"code", "name", "kind"})
 
@@ -101,8 +108,9 @@ class OrgsHandler(TableHandler):
         run = self.run
         ix = layout.index
         h = layout.headers
-        get = {k: ix.get(k) for k in ("parent_code", "founded_on", "elected_on")}
+        get = {k: ix.get(k) for k in ("parent_code", "founded_on", "elected_on", "records_since")}
         founded_label, elected_label = _("成立日期"), _("选举日期")
+        self.appointments: list[OrgRow] = []  # 党工委 rows with an election date: an appointment
         for number, cells in source.rows():
             run.advance(1)
 
@@ -169,6 +177,10 @@ class OrgsHandler(TableHandler):
                 row.founded_on = self._date(cells[get["founded_on"]], "founded_on", err, founded_label)
             if get["elected_on"] is not None:
                 row.elected_on = self._date(cells[get["elected_on"]], "elected_on", err, elected_label)
+            if get["records_since"] is not None:
+                row.records_since = self._records_since(cells[get["records_since"]], err)
+            if row.elected_on is not None and org_rules.is_appointed(row.kind):
+                self.appointments.append(row)
             self.rows.append(row)
             if row.ok:
                 self.directory.named.add(code)
@@ -185,6 +197,24 @@ class OrgsHandler(TableHandler):
             err(key, "date_in_future", _("%(label)s不能晚于今天") % {"label": label}, text)
             return None
         return day
+
+    def _records_since(self, text: str, err: Any) -> dt.date | None:
+        if not text:
+            return None
+        try:
+            day = parse_date(text)
+        except ValueError:
+            err("records_since", "date_invalid", _("记录起始日期格式不正确，应为YYYY-MM-DD"), text)
+            return None
+        problem = org_rules.records_since_problem(day=day, today=self.run.today)
+        if problem is not None:
+            err("records_since", problem[0], problem[1], text)
+            return None
+        return day
+
+    def _records_since_of(self, r: OrgRow) -> dt.date | None:
+        """The row's 记录起始日期: its own, else ``--records-since``; None: as it is (new: the import's day)."""
+        return r.records_since or self.run.records_since
 
     # Checking the tree and writing ----------------------------------------------------------------
 
@@ -217,6 +247,16 @@ class OrgsHandler(TableHandler):
             ref = d.by_code[r.code]
             if r.ok and self._elects(r, ref):
                 ref.new_committee = True  # its posts start empty; written below when writing
+        appointed = [r for r in self.appointments if r.ok]
+        if appointed:
+            codes = [r.code for r in appointed]
+            run.notice(
+                _(
+                    "%(n)d个党工委（%(codes)s）由上级党委任命，不设任期：“本届委员会选举日期”已记为任命日期，"
+                    "不计算任期"
+                )
+                % {"n": len(codes), "codes": "、".join(codes[:10]) + ("…" if len(codes) > 10 else "")}
+            )
         if run.writing:
             self._write(rows, existing)
         else:
@@ -225,7 +265,7 @@ class OrgsHandler(TableHandler):
                 self.counts[self._change_kind(r, existing.get(r.code))] += 1
         # The rows are done with (the directory keeps what the members need): a province's 54,000
         # would otherwise stay in memory through the members' import, and in its reading process.
-        self.rows, self.first_row, self._current = [], {}, {}
+        self.rows, self.first_row, self._current, self.appointments = [], {}, {}, []
 
     @staticmethod
     def _current_values(codes: list[str]) -> dict[str, dict[str, Any]]:
@@ -361,6 +401,9 @@ class OrgsHandler(TableHandler):
             changes["unit_kind"] = r.unit_kind
         if r.founded_on is not MISSING and r.founded_on != current["founded_on"]:
             changes["founded_on"] = r.founded_on
+        since = self._records_since_of(r)
+        if since is not None and since != current["records_since"]:
+            changes["records_since"] = since
         return changes
 
     def _elects(self, r: OrgRow, ref: OrgRef) -> bool:
@@ -414,7 +457,6 @@ class OrgsHandler(TableHandler):
                 if parent_code:
                     child_count[parent_code] += 1
             values = []
-            records_since = timezone.localdate()
             # Each change record's snapshot is what ``audit.snapshot`` gives of the saved organization:
             # made from the model's once over, with each one's values over it (no model instance each).
             template = audit.snapshot(Organization(numchild=0, kind=OrgKind.BRANCH, unit_kind=""))
@@ -427,6 +469,7 @@ class OrgsHandler(TableHandler):
                 self._created.add(r.code)
                 ref.in_db = True
                 founded = r.founded_on if r.founded_on is not MISSING else None
+                records_since = self._records_since_of(r) or run.today
                 numchild = child_count[r.code]
                 values.append(
                     (
@@ -560,15 +603,21 @@ class OrgsHandler(TableHandler):
         # (``org.committee_term_expired``) in force on the election day, as for an election recorded
         # on its page (``orgs.services``).
         template = audit.snapshot(Committee(elected_on=run.today, term_years=0))
+        appointed_label = _("任命（导入）")
         book = RuleBook()
         params_on: dict[dt.date, dict] = {}
         for pk, (r, ref) in zip(ids, elect, strict=True):
             day = r.elected_on
-            params = params_on.get(day)
-            if params is None:
-                params = params_on[day] = book.on("org.committee_term_expired", day).values
-            years = org_rules.default_term_years(kind=ref.kind, unit_kind=ref.unit_kind, params=params)
-            values.append((pk, ref.pk, day, years, None, "", None))
+            appointed = org_rules.is_appointed(ref.kind)  # a 党工委: appointed, no term
+            if appointed:
+                years = None
+            else:
+                params = params_on.get(day)
+                if params is None:
+                    params = params_on[day] = book.on("org.committee_term_expired", day).values
+                years = org_rules.default_term_years(kind=ref.kind, unit_kind=ref.unit_kind, params=params)
+            formation = Formation.APPOINTED.value if appointed else Formation.ELECTED.value
+            values.append((pk, ref.pk, formation, day, years, None, "", None))
             ends = org_rules.term_end(elected_on=day, term_years=years, extended_to=None)
             run.tallies.add(ref.path, tallies.committee_keys(term_ends_on=ends))
             run.audit(
@@ -581,15 +630,25 @@ class OrgsHandler(TableHandler):
                     **template,
                     "id": pk,
                     "org": ref.pk,
+                    "formation": formation,
                     "elected_on": day.isoformat(),
                     "term_years": years,
                 },
-                message=imported,
+                message=appointed_label if appointed else imported,
             )
             ref.committee_id, ref.committee_elected_on, ref.new_committee = pk, r.elected_on, True
         w.insert(
             Committee,
-            ("id", "org_id", "elected_on", "term_years", "extended_to", "extension_approval", "ended_on"),
+            (
+                "id",
+                "org_id",
+                "formation",
+                "elected_on",
+                "term_years",
+                "extended_to",
+                "extension_approval",
+                "ended_on",
+            ),
             values,
         )
         run.extra[_("新一届委员会")] += len(elect)
@@ -615,8 +674,8 @@ class OrgsHandler(TableHandler):
                 "org_id", "elected_on"
             )
         )
-        for pk, path, code, name, kind, unit_kind, founded_on in subtree.values_list(
-            "pk", "path", "code", "name", "kind", "unit_kind", "founded_on"
+        for pk, path, code, name, kind, unit_kind, founded_on, records_since in subtree.values_list(
+            "pk", "path", "code", "name", "kind", "unit_kind", "founded_on", "records_since"
         ).iterator(chunk_size=5000):
             codes[path] = code
             day = elected.get(pk)
@@ -628,6 +687,7 @@ class OrgsHandler(TableHandler):
                 units.get(unit_kind, unit_kind),
                 founded_on.isoformat() if founded_on else "",
                 day.isoformat() if day else "",
+                records_since.isoformat(),
             ]
 
 

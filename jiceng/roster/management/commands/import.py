@@ -1,20 +1,27 @@
-"""``jiceng import PATH... [--check] [--actor USERNAME]``: import roster files in one transaction.
+"""``jiceng import PATH... [--check] [--actor USERNAME] [--records-since DATE]``: import roster files in
+one transaction.
 
 PATH may be a file (.csv or .xlsx) or a folder (every .csv and .xlsx in it, e.g. the output of
 gen_roster.py). Exit status 0 with a summary per table; 1 with every error listed and nothing written.
+``--records-since`` gives the 记录起始日期 of every organization in the orgs table (created or existing)
+whose row leaves that column blank: jiceng holds no records of them from before that day.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiceng.core.context import action_context
 from jiceng.core.models import User
+from jiceng.orgs import rules as org_rules
+from jiceng.roster.formats import parse_date
 from jiceng.roster.importer import InputFile, run_import, summary_lines
 
 SUFFIXES = (".csv", ".xlsx", ".xlsm", ".tsv", ".txt")
@@ -27,11 +34,17 @@ class Command(BaseCommand):
         parser.add_argument("paths", nargs="+", help="files, or folders of .csv/.xlsx files")
         parser.add_argument("--check", action="store_true", help="validate only, write nothing")
         parser.add_argument(
+            "--records-since",
+            metavar="DATE",
+            help="记录起始日期 (YYYY-MM-DD) of the organizations in the orgs table whose row gives none",
+        )
+        parser.add_argument(
             "--actor",
             help="import as this user, within their scope (default: a system import without scope limits)",
         )
 
     def handle(self, *args: Any, paths: list[str], check: bool, actor: str | None, **options: Any) -> None:
+        records_since = self._records_since(options.get("records_since"))
         user = None
         if actor:
             user = User.objects.filter(username=actor, is_active=True).first()
@@ -40,7 +53,9 @@ class Command(BaseCommand):
         files = self._files(paths)
         progress = self._progress if options["verbosity"] >= 2 else None
         with action_context(source="cli"):
-            result = run_import(actor=user, files=files, check_only=check, progress=progress)
+            result = run_import(
+                actor=user, files=files, check_only=check, progress=progress, records_since=records_since
+            )
         if progress:
             self.stderr.write("")
         for notice in result.notices:
@@ -61,6 +76,21 @@ class Command(BaseCommand):
         )
         for line in summary_lines(result.counts, result.extra):
             self.stdout.write("  " + line)
+
+    @staticmethod
+    def _records_since(text: str | None) -> dt.date | None:
+        if not text:
+            return None
+        try:
+            day = parse_date(text.strip())
+        except ValueError:
+            raise CommandError(
+                _("--records-since：“%(text)s”不是日期，应为YYYY-MM-DD") % {"text": text}, returncode=1
+            ) from None
+        problem = org_rules.records_since_problem(day=day, today=timezone.localdate())
+        if problem is not None:
+            raise CommandError(f"--records-since：{problem[1]}", returncode=1)
+        return day
 
     def _files(self, paths: list[str]) -> list[InputFile]:
         files = []
