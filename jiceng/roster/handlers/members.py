@@ -16,7 +16,11 @@ the files name that branch too, so that the move is what the files say; otherwis
 which names the other branch only if the user may see it.
 
 党内职务 gives posts in the branch's current committee (after this import's elections). A branch
-without a committee keeps no posts (the model has no place for them): the import says so in a notice.
+without a committee keeps only its secretary (``Organization.secretary``); its other posts have no
+place in the model, and the import says so in a notice. 任职日期 is that secretary's start
+(``secretary_since``); without it a new secretary counts from the branch's 记录起始日期 (not before
+joining), or from the import's day when they take over from another recorded secretary. A committee's
+posts run from its election (or appointment) day: a 任职日期 given for one is not stored (a notice).
 """
 
 from __future__ import annotations
@@ -149,6 +153,7 @@ class MemberRow:
     id_number: str
     org_code: str
     post: Any  # a Post value, "" for none, or MISSING (no 党内职务 column)
+    post_since: dt.date | None = None  # 任职日期 (None: blank, or no column)
     digest: str = ""
     # Worked out ahead by the reading process (``parallel``); otherwise when the member is created.
     cipher: str = ""
@@ -164,8 +169,8 @@ class MemberRow:
             x = v[i]
             if type(x) is dt.date:
                 v[i] = x.toordinal()
-        return (self.row, *v, self.id_number, self.org_code, self.post, self.digest, self.cipher, self.masked,
-                self.pinyin, self.initials)  # fmt: skip
+        return (self.row, *v, self.id_number, self.org_code, self.post, self.post_since, self.digest, self.cipher,
+                self.masked, self.pinyin, self.initials)  # fmt: skip
 
     @classmethod
     def from_flat(cls, file: str, t: tuple) -> MemberRow:
@@ -186,6 +191,7 @@ class PostRow:
     name: str
     org_code: str
     post: Any
+    post_since: dt.date | None = None
 
     @property
     def values(self) -> tuple[str]:
@@ -212,6 +218,7 @@ class MembersHandler(TableHandler):
         Column("full_member_on", "转正日期", ("转为正式党员日期", "转正时间"), required=True),
         Column("org_code", "所在党组织编码", ("党组织编码", "所在党支部编码"), required=True),
         Column("post", "党内职务"),
+        Column("post_since", "任职日期", ("党内职务任职日期", "书记任职日期")),
         Column("work_unit", "工作单位及职务", ("工作单位",)),
         Column("phone", "联系电话", ("手机号码", "联系方式")),
         # Columns of the national member information system's exchange format that the model holds.
@@ -246,6 +253,7 @@ class MembersHandler(TableHandler):
         self.prepared_posts: list[tuple] = []
         self.listed_posts: set[int] = set()  # members in the files who hold a post now
         self.posts_without_committee: Counter[str] = Counter()
+        self.since_not_stored = 0  # 任职日期 given for a committee post (not stored: see the docstring)
         # ``orgs.tallies``' keys ("status:full"), one string object per key for the whole run.
         self._tally_keys = {
             d: _TallyKeys(d) for d in ("status", "category", "education", "gender", "birth_year")
@@ -388,7 +396,7 @@ class MembersHandler(TableHandler):
                     groups.append((code, row_numbers, tails, entries, posts, values))
                 values.append(m.values)
                 if m.post is not MISSING and m.post:
-                    posts.append((len(tails), m.row, name, m.post))
+                    posts.append((len(tails), m.row, name, m.post, m.post_since))
                 masked = mask(m.id_number)
                 full_pinyin, initials = pinyin_keys(name)
                 row_numbers.append(m.row)
@@ -480,6 +488,7 @@ class MembersHandler(TableHandler):
         ]
         i_full = ix["full_member_on"]
         i_birth, i_post, i_corr = (ix.get(k) for k in ("birth_date", "post", "standing_correction"))
+        i_since = ix.get("post_since")
         # Filled below; where the file has no column, the default of a new member (``_fill_from``
         # puts an existing member's own value there).
         template = [MISSING] * len(FIELDS)
@@ -489,6 +498,7 @@ class MembersHandler(TableHandler):
         self.missing_by_file[display] = tuple(POS[name] for name in DEFAULTS if name not in ix)
         cell_of = {"id_number": i_id, "birth_date": i_birth, "joined_on": i_joined, "full_member_on": i_full}
         joined_label, full_label, birth_label = _("入党日期"), _("转正日期"), _("出生日期")
+        since_label = _("任职日期")
         labels = {
             "gender": _choices_text(Gender),
             "education": _choices_text(Education),
@@ -619,6 +629,23 @@ class MembersHandler(TableHandler):
                         )
                     else:
                         secretary_row[code] = (display, number)
+            since = None
+            if i_since is not None and cells[i_since]:
+                text = cells[i_since]
+                since = _date(text, "post_since", since_label, err)
+                if since is None:
+                    pass
+                elif since > today:
+                    err("post_since", "date_in_future", _("任职日期不能晚于今天"), text)
+                elif joined is not None and since < joined:
+                    err(
+                        "post_since",
+                        "post_since_before_joined",
+                        _("任职日期不能早于入党日期%(day)s") % {"day": joined.isoformat()},
+                        text,
+                    )
+                elif not post:
+                    err("post_since", "post_since_without_post", _("填写了任职日期，但没有党内职务"), text)
             if len(number_id) == 18 and number_id[:17].isdigit() and number_id[17] in "0123456789X":
                 key = int(number_id[:17]) * 11 + "0123456789X".index(number_id[17])
                 if key in seen:
@@ -635,7 +662,7 @@ class MembersHandler(TableHandler):
                     seen_rows.append(number)
             if not ok:
                 return None
-            return MemberRow(display, number, values, number_id, code, post)
+            return MemberRow(display, number, values, number_id, code, post, since)
 
         return parse
 
@@ -827,24 +854,43 @@ class MembersHandler(TableHandler):
 
     def _write_branch_secretaries(self, changes: list[tuple[OrgRef, int | None, PostRow]]) -> None:
         """Record (or clear) the secretary of branches without a committee, as the secretary page does
-        (``orgs.services.set_secretary``): since the import's day, the files not saying since when."""
+        (``orgs.services.set_secretary``), since the row's 任职日期. Without one: the recorded secretary
+        keeps their date; a new one counts from the branch's 记录起始日期 (jiceng knows nothing of the
+        branch before it), but not from before joining the Party, or, taking over from another
+        recorded secretary, from the import's day (the handover is what the file shows)."""
         if not changes:
             return
         run = self.run
         w = run.writer
         before = {
-            pk: (secretary_id, since)
-            for pk, secretary_id, since in Organization.objects.filter(
+            pk: (secretary_id, since, records_since)
+            for pk, secretary_id, since, records_since in Organization.objects.filter(
                 pk__in=[ref.pk for ref, _member, _m in changes]
-            ).values_list("pk", "secretary_id", "secretary_since")
+            ).values_list("pk", "secretary_id", "secretary_since", "records_since")
         }
+        joined = dict(
+            Member.objects.filter(pk__in=[pk for _ref, pk, _m in changes if pk is not None]).values_list(
+                "pk", "joined_on"
+            )
+        )
         ct = run.content_type_id(Organization)
         imported = _("导入")
-        for ref, member_pk, _m in changes:
-            old_member, old_since = before.get(ref.pk, (None, None))
-            if member_pk is None and old_member is None or member_pk == old_member:
+        for ref, member_pk, m in changes:
+            old_member, old_since, records_since = before.get(ref.pk, (None, None, run.today))
+            if member_pk is None and old_member is None:
                 continue
-            since = run.today if member_pk is not None else None
+            if member_pk is None:
+                since = None
+            elif m.post_since is not None:
+                since = m.post_since
+            elif member_pk == old_member:
+                since = old_since
+            elif old_member is None:
+                since = max(records_since, joined.get(member_pk, records_since))
+            else:
+                since = run.today
+            if member_pk == old_member and since == old_since:
+                continue
             Organization.objects.filter(pk=ref.pk).update(
                 secretary_id=member_pk, secretary_since=since, updated_at=w.now
             )
@@ -863,8 +909,8 @@ class MembersHandler(TableHandler):
                 run.extra[_("支部书记（未设支部委员会）")] += 1
 
     def _keep_posts(self, display: str, code: str, first: int | None, posts: list[tuple]) -> None:
-        """Keep a group of posts ((position, row, name, post) each; the key is ``first`` + position) for
-        ``_finish_posts``, compactly: a province sets 200,000 posts."""
+        """Keep a group of posts ((position, row, name, post, 任职日期 or None) each; the key is ``first`` +
+        position) for ``_finish_posts``, compactly: a province sets 200,000 posts."""
         if not posts:
             return
         names = "\0".join([p[2] for p in posts])
@@ -879,6 +925,7 @@ class MembersHandler(TableHandler):
                 array("i", [p[1] for p in posts]),
                 names,
                 "\0".join([p[3] for p in posts]),
+                "\0".join([p[4].isoformat() if p[4] else "" for p in posts]),
             )
         )
 
@@ -886,14 +933,15 @@ class MembersHandler(TableHandler):
         """Every post the files set: (row, member key or None, current post or None). ``only``: of the
         prepared groups, only those setting that post (the others may come too)."""
         yield from self.post_changes
-        for display, code, first, positions, rows, names, posts in self.prepared_posts:
+        for display, code, first, positions, rows, names, posts, since in self.prepared_posts:
             if only is not None and only not in posts:
                 continue
             if isinstance(names, str):
                 names = names.split("\0")
-            for at, row, name, post in zip(positions, rows, names, posts.split("\0"), strict=True):
+            days = since.split("\0")
+            for at, row, name, post, day in zip(positions, rows, names, posts.split("\0"), days, strict=True):
                 yield (
-                    PostRow(display, row, name, code, post),
+                    PostRow(display, row, name, code, post, dt.date.fromisoformat(day) if day else None),
                     (first + at if first is not None else None),
                     None,
                 )
@@ -930,7 +978,7 @@ class MembersHandler(TableHandler):
                     Status(m.values[POS["status"]]).label,
                 )
             return
-        if (post_now[1] if post_now else "") != m.post:
+        if (post_now[1] if post_now else "") != m.post or _since_changed(m, post_now):
             if not ref.changeable:
                 label = Post(m.post).label if m.post else ""
                 self._err(m, "post", "not_allowed", _("您没有修改该党支部委员会职务的权限"), label)
@@ -993,13 +1041,15 @@ class MembersHandler(TableHandler):
         )
         out = {r[0]: r[1:4] for r in rows}
         own = _select_where_in(
-            f"SELECT o.secretary_id FROM {orgs} o JOIN {members} m ON m.id = o.secretary_id "  # noqa: S608
-            "WHERE m.org_id = o.id AND",
+            f"SELECT o.secretary_id, o.secretary_since FROM {orgs} o "  # noqa: S608
+            f"JOIN {members} m ON m.id = o.secretary_id WHERE m.org_id = o.id AND",
             "o.secretary_id",
             member_pks,
         )
-        for (member_id,) in own:
-            out.setdefault(member_id, (None, Post.SECRETARY.value, None))
+        for member_id, since in own:
+            if isinstance(since, str):  # SQLite
+                since = dt.date.fromisoformat(since)
+            out.setdefault(member_id, (None, Post.SECRETARY.value, None, since))
         return out
 
     def _fill_from(self, m: MemberRow, found: tuple) -> None:
@@ -1101,7 +1151,7 @@ class MembersHandler(TableHandler):
                 listed = pending[ref.path] = (ref, [])
             listed[1].append(f'{{"id":{pk},"name":{_quote(name)},"id_number_masked":{_quote(masked)}}}')
             if m.post not in (MISSING, ""):
-                posts[(m.file, ref.code)].append((pk, m.row, name, m.post))
+                posts[(m.file, ref.code)].append((pk, m.row, name, m.post, m.post_since))
         for (display, code), items in posts.items():
             self._keep_posts(display, code, 0, items)  # the keys themselves as positions
         w.insert(Member, self.MEMBER_COLUMNS, members)
@@ -1192,6 +1242,14 @@ class MembersHandler(TableHandler):
         self._finish_moves()
         self._finish_posts()
         self._rebuild_indexes()
+        if self.since_not_stored:
+            self.run.notice(
+                _(
+                    "%(n)d名党员的任职日期未记录：委员会职务自本届委员会选举（任命）之日起算，"
+                    "任职日期只用于未设支部委员会的党支部书记"
+                )
+                % {"n": self.since_not_stored}
+            )
         if self.posts_without_committee:
             self.run.notice(
                 _(
@@ -1313,14 +1371,19 @@ class MembersHandler(TableHandler):
                     branch_secretary.setdefault(ref.code, (ref, None, m))
                 else:
                     deletes.append((current, ref, pk, m))
+            own_committee = ref.committee_id is None and not ref.new_committee
             if m.post and (current is None or current[1] != m.post):
-                if ref.committee_id is None and not ref.new_committee:
+                if own_committee:
                     if m.post == Post.SECRETARY:
                         branch_secretary[ref.code] = (ref, pk, m)
                     else:
                         self.posts_without_committee[m.org_code] += 1
                     continue
                 creates.append((ref, pk, m))
+            elif current is not None and current[0] is None and m.post == Post.SECRETARY:
+                branch_secretary[ref.code] = (ref, pk, m)  # the same secretary, another 任职日期
+            if m.post_since is not None and not own_committee:
+                self.since_not_stored += 1
         if not run.writing:
             return
         self._write_branch_secretaries(list(branch_secretary.values()))
@@ -1408,8 +1471,11 @@ class MembersHandler(TableHandler):
         own = Organization.objects.filter(
             path__prefix=org.path, secretary__isnull=False, secretary__org_id=FieldRef("pk")
         ).exclude(pk__in=current.values("org_id"))
-        for member_id in own.values_list("secretary_id", flat=True):
-            post_of.setdefault(member_id, Post.SECRETARY.value)
+        since_of = {}  # 任职日期: only a committee-less branch's secretary has one of their own
+        for member_id, since in own.values_list("secretary_id", "secretary_since"):
+            if member_id not in post_of:
+                post_of[member_id] = Post.SECRETARY.value
+                since_of[member_id] = since
         members = (
             Member.objects.filter(org_path__prefix=org.path, closed_on__isnull=True)
             .order_by("org_path", "name_pinyin", "id")
@@ -1438,6 +1504,7 @@ class MembersHandler(TableHandler):
                 full.isoformat() if full else "",
                 codes.get(org_id, ""),
                 posts.get(post_of.get(pk, ""), ""),
+                since_of[pk].isoformat() if since_of.get(pk) else "",
                 work_unit,
                 phone,
                 degree,
@@ -1492,7 +1559,18 @@ def _select_where_in(select: str, column: str, values: list[Any]) -> list[tuple]
 
 def _slim(m: MemberRow) -> PostRow:
     """What the posts, decided at the end, need of a row: a province has a quarter of a million."""
-    return PostRow(m.file, m.row, m.values[0], m.org_code, m.post)
+    return PostRow(m.file, m.row, m.values[0], m.org_code, m.post, m.post_since)
+
+
+def _since_changed(m: MemberRow, post_now: tuple | None) -> bool:
+    """The file gives the recorded secretary of a branch without a committee another 任职日期."""
+    return (
+        m.post_since is not None
+        and post_now is not None
+        and post_now[0] is None
+        and m.post == post_now[1]
+        and m.post_since != post_now[3]
+    )
 
 
 def _date(text: str, key: str, label: str, err: Any, *, required: bool = False) -> dt.date | None:
