@@ -36,7 +36,13 @@ TRICKY = {
 
 
 def add_tricky(world, tmp_path):
-    """Members whose values need neutralizing, a committee with posts: what a round trip must carry."""
+    """Members whose values need neutralizing, a committee with posts, a 党工委's appointment, a
+    记录起始日期, a committee-less branch's secretary with a 任职日期: what a round trip must carry."""
+    org_services.record_election(actor=world.county_admin, org=world.root, elected_on=dt.date(2022, 5, 1))
+    org_services.update_org(actor=world.county_admin, org=world.branch_b, records_since=dt.date(2024, 1, 1))
+    org_services.set_secretary(
+        actor=world.county_admin, org=world.branch_c, member=world.member_c, since=dt.date(2023, 3, 1)
+    )
     org_services.record_election(
         actor=world.county_admin,
         org=world.branch_a,
@@ -70,7 +76,10 @@ def state():
             o.kind,
             o.unit_kind,
             o.founded_on,
-            committee and committee.elected_on,
+            committee and (committee.elected_on, committee.formation, committee.term_years),
+            o.records_since,
+            o.secretary and o.secretary.reveal_id_number(),
+            o.secretary_since,
         )
     posts = dict(
         CommitteePost.objects.filter(committee__ended_on__isnull=True).values_list("member_id", "post")

@@ -471,7 +471,7 @@ def test_a_second_secretary_beside_one_the_files_leave_in_place_is_refused(world
 
 def test_the_secretary_of_a_branch_without_committee_is_recorded_on_the_branch(world, tmp_path):
     """A branch of fewer than 7 full members may elect only a secretary (支部条例): 书记 there is the
-    branch's recorded secretary (since the import's day, the file not saying since when), as on its
+    branch's recorded secretary (without 任职日期: since the branch's 记录起始日期, here today), as on its
     secretary page, and the export writes it back; other posts have no place there (a notice)."""
     from django.utils import timezone
 
