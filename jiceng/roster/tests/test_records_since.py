@@ -293,3 +293,31 @@ def test_a_working_committee_row_records_an_appointment_with_a_notice(world, tmp
     appointed.refresh_from_db()
     assert appointed.ended_on == dt.date(2024, 4, 1)
     assert tallies.read(root) == tallies.count_fresh(root)
+
+
+@pytest.mark.usefixtures("reading")
+def test_a_first_load_into_an_empty_roster_carries_the_post_day(tmp_path, monkeypatch):
+    """The bulk way (batches of 4, indexes after the load; on PostgreSQL rows prepared by the reading
+    process) keeps each secretary's 任职日期 as the row-by-row way does."""
+    from jiceng.roster.handlers import members as members_handler
+
+    monkeypatch.setattr(members_handler, "BATCH", 4)
+    monkeypatch.setattr(members_handler, "BULK_LOAD_MIN_ROWS", 4)
+    orgs = write_csv(
+        tmp_path / "orgs.csv",
+        [
+            org("01", "某县委", "", kind="党委", unit="机关"),
+            org("0101", "一支部", "01", elected="2024-01-01"),
+            org("0102", "二支部", "01", unit="农村"),
+        ],
+        ORG_HEADERS,
+    )
+    rows = [member(f"党员{i}", i, "0101" if i % 3 else "0102") for i in range(1, 12)]
+    rows[2].update(党内职务="书记", 任职日期="2015-05-01")  # 党员3, in 0102 (no committee)
+    rows[0].update(党内职务="书记", 任职日期="2024-01-01")  # 党员1, in 0101's committee: not stored
+    result = run(orgs, members_file(tmp_path, *rows))
+    assert result.ok, list(result.all_problems())
+    branch = Organization.objects.get(code="0102")
+    assert (branch.secretary.name, branch.secretary_since) == ("党员3", dt.date(2015, 5, 1))
+    assert any("任职日期未记录" in n for n in result.notices)
+    assert Committee.objects.get(org__code="0101").posts.get().member.name == "党员1"
