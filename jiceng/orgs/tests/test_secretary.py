@@ -77,6 +77,7 @@ def test_set_secretary_refusals_save_nothing(world):
     assert refused("member", member=world.members_b[0]) == ["not_in_branch"]
     assert refused("since", since=dt.date(2999, 1, 1)) == ["date_in_future"]
     assert refused("since", since=None) == ["required"]
+    assert refused("since", since=dt.date(2010, 6, 30)) == ["before_joined"]  # joined 2010-07-01
     assert refused("org", org=world.general) == ["not_branch"]
     closed = member_services.close_member(
         actor=world.county_admin, member=world.members_a[4], on=dt.date(2025, 1, 1), reason="death"
