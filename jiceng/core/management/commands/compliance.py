@@ -15,8 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from jiceng.core import compliance, periods
-from jiceng.orgs.models import Organization
+from jiceng.core import compliance, periods, rulebook
 
 
 def _width(text: str) -> int:
@@ -40,7 +39,7 @@ class Command(BaseCommand):
             period = compliance.parse_period(options["period"])
         except periods.PeriodError as e:
             raise CommandError(str(e)) from e
-        org = Organization.objects.filter(code=options["org"]).first()
+        org = rulebook.find_org(options["org"])
         if org is None:
             raise CommandError(_("找不到组织编码为 %(code)s 的党组织") % {"code": options["org"]})
         findings = compliance.evaluate(org, period)

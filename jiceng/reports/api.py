@@ -1,0 +1,63 @@
+"""API of the stored compliance results: ``GET /api/v1/findings/?org=CODE&period=P[&rule=CODE]``.
+
+The findings of an organization's subtree for a period (scoped: 404 outside the caller's subtrees),
+each with exactly the command line's keys, served from the stored evaluation when it is fresh, exactly
+as the health-check page. (Moved here from ``core.api_compliance``: core imports no domain app.)
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from jiceng.core.api import Pagination, ScopedAPIMixin, error_responses
+from jiceng.core.api_compliance import FindingSerializer, period_param
+from jiceng.core.rulebook import BY_CODE
+from jiceng.orgs import selectors as org_selectors
+
+from . import store
+
+ORG_CODE = re.compile(r"[0-9A-Za-z_-]{1,32}")
+
+
+class FindingViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
+    """合规问题: the findings of an organization's subtree for a period."""
+
+    serializer_class = FindingSerializer
+    pagination_class = Pagination
+    filter_backends: list = []
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("org", str, required=True, description="组织编码（在调用者的范围内）"),
+            OpenApiParameter(
+                "period", str, required=True, description="YYYY-MM、YYYY-Qn、YYYY 或 YYYY-MM-DD"
+            ),
+            OpenApiParameter("rule", str, required=False, description="只看这条规则"),
+        ],
+        responses={200: FindingSerializer(many=True), **error_responses(400, 401, 404)},
+    )
+    def list(self, request: Request) -> Response:
+        code = request.query_params.get("org")
+        if not code:
+            raise exceptions.ValidationError({"org": [_("请提供组织编码")]})
+        period = period_param(request.query_params.get("period"))
+        rule = request.query_params.get("rule") or ""
+        if rule and rule not in BY_CODE:
+            raise exceptions.ValidationError({"rule": [_("未知的规则编码")]})
+        if not ORG_CODE.fullmatch(code):
+            raise exceptions.NotFound(_("未找到"))
+        org = org_selectors.get_org(request.user, code=code)
+        run = store.run_for(org, period)
+        qs = store.findings_of(run, org).order_by("org_path", "rule", "period", "member", "subject", "id")
+        if rule:
+            qs = qs.filter(rule=rule)
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(
+            self.get_serializer([f.as_finding() for f in page], many=True).data
+        )
