@@ -129,6 +129,11 @@ class Finding:
         return "overdue" if periods.parse(self.period).end <= today else "due"
 
     @property
+    def citation_text(self) -> str:
+        """The citation in the reader's language."""
+        return citation_text(self.citation)
+
+    @property
     def title(self) -> str:
         return str(BY_CODE[self.rule].title)
 

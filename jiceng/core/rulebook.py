@@ -23,13 +23,27 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, overload
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 # Period a rule judges: state (as of a day), month, quarter, year, or each meeting. STEP rules refuse a
 # step of a process (member development) in their app's services and are never judged by the engine.
 STATE, MONTH, QUARTER, YEAR, MEETING, STEP = "state", "month", "quarter", "year", "meeting", "step"
 PERIOD_KINDS = (STATE, MONTH, QUARTER, YEAR, MEETING, STEP)
 CONFIDENCES = ("V", "V-c", "U")
+
+PERIOD_LABELS = {
+    STATE: gettext_lazy("状态（某一天）"),
+    MONTH: gettext_lazy("每月"),
+    QUARTER: gettext_lazy("每季度"),
+    YEAR: gettext_lazy("每年"),
+    MEETING: gettext_lazy("每次会议"),
+    STEP: gettext_lazy("办理步骤时（不合规即拒绝）"),
+}
+CONFIDENCE_LABELS = {
+    "V": gettext_lazy("已核对原文及条款号"),
+    "V-c": gettext_lazy("已核对原文，条款号未核对"),
+    "U": gettext_lazy("未核对：地方做法或二手来源，可由系统管理员停用或调整"),
+}
 
 
 @dataclass(frozen=True)
