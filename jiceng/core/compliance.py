@@ -61,7 +61,8 @@ class Subtree(Protocol):
 
 # Bump when a change of this module or of a rule function changes what an evaluation returns: stored
 # results of an older engine are then never shown as current.
-ENGINE_VERSION = "3"  # 2: member development (RULES.md §4); 3: secretaries of branches without a committee
+ENGINE_VERSION = "4"  # 2: member development (RULES.md §4); 3: secretaries of branches without a committee;
+# 4: rules registered by their apps, no findings before an organization's records_since, 党工委 have no term
 
 # Actions of the change record that change no data the rules read (they never make findings stale).
 NON_DATA_ACTIONS = frozenset({"login", "login_failed", "logout", "reveal", "export"})
@@ -278,12 +279,20 @@ def evaluate(org: Subtree, period: Period | str, *, rulebook: RuleBook | None = 
 
 
 class OrgNode(NamedTuple):
-    """An organization of the subtree as the judges see it (the tree's app loads these)."""
+    """An organization of the subtree as the judges see it (the tree's app loads these).
+
+    ``records_since`` (记录起始日期): the day from which jiceng keeps this organization's records; no
+    period starting before it and no state day before it is judged (None: records of all time).
+    """
 
     id: int
     ref: OrgRef
     kind: str
     founded_on: dt.date | None
+    records_since: dt.date | None = None
+
+    def has_records(self, first_day: dt.date) -> bool:
+        return self.records_since is None or self.records_since <= first_day
 
     def exists_on(self, day: dt.date) -> bool:
         return self.founded_on is None or self.founded_on <= day
@@ -307,6 +316,7 @@ class Evaluation:
         self.enabled = _enabled_codes(book, plan)
         self.orgs: list[OrgNode] = tree_loader()(prefix)
         self.by_id: dict[int, OrgNode] = {o.id: o for o in self.orgs}
+        self.by_code: dict[str, OrgNode] = {o.ref.code: o for o in self.orgs}
         self._facts: dict[tuple[Any, ...], Any] = {}
         self._kinds: dict[str, list[OrgNode]] = {}
         self._existing: dict[dt.date, dict[int, OrgNode]] = {}
@@ -381,11 +391,80 @@ def probation_decisions(member_ids: Iterable[int], day: dt.date) -> dict[int, An
 # Judging --------------------------------------------------------------------------------------------------
 
 
-def evaluate_plan(org: Subtree, plan: Plan, *, rulebook: RuleBook | None = None) -> list[Finding]:
-    """The findings of ``plan`` over ``org``'s subtree (``evaluate`` builds the plan from a period)."""
-    book = rulebook if rulebook is not None else RuleBook()
-    ev = Evaluation(org.path, plan, book)
+class NoRecords(NamedTuple):
+    """A period (or state day) of an organization before its ``records_since``: not judged.
+
+    JSON (command line): ``{"org_code", "period", "status": "no_records", "message"}``.
+    """
+
+    org_code: str
+    org_path: str
+    org_name: str
+    period: str
+    records_since: dt.date
+
+    @property
+    def message(self) -> str:
+        return _("%(period)s早于记录起始日期%(since)s，系统中没有该期间的记录，不作判断") % {
+            "period": fmt_period(self.period),
+            "since": fmt_day(self.records_since),
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "org_code": self.org_code,
+            "period": self.period,
+            "status": "no_records",
+            "message": self.message,
+        }
+
+
+@dataclass
+class Assessment:
+    """What an evaluation found, and what it could not judge for want of records."""
+
+    findings: list[Finding]
+    no_records: list[NoRecords]
+
+
+def _first_day(spec: Any, when: Any, params: RuleParams | None, finding: Finding) -> dt.date:
+    """The first day whose records a judgement read: a period's first day, a meeting's day, a state
+    day, or for a state rule that looks back (``reaches_back``) the first day of its window."""
+    if spec.period == MEETING:
+        return dt.date.fromisoformat(finding.period)
+    if isinstance(when, Period):
+        return when.start
+    if spec.reaches_back is not None and params is not None:
+        return spec.reaches_back(params, when)
+    return when
+
+
+def _no_records(orgs: Iterable[OrgNode], plan: Plan) -> list[NoRecords]:
+    """Each organization's periods and state days of the plan that start before its records_since."""
+    out = []
+    labelled = [(p.start, p.label) for p in (*plan.months, *plan.quarters, *plan.years)]
+    labelled += [(day, day.isoformat()) for day in plan.state_days]
+    for o in orgs:
+        if o.records_since is None:
+            continue
+        for start, label in labelled:
+            if start < o.records_since and o.exists_on(start):
+                out.append(NoRecords(o.ref.code, o.ref.path, o.ref.name, label, o.records_since))
+    out.sort(key=lambda n: (n.org_path, n.period))
+    return out
+
+
+def _judge(ev: Evaluation) -> list[Finding]:
+    plan, book = ev.plan, ev.book
     out: list[Finding] = []
+
+    def keep(spec: Any, when: Any, params: RuleParams | None, found: Iterable[Finding]) -> None:
+        # Nothing is judged on days jiceng has no records of (before the organization's records_since).
+        for f in found:
+            org = ev.by_code.get(f.org_code)
+            if org is None or org.has_records(_first_day(spec, when, params, f)):
+                out.append(f)
+
     for spec in SPECS:
         if spec.code not in ev.enabled or spec.judge is None:
             continue
@@ -393,7 +472,7 @@ def evaluate_plan(org: Subtree, plan: Plan, *, rulebook: RuleBook | None = None)
         if spec.period == MEETING:
             # Once for all the plan's windows (a meeting in two overlapping windows is judged once),
             # each meeting with the parameters in force on its day.
-            out.extend(judge(ev, plan.meetings, lambda day, code=code: book.on(code, day)))
+            keep(spec, None, None, judge(ev, plan.meetings, lambda day, code=code: book.on(code, day)))
             continue
         whens: Iterable[Period | dt.date] = {
             MONTH: plan.months,
@@ -404,6 +483,26 @@ def evaluate_plan(org: Subtree, plan: Plan, *, rulebook: RuleBook | None = None)
         for when in whens:
             params = book.on(code, when if isinstance(when, dt.date) else when.end)
             if params.enabled:
-                out.extend(judge(ev, when, params))
+                keep(spec, when, params, judge(ev, when, params))
     out.sort(key=Finding.sort_key)
     return out
+
+
+def evaluate_plan(org: Subtree, plan: Plan, *, rulebook: RuleBook | None = None) -> list[Finding]:
+    """The findings of ``plan`` over ``org``'s subtree (``evaluate`` builds the plan from a period)."""
+    return _judge(Evaluation(org.path, plan, rulebook if rulebook is not None else RuleBook()))
+
+
+def assess(org: Subtree, period: Period | str, *, rulebook: RuleBook | None = None) -> Assessment:
+    """``evaluate`` and the periods without records, from one load of the subtree."""
+    ev = Evaluation(
+        org.path, Plan.for_period(as_period(period)), rulebook if rulebook is not None else RuleBook()
+    )
+    return Assessment(_judge(ev), _no_records(ev.orgs, ev.plan))
+
+
+def no_records(org: Subtree, period: Period | str) -> list[NoRecords]:
+    """The periods and state days of ``period`` that ``org``'s subtree has no records of (one query, of
+    the organizations whose records start after the period's first day only)."""
+    plan = Plan.for_period(as_period(period))
+    return _no_records(tree_loader()(org.path, records_after=min(plan.days())), plan)

@@ -68,6 +68,9 @@ class RuleSpec:
     message: Callable[[Mapping[str, Any]], str] | None = None
     judge: Callable[..., Iterable[Any]] | None = None
     section: str = ""  # the section of RULES.md: orders the catalogue
+    # A state rule that reads records from before its day (a window looking back): the first day it
+    # reads, from the params and the day. The engine judges it only when that day has records.
+    reaches_back: Callable[[RuleParams, dt.date], dt.date] | None = None
     app: str = ""  # the app label that registered it (set by register_rules)
 
     @property
@@ -83,7 +86,9 @@ def citation_text(citation: str) -> str:
 
 # The registry ---------------------------------------------------------------------------------------
 
-TreeLoader = Callable[[str], list[Any]]  # path prefix → the subtree's organizations (core.compliance.OrgNode)
+# (path prefix, records_after=None) → the subtree's organizations (core.compliance.OrgNode), in path
+# order; with records_after, only those whose records_since is after that day.
+TreeLoader = Callable[..., list[Any]]
 OrgFinder = Callable[[str], Any]  # organization code → the organization (with .path, .name), or None
 FactLoader = Callable[..., Any]  # (evaluation, *args) → facts; see core.compliance.Evaluation.fact
 

@@ -124,6 +124,10 @@ SPECS = (
         {"months": 6},
         section="3",
         judge=judge_no_life,
+        # Judged once the whole window has records: meetings held after add_months(day, -months).
+        reaches_back=lambda params, day: (
+            rules.no_life_window(day, params["months"])[0] + dt.timedelta(days=1)
+        ),
         message=rules.MESSAGES["member.no_life_6_months"],
         explanation=rules.EXPLANATIONS["member.no_life_6_months"],
     ),

@@ -28,13 +28,17 @@ from .models import Committee, CommitteePost, Organization
 # Facts ---------------------------------------------------------------------------------------------------
 
 
-def load_tree(prefix: str) -> list[OrgNode]:
-    """The subtree's organizations in path order (one query)."""
+def load_tree(prefix: str, *, records_after: dt.date | None = None) -> list[OrgNode]:
+    """The subtree's organizations in path order (one query); with ``records_after``, only those whose
+    records start after that day."""
+    orgs = Organization.objects.filter(path__prefix=prefix)
+    if records_after is not None:
+        orgs = orgs.filter(records_since__gt=records_after)
     return [
-        OrgNode(pk, OrgRef(code, path, name), kind, founded)
-        for pk, path, code, name, kind, founded in Organization.objects.filter(path__prefix=prefix)
-        .order_by("path")
-        .values_list("id", "path", "code", "name", "kind", "founded_on")
+        OrgNode(pk, OrgRef(code, path, name), kind, founded, since)
+        for pk, path, code, name, kind, founded, since in orgs.order_by("path").values_list(
+            "id", "path", "code", "name", "kind", "founded_on", "records_since"
+        )
     ]
 
 
@@ -237,10 +241,18 @@ def judge_committee_size(ev: Evaluation, day: dt.date, params: RuleParams) -> It
             yield f
 
 
+# A 党工委 is the higher committee's dispatched body: its members are appointed, it has no election term.
+APPOINTED = frozenset({"working_committee"})
+
+
 def _term_judge(rule: Any) -> Any:
+    """The term rules judge elected committees only (党委 of a grassroots unit, 党总支, 党支部)."""
+
     def judge(ev: Evaluation, day: dt.date, params: RuleParams) -> Iterator[Finding]:
         in_force = ev.fact("orgs.committees").on(day)
         for o in ev.existing_on(day).values():
+            if o.kind in APPOINTED:
+                continue
             committee = in_force.get(o.id)
             if committee is None:
                 continue
