@@ -29,6 +29,9 @@ def make_id(birth: dt.date, seq: int, region: str = "110101") -> str:
     return body + idnumber.check_char(body)
 
 
+RECORDS_SINCE = dt.date(1900, 1, 1)
+
+
 @dataclass
 class World:
     root: object
@@ -140,6 +143,13 @@ def world(db) -> World:
     member_c = _member(sysadmin, c, 40, "郑明")
     grant.delete()
     scope.forget(sysadmin)
+    # The fixture tree is created today but its records (and the tests' periods) reach years back:
+    # jiceng keeps its records from long before (记录起始日期), so every past period is judged.
+    from jiceng.orgs.models import Organization
+
+    Organization.objects.filter(path__startswith=root.path).update(records_since=RECORDS_SINCE)
+    for org in (root, a, b, g, c):
+        org.records_since = RECORDS_SINCE
 
     def user(name, full):
         return User.objects.create_user(name, password=PASSWORD, full_name=full)

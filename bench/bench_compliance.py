@@ -150,8 +150,9 @@ def raw(prefix: str, label: str) -> Counter:
     ):
         elected, extended = _date(elected), _date(extended)
         ends = extended or rules.add_years(elected, years)
-        n["org.committee_term_expired"] += ends <= d
-        n["org.committee_term_due"] += d < ends <= rules.add_months(d, 6)
+        if kind != "working_committee":  # 党工委 are appointed: no term
+            n["org.committee_term_expired"] += ends <= d
+            n["org.committee_term_due"] += d < ends <= rules.add_months(d, 6)
         if kind != "branch":
             continue
         if not 3 <= posts <= 7 and (full >= 7 or posts > 2):

@@ -41,6 +41,7 @@ from jiceng.orgs.models import Committee, CommitteePost, Organization  # noqa: E
 from jiceng.reports import store  # noqa: E402
 
 BATCH = 5000
+HISTORY_SINCE = dt.date(1900, 1, 1)  # 记录起始日期 of every loaded organization
 ORG_KIND = {
     "党委": "committee",
     "党工委": "working_committee",
@@ -115,6 +116,8 @@ def load_orgs(folder: Path) -> dict[str, tuple[int, str]]:
                     kind=ORG_KIND[kind],
                     unit_kind=UNIT_KIND[unit],
                     founded_on=day(founded),
+                    # A generated dataset holds its whole history: every past period is judged.
+                    records_since=HISTORY_SINCE,
                 )
             )
             if elected:

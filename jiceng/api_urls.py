@@ -15,6 +15,7 @@ from jiceng.development.api import ROUTES as DEVELOPMENT_ROUTES
 from jiceng.life.api import ROUTES as LIFE_ROUTES
 from jiceng.members.api import MemberViewSet, MeView
 from jiceng.orgs.api import OrgViewSet
+from jiceng.reports.api import FindingViewSet
 from jiceng.roster.api import ImportJobStatus
 
 # Documented here, not in jiceng.core.api: see TokenView's docstring (an import cycle with DRF settings).
@@ -46,6 +47,7 @@ router.register("orgs", OrgViewSet, basename="api-org")
 router.register("members", MemberViewSet, basename="api-member")
 for prefix, viewset, basename in [*LIFE_ROUTES, *DEVELOPMENT_ROUTES]:
     router.register(prefix, viewset, basename=basename)
+router.register("findings", FindingViewSet, basename="api-finding")
 api_compliance.register(router)
 
 urlpatterns = [

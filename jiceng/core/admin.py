@@ -52,8 +52,13 @@ from .models import RuleVersion  # noqa: E402
 from .rulebook import BY_CODE, SPECS  # noqa: E402
 
 
+def _rule_choices() -> list[tuple[str, str]]:
+    # A callable: the apps register their rules in ready(), after the admin has imported this module.
+    return [(s.code, f"{s.code} · {s.title}") for s in SPECS]
+
+
 class RuleVersionForm(forms.ModelForm):
-    code = forms.ChoiceField(label=_("规则"), choices=[(s.code, f"{s.code} · {s.title}") for s in SPECS])
+    code = forms.ChoiceField(label=_("规则"), choices=_rule_choices)
 
     class Meta:
         model = RuleVersion

@@ -1,19 +1,16 @@
-"""API of the compliance engine: findings of a subtree for a period, and the rule sets.
+"""API of the rule sets (the findings themselves are served by ``reports.api``, from stored results).
 
-- ``GET /api/v1/findings/?org=CODE&period=P[&rule=CODE]``: the findings (scoped: 404 outside the
-  caller's subtrees), each with exactly the command line's keys. Served from the stored evaluation
-  when it is fresh, exactly as the health-check page.
 - ``GET /api/v1/rules/`` and ``GET /api/v1/rules/{code}/``: each rule with the parameters in force today
   (or on ``?day=YYYY-MM-DD``) and all its versions.
 - ``POST /api/v1/rules/{code}/versions/``: a new parameter version (system administrators only; audited).
 
-Wire into ``jiceng/api_urls.py`` with ``register(router)`` or the two ``router.register`` lines there.
+Wire into ``jiceng/api_urls.py`` with ``register(router)``. Every registered rule is listed, whichever
+app registered it (``core.rulebook``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from django.utils import timezone
@@ -26,12 +23,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from . import compliance, periods, rulesets
-from .api import Pagination, ScopedAPIMixin, error_responses, validated
+from .api import ScopedAPIMixin, error_responses, validated
 from .compliance import Finding
 from .rulebook import BY_CODE
 
 RULE_CODE = r"[a-z_]+\.[a-z0-9_]+"
-ORG_CODE = re.compile(r"[0-9A-Za-z_-]{1,32}")
 
 
 class FindingSerializer(serializers.Serializer):
@@ -89,54 +85,13 @@ class RuleSerializer(serializers.Serializer):
         }
 
 
-def _period(value: str | None) -> periods.Period:
+def period_param(value: str | None) -> periods.Period:
     if not value:
         raise exceptions.ValidationError({"period": [_("请提供期间")]})
     try:
         return compliance.parse_period(value)
     except periods.PeriodError as e:
         raise exceptions.ValidationError({"period": [str(e)]}) from e
-
-
-class FindingViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
-    """合规问题: the findings of an organization's subtree for a period."""
-
-    serializer_class = FindingSerializer
-    pagination_class = Pagination
-    filter_backends: list = []
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("org", str, required=True, description="组织编码（在调用者的范围内）"),
-            OpenApiParameter(
-                "period", str, required=True, description="YYYY-MM、YYYY-Qn、YYYY 或 YYYY-MM-DD"
-            ),
-            OpenApiParameter("rule", str, required=False, description="只看这条规则"),
-        ],
-        responses={200: FindingSerializer(many=True), **error_responses(400, 401, 404)},
-    )
-    def list(self, request: Request) -> Response:
-        from jiceng.orgs import selectors as org_selectors
-        from jiceng.reports import store
-
-        code = request.query_params.get("org")
-        if not code:
-            raise exceptions.ValidationError({"org": [_("请提供组织编码")]})
-        period = _period(request.query_params.get("period"))
-        rule = request.query_params.get("rule") or ""
-        if rule and rule not in BY_CODE:
-            raise exceptions.ValidationError({"rule": [_("未知的规则编码")]})
-        if not ORG_CODE.fullmatch(code):
-            raise exceptions.NotFound(_("未找到"))
-        org = org_selectors.get_org(request.user, code=code)
-        run = store.run_for(org, period)
-        qs = store.findings_of(run, org).order_by("org_path", "rule", "period", "member", "subject", "id")
-        if rule:
-            qs = qs.filter(rule=rule)
-        page = self.paginate_queryset(qs)
-        return self.get_paginated_response(
-            self.get_serializer([f.as_finding() for f in page], many=True).data
-        )
 
 
 class RuleViewSet(ScopedAPIMixin, viewsets.ViewSet):
@@ -190,6 +145,5 @@ class RuleViewSet(ScopedAPIMixin, viewsets.ViewSet):
 
 
 def register(router: Any) -> None:
-    """Add the compliance endpoints to the API's router (``jiceng/api_urls.py``)."""
-    router.register("findings", FindingViewSet, basename="api-finding")
+    """Add the rule-set endpoints to the API's router (``jiceng/api_urls.py``)."""
     router.register("rules", RuleViewSet, basename="api-rule")

@@ -1,4 +1,14 @@
-"""The regulations' checkable rules (../shared/RULES.md): codes, shipped parameters, citations.
+"""The rule registry: every checkable rule (../shared/RULES.md) as its app declared it, and the rule sets.
+
+Rules live in their apps. Each app declares its rules in its own ``compliance.py`` (the spec: code,
+title, period kind, citation, shipped parameters, source confidence; its sentence and explanation; a
+pure judge over facts) and registers them from ``AppConfig.ready()`` with ``register_rules``, together
+with the bulk loaders of the facts its judges need (``register_facts``). The organization tree of a
+subtree is itself a fact, provided by whichever app keeps the tree (``register_tree``). Core keeps
+what is common: the period semantics and the engine (``core.compliance``), parameters by effective date
+(``RuleBook`` below, ``RuleVersion``), rule sets (``core.rulesets``), storage of results and the engine
+version. Core imports no domain app; a new module adds its rules without a line changed here (in the
+spirit of Django's admin registry and Decidim's component manifests).
 
 Every number is a parameter with an effective date, not a constant: a system administrator records a
 new ``RuleVersion`` (value, effective date, citation) and evaluations use the values in force on the
@@ -7,25 +17,46 @@ day they judge. A rule can be switched off the same way (``enabled``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, overload
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy
 
-# Period a rule judges: state (as of a day), month, quarter, year, or each meeting.
+# Period a rule judges: state (as of a day), month, quarter, year, or each meeting. STEP rules refuse a
+# step of a process (member development) in their app's services and are never judged by the engine.
 STATE, MONTH, QUARTER, YEAR, MEETING, STEP = "state", "month", "quarter", "year", "meeting", "step"
+PERIOD_KINDS = (STATE, MONTH, QUARTER, YEAR, MEETING, STEP)
+CONFIDENCES = ("V", "V-c", "U")
 
-ZHIBU = "中国共产党支部工作条例（试行）"
-XIZE = "中国共产党发展党员工作细则"
-DANGZHANG = "中国共产党章程"
-RENQI = "关于党的基层组织任期的意见"
-XUANJU = "中国共产党基层组织选举工作条例"
+PERIOD_LABELS = {
+    STATE: gettext_lazy("状态（某一天）"),
+    MONTH: gettext_lazy("每月"),
+    QUARTER: gettext_lazy("每季度"),
+    YEAR: gettext_lazy("每年"),
+    MEETING: gettext_lazy("每次会议"),
+    STEP: gettext_lazy("办理步骤时（不合规即拒绝）"),
+}
+CONFIDENCE_LABELS = {
+    "V": gettext_lazy("已核对原文及条款号"),
+    "V-c": gettext_lazy("已核对原文，条款号未核对"),
+    "U": gettext_lazy("未核对：地方做法或二手来源，可由系统管理员停用或调整"),
+}
 
 
 @dataclass(frozen=True)
 class RuleSpec:
+    """One rule as its app declares it.
+
+    ``citation`` is the Chinese text (mark it with ``gettext_noop`` where it is written: it is also the
+    message id of its English translation, see ``citation_text``). ``judge`` is called by the engine
+    (``core.compliance``) with the evaluation, the period or day judged and the ``RuleParams`` in force
+    then; for a MEETING rule the second argument is the window of meetings and the third a function of
+    the meeting's day. ``judge=None``: a rule the engine does not evaluate (a STEP rule).
+    """
+
     code: str
     title: Any
     period: str
@@ -33,190 +64,151 @@ class RuleSpec:
     defaults: dict[str, Any] = field(default_factory=dict)
     enabled: bool = True
     confidence: str = "V"  # V, V-c or U, as RULES.md grades its source
+    explanation: Any = ""
+    message: Callable[[Mapping[str, Any]], str] | None = None
+    judge: Callable[..., Iterable[Any]] | None = None
+    section: str = ""  # the section of RULES.md: orders the catalogue
+    # A state rule that reads records from before its day (a window looking back): the first day it
+    # reads, from the params and the day. The engine judges it only when that day has records.
+    reaches_back: Callable[[RuleParams, dt.date], dt.date] | None = None
+    app: str = ""  # the app label that registered it (set by register_rules)
+
+    @property
+    def citation_text(self) -> str:
+        return citation_text(self.citation)
 
 
-SPECS: tuple[RuleSpec, ...] = (
-    # §1 Organization rules (state at a date)
-    RuleSpec(
-        "org.branch_too_small", _("党支部正式党员不足3人"), STATE, f"{ZHIBU}第四条", {"min_full_members": 3}
-    ),
-    RuleSpec("org.branch_too_large", _("党支部党员超过50人"), STATE, f"{ZHIBU}第四条", {"max_members": 50}),
-    RuleSpec(
-        "org.committee_missing",
-        _("正式党员7人以上的党支部未设支部委员会"),
-        STATE,
-        f"{ZHIBU}第六章",
-        {"committee_threshold": 7},
-        confidence="V-c",
-    ),
-    RuleSpec(
-        "org.committee_size",
-        _("支部委员会人数不在3至7人之间"),
-        STATE,
-        f"{ZHIBU}第六章",
-        {"min_size": 3, "max_size": 7},
-        confidence="V-c",
-    ),
-    RuleSpec(
-        "org.committee_term_expired",
-        _("委员会任期已满未换届"),
-        STATE,
-        f"{RENQI}；{ZHIBU}第二十一条",
-        {"term_years_community_village": 5, "term_years_other": 3, "term_years_committee": 5},
-    ),
-    RuleSpec(
-        "org.committee_term_due",
-        _("委员会任期将在6个月内届满"),
-        STATE,
-        f"{ZHIBU}",
-        {"notice_months": 6},
-        confidence="V-c",
-    ),
-    RuleSpec("org.secretary_missing", _("党支部没有书记"), STATE, f"{ZHIBU}第六章", confidence="V-c"),
-    RuleSpec(
-        "org.secretary_standing_short",
-        _("支部书记党龄不足1年"),
-        STATE,
-        f"{ZHIBU}第二十三条；{DANGZHANG}第七条",
-        {"min_standing_years": 1},
-    ),
-    # §2 Organizational life
-    RuleSpec("life.general_meeting_quarterly", _("本季度未召开支部党员大会"), QUARTER, f"{ZHIBU}第十一条"),
-    RuleSpec("life.committee_meeting_monthly", _("本月未召开支委会"), MONTH, f"{ZHIBU}第十二条"),
-    RuleSpec("life.group_meeting_monthly", _("本月党小组未召开党小组会"), MONTH, f"{ZHIBU}第十三条"),
-    RuleSpec(
-        "life.party_lecture_quarterly",
-        _("本季度未上党课"),
-        QUARTER,
-        "各地通行做法（中央文件未作规定）",
-        confidence="U",
-    ),
-    RuleSpec("life.theme_day_monthly", _("本月未开展主题党日"), MONTH, f"{ZHIBU}第十六条", confidence="V-c"),
-    RuleSpec("life.organizational_life_annual", _("本年度未召开组织生活会"), YEAR, f"{ZHIBU}第十七条"),
-    RuleSpec("life.member_review_annual", _("本年度未开展民主评议党员"), YEAR, f"{ZHIBU}", confidence="V-c"),
-    RuleSpec("life.quorum", _("表决时到会有表决权的党员未超过半数"), MEETING, f"{ZHIBU}第十一条、第十二条"),
-    # §3 Members
-    RuleSpec(
-        "member.probation_overdue",
-        _("预备期已满未讨论转正"),
-        STATE,
-        f"{DANGZHANG}第七条；{XIZE}",
-        {"probation_years": 1},
-    ),
-    RuleSpec(
-        "member.no_life_6_months",
-        _("连续6个月未参加党的组织生活"),
-        STATE,
-        f"{DANGZHANG}第九条",
-        {"months": 6},
-    ),
-)
+def citation_text(citation: str) -> str:
+    """A citation in the reader's language: the shipped ones are catalogue entries; one typed by an
+    administrator into a rule version is shown as typed."""
+    return gettext(citation) if citation else citation
 
-# §4 Developing members: hard rules refuse a step (period STEP); lateness rules are findings (STATE).
-DEVELOPMENT_SPECS: tuple[RuleSpec, ...] = (
-    RuleSpec(
-        "dev.min_age", _("申请入党须年满十八周岁"), STEP, f"{DANGZHANG}第一条；{XIZE}第五条", {"min_age": 18}
-    ),
-    RuleSpec(
-        "dev.talk_within_month",
-        _("收到入党申请书后一个月内未派人谈话"),
-        STATE,
-        f"{XIZE}第七条",
-        {"months": 1},
-    ),
-    RuleSpec(
-        "dev.activist_recorded",
-        _("确定入党积极分子须经推荐、支部委员会研究决定并报上级党委备案"),
-        STEP,
-        f"{XIZE}第八条",
-    ),
-    RuleSpec(
-        "dev.mentors",
-        _("入党积极分子须有1至2名正式党员作培养联系人"),
-        STEP,
-        f"{XIZE}第十条",
-        {"min_mentors": 1, "max_mentors": 2},
-        confidence="V-c",
-    ),
-    RuleSpec(
-        "dev.review_half_yearly",
-        _("党支部每半年未对入党积极分子进行一次考察"),
-        STATE,
-        f"{XIZE}第十一条",
-        {"months": 6},
-    ),
-    RuleSpec(
-        "dev.activist_min_period",
-        _("经过一年以上培养教育和考察方可列为发展对象"),
-        STEP,
-        f"{XIZE}第十三条",
-        {"years": 1},
-    ),
-    RuleSpec(
-        "dev.sponsors",
-        _("发展对象须有两名正式党员作入党介绍人，受留党察看处分尚未恢复党员权利的党员不能作入党介绍人"),
-        STEP,
-        f"{XIZE}第十四条",
-        {"sponsors": 2},
-    ),
-    RuleSpec(
-        "dev.political_review", _("接收预备党员前须进行政治审查"), STEP, f"{XIZE}（政治审查）", confidence="U"
-    ),
-    RuleSpec(
-        "dev.training",
-        _("发展对象须经过不少于3天或24学时的集中培训"),
-        STEP,
-        f"{XIZE}第十七条",
-        {"min_days": 3, "min_hours": 24},
-    ),
-    RuleSpec("dev.pre_review", _("支部大会讨论前须经上级党委预审"), STEP, f"{XIZE}第十九条"),
-    RuleSpec(
-        "dev.admission_vote",
-        _("接收预备党员的支部大会须有半数以上有表决权的党员到会，赞成人数超过应到会有表决权的正式党员的半数"),
-        STEP,
-        f"{XIZE}第二十条、第二十一条",
-    ),
-    RuleSpec(
-        "dev.approval_within",
-        _("上级党委未在规定期限内审批"),
-        STATE,
-        f"{XIZE}",
-        {"months": 3, "special_months": 6},
-        confidence="V-c",
-    ),
-    RuleSpec(
-        "dev.probation_min_period",
-        _("预备期满一年方可讨论转为正式党员"),
-        STEP,
-        f"{DANGZHANG}第七条",
-        {"years": 1},
-    ),
-    RuleSpec(
-        "dev.extension_bounds",
-        _("延长预备期只能一次，时间不少于半年，最长不超过一年"),
-        STEP,
-        f"{XIZE}第三十二条",
-        {"min_months": 6, "max_months": 12, "max_extensions": 1},
-    ),
-    RuleSpec(
-        "dev.conversion_vote",
-        _("讨论预备党员转正的支部大会须符合与接收预备党员相同的到会和表决要求"),
-        STEP,
-        f"{XIZE}第三十三条",
-    ),
-    RuleSpec(
-        "dev.public_notice",
-        _("确定发展对象前须公示不少于5个工作日"),
-        STEP,
-        "各地通行做法（2026年修订文本待核）",
-        {"working_days": 5},
-        confidence="U",
-    ),
-)
 
-SPECS = SPECS + DEVELOPMENT_SPECS
+# The registry ---------------------------------------------------------------------------------------
 
-BY_CODE: dict[str, RuleSpec] = {s.code: s for s in SPECS}
+# (path prefix, records_after=None) → the subtree's organizations (core.compliance.OrgNode), in path
+# order; with records_after, only those whose records_since is after that day.
+TreeLoader = Callable[..., list[Any]]
+OrgFinder = Callable[[str], Any]  # organization code → the organization (with .path, .name), or None
+FactLoader = Callable[..., Any]  # (evaluation, *args) → facts; see core.compliance.Evaluation.fact
+
+
+class _Registry:
+    def __init__(self) -> None:
+        self.rules: dict[str, RuleSpec] = {}
+        self.order: dict[str, int] = {}
+        self.facts: dict[str, FactLoader] = {}
+        self.tree: TreeLoader | None = None
+        self.find: OrgFinder | None = None
+
+
+_registry = _Registry()
+
+# Live views of the registry, kept for the modules that read them by name.
+BY_CODE: dict[str, RuleSpec] = _registry.rules
+
+
+class _Specs(Sequence[RuleSpec]):
+    """Every registered rule, ordered by RULES.md section, then as registered (a live view)."""
+
+    def _items(self) -> list[RuleSpec]:
+        return sorted(_registry.rules.values(), key=lambda s: (s.section or "~", _registry.order[s.code]))
+
+    def __iter__(self) -> Iterator[RuleSpec]:
+        return iter(self._items())
+
+    def __len__(self) -> int:
+        return len(_registry.rules)
+
+    @overload
+    def __getitem__(self, index: int) -> RuleSpec: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[RuleSpec]: ...
+    def __getitem__(self, index: int | slice) -> RuleSpec | list[RuleSpec]:
+        return self._items()[index]
+
+    def __repr__(self) -> str:
+        return f"SPECS({[s.code for s in self]})"
+
+
+SPECS = _Specs()
+
+
+class RegistryError(Exception):
+    pass
+
+
+def register_rules(app: str, *specs: RuleSpec) -> None:
+    """Register an app's rules (from its ``AppConfig.ready()``). Registering a code again from the same
+    app replaces it (``ready()`` may run twice in tests); from another app is an error."""
+    for spec in specs:
+        if spec.period not in PERIOD_KINDS:
+            raise RegistryError(f"{spec.code}: unknown period kind {spec.period!r}")
+        if spec.confidence not in CONFIDENCES:
+            raise RegistryError(f"{spec.code}: unknown confidence {spec.confidence!r}")
+        if spec.period != STEP and (spec.judge is None or spec.message is None):
+            raise RegistryError(f"{spec.code}: a rule the engine judges needs a judge and a message")
+        held = _registry.rules.get(spec.code)
+        if held is not None and held.app != app:
+            raise RegistryError(f"{spec.code} is already registered by {held.app}")
+        _registry.order.setdefault(spec.code, len(_registry.order))
+        _registry.rules[spec.code] = replace(spec, app=app)
+
+
+def register_facts(name: str, loader: FactLoader) -> None:
+    """A bulk loader of facts, shared by the judges that ask for ``name`` (loaded once per evaluation
+    and arguments). It must run a fixed number of queries whatever the size of the subtree."""
+    _registry.facts[name] = loader
+
+
+def register_tree(loader: TreeLoader, *, find: OrgFinder) -> None:
+    """The loader of a subtree's organizations and the lookup of an organization by its code, for
+    operators' tools such as ``jiceng compliance`` (the app that keeps the tree provides both)."""
+    _registry.tree = loader
+    _registry.find = find
+
+
+def fact_loader(name: str) -> FactLoader | None:
+    return _registry.facts.get(name)
+
+
+def tree_loader() -> TreeLoader:
+    if _registry.tree is None:
+        raise RegistryError("no app provides the organization tree (register_tree)")
+    return _registry.tree
+
+
+def find_org(code: str) -> Any:
+    """The organization of that code (unscoped: for operators' tools), or None."""
+    if _registry.find is None:
+        raise RegistryError("no app provides the organization tree (register_tree)")
+    return _registry.find(code)
+
+
+@contextlib.contextmanager
+def isolated() -> Iterator[None]:
+    """For tests: whatever is registered inside is forgotten afterwards."""
+    rules, order, facts, tree, find = (
+        dict(_registry.rules),
+        dict(_registry.order),
+        dict(_registry.facts),
+        _registry.tree,
+        _registry.find,
+    )
+    try:
+        yield
+    finally:
+        _registry.rules.clear()
+        _registry.rules.update(rules)
+        _registry.order.clear()
+        _registry.order.update(order)
+        _registry.facts.clear()
+        _registry.facts.update(facts)
+        _registry.tree = tree
+        _registry.find = find
+
+
+# Parameters in force on a day -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

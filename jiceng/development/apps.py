@@ -8,6 +8,10 @@ class DevelopmentConfig(AppConfig):
     verbose_name = _("发展党员")
 
     def ready(self) -> None:
+        # This app's rules and the facts they need join the compliance engine's registry.
+        from .compliance import register
+
+        register()
         # development.csv (people already in the pipeline) joins the roster import (`jiceng import`).
         if apps.is_installed("jiceng.roster"):
             from .importing import register_handler

@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from jiceng.core.compliance import Finding, OrgRef, fmt_day, make_finding
-from jiceng.core.rulebook import RuleParams
+from jiceng.core.rulebook import RuleParams, citation_text
 from jiceng.members.models import whole_years
 from jiceng.orgs.rules import add_months, add_years
 
@@ -140,7 +140,7 @@ def meeting_kind(kind: str) -> str:
 
 # The citation of refusals that are about order, not about a rule of §4.
 SEQUENCE = "dev.sequence"
-SEQUENCE_CITATION = "中国共产党发展党员工作细则"
+SEQUENCE_CITATION = gettext_noop("中国共产党发展党员工作细则")
 
 
 @dataclass(frozen=True)
@@ -291,11 +291,12 @@ def _names(people: Iterable[Person]) -> str:
 
 
 def _refuse(params: RuleParams, message: str, earliest: dt.date | None = None, field: str = "on") -> Refusal:
-    return Refusal(params.code, message, earliest, params.citation, field)
+    # The citation in the reader's language, as the message (a refusal is shown, never stored).
+    return Refusal(params.code, message, earliest, citation_text(params.citation), field)
 
 
 def _sequence(message: str, earliest: dt.date | None = None, field: str = "on") -> Refusal:
-    return Refusal(SEQUENCE, message, earliest, SEQUENCE_CITATION, field)
+    return Refusal(SEQUENCE, message, earliest, citation_text(SEQUENCE_CITATION), field)
 
 
 def kind_label(kind: str) -> str:

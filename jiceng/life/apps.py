@@ -8,6 +8,10 @@ class LifeConfig(AppConfig):
     verbose_name = _("组织生活")
 
     def ready(self) -> None:
+        # This app's rules and the facts they need join the compliance engine's registry.
+        from .compliance import register
+
+        register()
         # meetings.csv joins the roster import (`jiceng import`), in place of the roster's
         # "recognized but not yet imported" placeholder, whichever app is ready first.
         if apps.is_installed("jiceng.roster"):

@@ -6,3 +6,9 @@ class OrgsConfig(AppConfig):
     name = "jiceng.orgs"
     label = "orgs"
     verbose_name = _("党组织")
+
+    def ready(self) -> None:
+        # This app's rules and the facts they need join the compliance engine's registry.
+        from .compliance import register
+
+        register()

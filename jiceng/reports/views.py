@@ -92,6 +92,7 @@ def health(request: HttpRequest, code: str) -> HttpResponse:
         "ancestors": org_selectors.ancestors_in_scope(request.user, check.org),
         "chart": _chart(_("按规则统计"), chart_rows) if chart_rows else None,
         "has_children": bool(check.by_child),
+        "no_records": len(compliance.no_records(check.org, period)),
     }
     return render(request, "reports/health.html", context)
 

@@ -143,7 +143,7 @@ def brute_force(root: Organization, label: str) -> set[tuple[Any, ...]]:
             continue
         d = day.isoformat()
         c = committee_at(o, day)
-        if c is not None:
+        if c is not None and o.kind != "working_committee":  # 党工委 are appointed: no term
             end = c.extended_to or _add_years(c.elected_on, c.term_years)
             if end <= day:
                 out.add((o.code, "org.committee_term_expired", d, None, ""))

@@ -1,7 +1,9 @@
 """``jiceng compliance --org CODE --period P [--format json|table]``: evaluate the rules for a subtree.
 
 JSON (the default) is an array of findings with exactly the keys ``org_code``, ``rule``, ``period``,
-``member`` (the member's primary key, or null), ``params``, ``citation`` and ``message``. The command
+``member`` (the member's primary key, or null), ``params``, ``citation`` and ``message``, followed by
+the periods (and state days) of organizations before their records_since (记录起始日期), which are not
+judged: ``{"org_code", "period", "status": "no_records", "message"}``. The command
 exits 0 whether or not there are findings, and non-zero with a message for a bad period or an unknown
 organization. It reads only: nothing is stored.
 """
@@ -15,8 +17,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from jiceng.core import compliance, periods
-from jiceng.orgs.models import Organization
+from jiceng.core import compliance, periods, rulebook
 
 
 def _width(text: str) -> int:
@@ -40,12 +41,14 @@ class Command(BaseCommand):
             period = compliance.parse_period(options["period"])
         except periods.PeriodError as e:
             raise CommandError(str(e)) from e
-        org = Organization.objects.filter(code=options["org"]).first()
+        org = rulebook.find_org(options["org"])
         if org is None:
             raise CommandError(_("找不到组织编码为 %(code)s 的党组织") % {"code": options["org"]})
-        findings = compliance.evaluate(org, period)
+        assessment = compliance.assess(org, period)
+        findings = assessment.findings
         if options["format"] == "json":
-            self.stdout.write(json.dumps([f.as_json() for f in findings], ensure_ascii=False, indent=2))
+            items = [f.as_json() for f in findings] + [n.as_json() for n in assessment.no_records]
+            self.stdout.write(json.dumps(items, ensure_ascii=False, indent=2))
             return
         header = [_("组织编码"), _("规则"), _("期间"), _("党员"), _("说明")]
         rows = [[f.org_code, f.rule, f.period, f.member_name or "", f.message] for f in findings]
@@ -58,3 +61,8 @@ class Command(BaseCommand):
             _("共 %(n)s 项（%(org)s，%(period)s）")
             % {"n": len(findings), "org": org.name, "period": compliance.fmt_period(period.label)}
         )
+        if assessment.no_records:
+            self.stdout.write(
+                _("另有 %(n)s 个组织期间早于记录起始日期，没有记录，不作判断")
+                % {"n": len(assessment.no_records)}
+            )
