@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from conftest import RECORDS_SINCE
 from jiceng.core.models import ObjectChange
 from jiceng.orgs.models import Organization
 
@@ -22,7 +23,17 @@ def records_since(code: str) -> dt.date:
 
 
 def test_a_new_organization_keeps_records_from_its_creation_day(world):
-    assert records_since("0101") == timezone.localdate()
+    from jiceng.orgs import services
+
+    created = services.create_org(
+        actor=world.county_admin,
+        parent=world.root,
+        code="0109",
+        name="新建党支部",
+        kind="branch",
+        unit_kind="community",
+    )
+    assert records_since(created.code) == timezone.localdate()
 
 
 def test_the_edit_page_sets_it_audited(world, client_for):
@@ -46,7 +57,7 @@ def test_the_edit_page_sets_it_audited(world, client_for):
 def test_the_edit_page_refuses_a_day_out_of_bounds(world, client_for, value, message):
     response = client_for(world.alice).post("/orgs/0101/edit/", {**EDIT, "records_since": value})
     assert response.status_code == 200 and message in response.content.decode()
-    assert records_since("0101") == timezone.localdate()
+    assert records_since("0101") == RECORDS_SINCE
     assert not ObjectChange.objects.filter(action="update", object_id=world.branch_a.pk).exists()
 
 
@@ -54,7 +65,7 @@ def test_the_edit_page_without_the_right_writes_nothing(world, client_for):
     data = {**EDIT, "records_since": "2025-01-01"}
     assert client_for(world.viewer).post("/orgs/0101/edit/", data).status_code == 403
     assert client_for(world.bob).post("/orgs/0101/edit/", data).status_code == 404
-    assert records_since("0101") == timezone.localdate()
+    assert records_since("0101") == RECORDS_SINCE
 
 
 def test_the_api_reads_and_writes_it(world):
@@ -63,17 +74,16 @@ def test_the_api_reads_and_writes_it(world):
         c.force_login(user)
         return c
 
-    today = timezone.localdate().isoformat()
-    assert client(world.viewer).get("/api/v1/orgs/0101/").json()["records_since"] == today
+    assert client(world.viewer).get("/api/v1/orgs/0101/").json()["records_since"] == RECORDS_SINCE.isoformat()
     body = {"records_since": "2024-07-01"}
     assert client(world.viewer).patch("/api/v1/orgs/0101/", body, format="json").status_code == 403
     assert client(world.bob).patch("/api/v1/orgs/0101/", body, format="json").status_code == 404
-    assert records_since("0101") == timezone.localdate()
+    assert records_since("0101") == RECORDS_SINCE
     response = client(world.alice).patch("/api/v1/orgs/0101/", body, format="json")
     assert response.status_code == 200 and response.json()["records_since"] == "2024-07-01"
     change = ObjectChange.objects.get(action="update", object_id=world.branch_a.pk)
     assert (change.prechange_data["records_since"], change.postchange_data["records_since"]) == (
-        today,
+        RECORDS_SINCE.isoformat(),
         "2024-07-01",
     )
     bad = client(world.alice).patch("/api/v1/orgs/0101/", {"records_since": "1900-01-01"}, format="json")

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from conftest import RECORDS_SINCE
 from jiceng.core.models import ObjectChange
 from jiceng.orgs import services as org_services
 from jiceng.orgs import tallies
@@ -69,12 +70,12 @@ def test_the_column_sets_new_and_existing_organizations_audited(world, tmp_path)
         dt.date(2024, 3, 1),
         today,
         dt.date(2023, 1, 1),
-        today,
+        RECORDS_SINCE,  # blank: as it is (the test world's day)
     ]
     assert result.counts["orgs"] == {"created": 2, "updated": 1, "unchanged": 1}
     change = ObjectChange.objects.get(action="update", object_id=world.branch_a.pk)
     assert (change.prechange_data, change.postchange_data) == (
-        {"records_since": today.isoformat()},
+        {"records_since": RECORDS_SINCE.isoformat()},
         {"records_since": "2023-01-01"},
     )
     created = ObjectChange.objects.get(
@@ -104,7 +105,7 @@ def test_bad_days_are_named_by_row_and_column_and_nothing_is_written(world, tmp_
     ]
     assert "不能早于1921年7月1日" in list(result.all_problems())[2].message
     assert (Organization.objects.count(), ObjectChange.objects.count()) == before
-    assert since("0101") == timezone.localdate()
+    assert since("0101") == RECORDS_SINCE
 
 
 def test_changing_it_needs_the_right_to_change_the_organization(world, tmp_path):
@@ -112,7 +113,7 @@ def test_changing_it_needs_the_right_to_change_the_organization(world, tmp_path)
     path = orgs_file(tmp_path, row)
     result = run(path, actor=world.viewer)
     assert codes(result) == ["not_allowed"]
-    assert since("0101") == timezone.localdate()
+    assert since("0101") == RECORDS_SINCE
     assert run(
         path, actor=world.alice
     ).ok  # her branch (its parent 01 she may not see: blank means "where it is")
@@ -135,7 +136,7 @@ def test_the_flag_sets_every_organization_of_the_orgs_table_without_its_own(worl
         dt.date(2025, 6, 30),
         dt.date(2025, 6, 30),
         dt.date(2020, 1, 1),
-        timezone.localdate(),  # not in the file: untouched
+        RECORDS_SINCE,  # not in the file: untouched
     ]
     assert "党组织：新建 1，更新 2，未变 0" in capsys.readouterr().out
     # Without an orgs table the flag changes nothing, and says so.
