@@ -2,7 +2,9 @@
 
 - ``GET /api/v1/findings/?org=CODE&period=P[&rule=CODE]``: the findings (scoped: 404 outside the
   caller's subtrees), each with exactly the command line's keys. Served from the stored evaluation
-  when it is fresh, exactly as the health-check page.
+  exactly as the health-check page, never waiting for one: beside ``results`` the body says ``state``
+  (``fresh``, ``stale`` while a background refresh runs, ``computing`` when none is stored yet),
+  ``as_of`` (time of the evaluation) and ``refreshing``.
 - ``GET /api/v1/rules/`` and ``GET /api/v1/rules/{code}/``: each rule with the parameters in force today
   (or on ``?day=YYYY-MM-DD``) and all its versions.
 - ``POST /api/v1/rules/{code}/versions/``: a new parameter version (system administrators only; audited).
@@ -117,7 +119,7 @@ class FindingViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
     )
     def list(self, request: Request) -> Response:
         from jiceng.orgs import selectors as org_selectors
-        from jiceng.reports import store
+        from jiceng.reports import selectors as report_selectors
 
         code = request.query_params.get("org")
         if not code:
@@ -129,14 +131,16 @@ class FindingViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
         if not ORG_CODE.fullmatch(code):
             raise exceptions.NotFound(_("未找到"))
         org = org_selectors.get_org(request.user, code=code)
-        run = store.run_for(org, period)
-        qs = store.findings_of(run, org).order_by("org_path", "rule", "period", "member", "subject", "id")
+        qs, freshness = report_selectors.served_findings(org, period)  # stored: never waits
+        qs = qs.order_by("org_path", "rule", "period", "member", "subject", "id")
         if rule:
             qs = qs.filter(rule=rule)
         page = self.paginate_queryset(qs)
-        return self.get_paginated_response(
+        response = self.get_paginated_response(
             self.get_serializer([f.as_finding() for f in page], many=True).data
         )
+        response.data.update(freshness)  # state (fresh/stale/computing), as_of, refreshing
+        return response
 
 
 class RuleViewSet(ScopedAPIMixin, viewsets.ViewSet):

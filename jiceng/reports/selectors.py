@@ -202,6 +202,19 @@ def ranking(user: User, *, code: str, period: Period) -> tuple[Organization, sto
     return org, served, rows
 
 
+def served_findings(org: Organization, period: Period) -> tuple[QuerySet[StoredFinding], dict[str, object]]:
+    """For the findings API: the stored findings of ``org``'s subtree (the caller checked the scope) and
+    how current they are: ``state`` (``fresh``, ``stale`` while a refresh runs, ``computing`` when
+    nothing is stored yet), ``as_of`` (ISO time of the evaluation, or None) and ``refreshing``."""
+    served = store.serve(org, period)
+    qs = store.findings_of(served.run, org) if served.run else StoredFinding.objects.none()
+    return qs, {
+        "state": served.state,
+        "as_of": served.as_of.isoformat() if served.as_of else None,
+        "refreshing": served.refresh is not None and not served.fresh,
+    }
+
+
 def unchanged(user: User, *, code: str, period: Period, shown: int) -> bool:
     """For the pages' polling: the refresh of ``code``'s results is still under way and the run shown
     (``shown``: its key, 0 for none) is still the one stored. Two small queries; 404 out of scope."""

@@ -252,9 +252,7 @@ class Served:
     def worker_idle(self) -> bool:
         """Queued for a while and not started: no background worker seems to be running."""
         r = self.refresh
-        return (
-            r is not None and not r.claimed_by and r.requested_at < timezone.now() - NO_WORKER_AFTER
-        )
+        return r is not None and not r.claimed_by and r.requested_at < timezone.now() - NO_WORKER_AFTER
 
 
 def inline_max_members() -> int:
@@ -430,9 +428,9 @@ def refresh(*, org_id: int, period_label: str) -> str:
             return "nothing"
         period = compliance.parse_period(period_label)
         own = ComplianceRun.objects.filter(org=org, period=period_label).first()
-        if own is None or not _usable(own, org) or not is_fresh(own, org):
-            if _derive_from_ancestor(org, period, guard=guard) is None:
-                evaluate_and_store(org, period, guard=guard)
+        current = own is not None and _usable(own, org) and is_fresh(own, org)
+        if not current and _derive_from_ancestor(org, period, guard=guard) is None:
+            evaluate_and_store(org, period, guard=guard)
     except Superseded:
         return "busy"
     except BaseException:
@@ -455,15 +453,9 @@ def schedule_refreshes(paths: Iterable[str]) -> int:
     paths = set(paths)
     if not paths:
         return 0
-    runs = list(
-        ComplianceRun.objects.filter(viewed_at__gte=timezone.now() - WATCH).select_related("org")
-    )
+    runs = list(ComplianceRun.objects.filter(viewed_at__gte=timezone.now() - WATCH).select_related("org"))
     if GLOBAL not in paths:
-        runs = [
-            r
-            for r in runs
-            if any(p.startswith(r.org.path) or r.org.path.startswith(p) for p in paths)
-        ]
+        runs = [r for r in runs if any(p.startswith(r.org.path) or r.org.path.startswith(p) for p in paths)]
     if not runs:
         return 0
     sizes = dict(
