@@ -272,3 +272,31 @@ def test_unchanged_is_scoped(world: Any) -> None:
 
     with pytest.raises(Http404):
         selectors.unchanged(world.alice, code="0102", period=Q1, shown=0)
+
+
+def test_a_large_subtree_is_never_evaluated_on_the_request(
+    world: Any, client_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stale, or nothing stored: the pages, the ranking and the API answer from what is stored."""
+    store.evaluate_and_store(world.root, Q1)
+    record_meeting(world, world.branch_a, dt.date(2026, 2, 10))
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("evaluated on the request")
+
+    monkeypatch.setattr(compliance, "evaluate", refuse)
+    monkeypatch.setattr(compliance, "evaluate_plan", refuse)
+    client = client_for(world.county_admin)
+    for url in (
+        health_url(world.root),
+        health_url(world.general),  # nothing stored for it, and its ancestor's run is stale
+        reverse("reports:ranking", args=["01"]) + f"?period={Q1.label}",
+        f"/api/v1/findings/?org=01&period={Q1.label}",
+        health_url(world.root, period="2026-Q2"),
+    ):
+        assert client.get(url).status_code == 200, url
+    assert set(ComplianceRefresh.objects.values_list("org__code", "period")) == {
+        ("01", "2026-Q1"),
+        ("0103", "2026-Q1"),
+        ("01", "2026-Q2"),
+    }
