@@ -447,26 +447,23 @@ def refresh(*, org_id: int, period_label: str) -> str:
 def schedule_refreshes(paths: Iterable[str]) -> int:
     """After writes under ``paths`` committed: queue a refresh of each run viewed within ``WATCH`` that
     they made stale (its organization above, at or below a path; all of them for ``GLOBAL``). Small
-    subtrees are left to their next view, which evaluates them at once. Returns how many were asked."""
-    from jiceng.orgs.models import OrgTally
-
+    subtrees are left to their next view, which evaluates them at once (and are most of the runs: one
+    per branch viewed). Returns how many were asked."""
     paths = set(paths)
     if not paths:
         return 0
-    runs = list(ComplianceRun.objects.filter(viewed_at__gte=timezone.now() - WATCH).select_related("org"))
-    if GLOBAL not in paths:
-        runs = [r for r in runs if any(p.startswith(r.org.path) or r.org.path.startswith(p) for p in paths)]
-    if not runs:
-        return 0
-    sizes = dict(
-        OrgTally.objects.filter(org_id__in={r.org_id for r in runs}).values_list("org_id", "counts__members")
+    runs = ComplianceRun.objects.filter(
+        viewed_at__gte=timezone.now() - WATCH, org__tally__counts__members__gt=inline_max_members()
     )
-    limit = inline_max_members()
+    if GLOBAL not in paths:
+        near = Q(org_path__in={a for p in paths for a in (*ancestor_paths(p), p)})
+        for p in paths:
+            near |= Q(org_path__prefix=p)
+        runs = runs.filter(near)
     asked = 0
-    for run in runs:
-        if int(sizes.get(run.org_id) or 0) > limit:
-            request_refresh(run.org, run.period)
-            asked += 1
+    for run in runs.select_related("org").order_by("org_path", "period"):
+        request_refresh(run.org, run.period)
+        asked += 1
     return asked
 
 

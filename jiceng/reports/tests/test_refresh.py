@@ -300,3 +300,14 @@ def test_a_large_subtree_is_never_evaluated_on_the_request(
         ("0103", "2026-Q1"),
         ("01", "2026-Q2"),
     }
+
+
+def test_writes_leave_small_subtrees_to_their_next_view(world: Any, settings: Any) -> None:
+    committed()
+    for org in (world.root, world.branch_a):
+        run = store.evaluate_and_store(org, Q1)
+        ComplianceRun.objects.filter(pk=run.pk).update(viewed_at=timezone.now())
+    settings.JICENG_COMPLIANCE_INLINE_MAX_MEMBERS = 6  # the branch's 6 members: evaluated on its view
+    record_meeting(world, world.branch_a, dt.date(2026, 1, 5))
+    assert len(committed()) == 1
+    assert set(ComplianceRefresh.objects.values_list("org__code", flat=True)) == {"01"}
