@@ -401,7 +401,8 @@ def refresh(*, org_id: int, period_label: str) -> str:
     """The background task's work: claim the (org, period) request, bring its run up to date, release.
 
     Returns what happened (``done``, ``again``: asked again meanwhile and queued anew, ``busy``: another
-    worker holds the claim, ``nothing``: no request or no such organization).
+    worker holds the claim, ``nothing``: no request or no such organization). A refresh that fails
+    leaves the row claimed as ``failed``: the next request after ``LEASE`` queues it again.
     """
     row = ComplianceRefresh.objects.filter(org_id=org_id, period=period_label).first()
     if row is None:
@@ -434,7 +435,8 @@ def refresh(*, org_id: int, period_label: str) -> str:
     except Superseded:
         return "busy"
     except BaseException:
-        mine.delete()  # the next write or view asks again
+        # Left claimed by nobody alive: asked again after LEASE, not on every poll of an open page.
+        mine.update(claimed_by="failed", claimed_at=timezone.now())
         raise
     if mine.filter(generation=generation).delete()[0]:
         return "done"

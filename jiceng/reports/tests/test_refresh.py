@@ -311,3 +311,23 @@ def test_writes_leave_small_subtrees_to_their_next_view(world: Any, settings: An
     record_meeting(world, world.branch_a, dt.date(2026, 1, 5))
     assert len(committed()) == 1
     assert set(ComplianceRefresh.objects.values_list("org__code", flat=True)) == {"01"}
+
+
+def test_a_failed_refresh_is_asked_again_after_the_lease_not_at_every_poll(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.request_refresh(world.root, Q1)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(compliance, "evaluate", broken)
+    with pytest.raises(RuntimeError):
+        store.refresh(org_id=world.root.pk, period_label=Q1.label)
+    with TestCase.captureOnCommitCallbacks(execute=False) as queued:
+        store.request_refresh(world.root, Q1)
+    assert queued == []
+    ComplianceRefresh.objects.update(claimed_at=timezone.now() - store.LEASE * 2)
+    with TestCase.captureOnCommitCallbacks(execute=False) as queued:
+        store.request_refresh(world.root, Q1)
+    assert len(queued) == 1
