@@ -85,7 +85,8 @@ def _poll_url(request: HttpRequest, served: Any) -> str:
 
 def _template(request: HttpRequest, name: str) -> str:
     """The whole page, or its results fragment for a poll."""
-    return f"{name}#results" if request.headers.get("HX-Request") == "true" else name
+    polled = request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "jc-results"
+    return f"{name}#results" if polled else name
 
 
 @login_required

@@ -95,10 +95,12 @@ def test_a_write_shows_the_last_results_refreshing_and_the_poll_swaps_in_the_new
     assert 'data-freshness="stale"' in html and "正在更新" in html
     assert total(html) == before  # the last results, at once
     poll = health_url(world.root, poll=str(run.pk))
-    assert client.get(poll, HTTP_HX_REQUEST="true").status_code == 204  # still refreshing
+    assert (
+        client.get(poll, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="jc-results").status_code == 204
+    )  # still refreshing
     for callback in queued:
         callback()
-    fragment = client.get(poll, HTTP_HX_REQUEST="true")
+    fragment = client.get(poll, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="jc-results")
     text = fragment.content.decode()
     assert fragment.status_code == 200 and "<html" not in text and 'id="jc-results"' in text
     assert total(text) == before - 1  # February's theme day is no longer missing
