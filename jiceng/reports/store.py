@@ -209,7 +209,8 @@ def _insert_findings(run: ComplianceRun, findings: list[compliance.Finding]) -> 
 
 
 def run_for(org: Organization, period: Period) -> ComplianceRun:
-    """The run to read ``org``'s findings from: a fresh stored one, or a new evaluation."""
+    """A fresh run covering ``org``, evaluating now if there is none: the blocking form, for tools and
+    tests. Pages and the API use ``serve``, which never evaluates a large subtree on the request."""
     return fresh_run(org, period) or evaluate_and_store(org, period)
 
 
