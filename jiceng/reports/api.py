@@ -1,9 +1,11 @@
 """API of the stored compliance results.
 
 - ``GET /api/v1/findings/?org=CODE&period=P[&rule=CODE]``: the findings of an organization's subtree
-  for a period (scoped: 404 outside the caller's subtrees), each with exactly the command line's keys,
-  served from the stored evaluation when it is fresh, exactly as the health-check page. (Moved here
-  from ``core.api_compliance``: core imports no domain app.)
+  for a period (scoped: 404 outside the caller's subtrees), each with exactly the command line's keys.
+  Served from the stored evaluation exactly as the health-check page, never waiting for one: beside
+  ``results`` the body says ``state`` (``fresh``, ``stale`` while a background refresh runs,
+  ``computing`` when none is stored yet), ``as_of`` (time of the evaluation) and ``refreshing``.
+  (Moved here from ``core.api_compliance``: core imports no domain app.)
 - ``GET /api/v1/findings/no-records/?org=CODE&period=P``: the periods and state days of the subtree's
   organizations before their records_since (记录起始日期), status ``no_records``: not judged.
 """
@@ -26,7 +28,7 @@ from jiceng.core.api_compliance import FindingSerializer, period_param
 from jiceng.core.rulebook import BY_CODE
 from jiceng.orgs import selectors as org_selectors
 
-from . import store
+from . import selectors
 
 ORG_CODE = re.compile(r"[0-9A-Za-z_-]{1,32}")
 
@@ -80,14 +82,16 @@ class FindingViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
         if rule and rule not in BY_CODE:
             raise exceptions.ValidationError({"rule": [_("未知的规则编码")]})
         org = self._org(request)
-        run = store.run_for(org, period)
-        qs = store.findings_of(run, org).order_by("org_path", "rule", "period", "member", "subject", "id")
+        qs, freshness = selectors.served_findings(org, period)  # stored: never waits
+        qs = qs.order_by("org_path", "rule", "period", "member", "subject", "id")
         if rule:
             qs = qs.filter(rule=rule)
         page = self.paginate_queryset(qs)
-        return self.get_paginated_response(
+        response = self.get_paginated_response(
             self.get_serializer([f.as_finding() for f in page], many=True).data
         )
+        response.data.update(freshness)  # state (fresh/stale/computing), as_of, refreshing
+        return response
 
     @extend_schema(
         parameters=_ORG_PERIOD,

@@ -42,6 +42,8 @@ class ComplianceRun(models.Model):
     rules_digest = models.CharField(max_length=64)  # sha256 of the rule versions the evaluation used
     finding_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(_("评估时间"), auto_now_add=True)
+    # Last shown on a page (at most once an hour): writes refresh the runs viewed lately in the background.
+    viewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("合规评估")
@@ -50,6 +52,32 @@ class ComplianceRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.org_path} {self.period}"
+
+
+class ComplianceRefresh(models.Model):
+    """A refresh of (org, period) asked for and not finished: the coalescing point and the lock.
+
+    One row per organization and period (unique): however many writes or page views ask for it, one
+    background task is queued. ``generation`` grows with every request, so a worker that finishes sees
+    whether it was asked again meanwhile. A worker claims the row (``claimed_by``) before evaluating and
+    checks its claim inside the transaction that stores the run: two refreshes never both write. A claim
+    older than ``store.LEASE`` (a worker that died) may be taken over.
+    """
+
+    org = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=16)
+    requested_at = models.DateTimeField()  # when the queued task was enqueued
+    generation = models.PositiveBigIntegerField(default=1)
+    claimed_by = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("合规评估更新")
+        verbose_name_plural = _("合规评估更新")
+        constraints = [models.UniqueConstraint(fields=["org", "period"], name="one_refresh_per_org_period")]
+
+    def __str__(self) -> str:
+        return f"{self.org_id} {self.period} #{self.generation}"
 
 
 class StoredFinding(models.Model):

@@ -26,7 +26,7 @@ from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization, OrgKind
 
 from . import store
-from .models import ComplianceRun, StoredFinding
+from .models import ComplianceRefresh, ComplianceRun, StoredFinding
 
 # Periods -----------------------------------------------------------------------------------------------
 
@@ -105,7 +105,7 @@ class ChildCount:
 class HealthCheck:
     org: Organization
     period: Period
-    run: ComplianceRun
+    served: store.Served
     findings: QuerySet[StoredFinding]
     total: int
     overdue: int
@@ -117,6 +117,10 @@ class HealthCheck:
     @property
     def due(self) -> int:
         return self.total - self.overdue
+
+    @property
+    def run(self) -> ComplianceRun | None:
+        return self.served.run
 
 
 def _children_counts(org: Organization, qs: QuerySet) -> dict[str, int]:
@@ -136,8 +140,8 @@ def _children_counts(org: Organization, qs: QuerySet) -> dict[str, int]:
 def health_check(user: User, *, code: str, period: Period, today: dt.date | None = None) -> HealthCheck:
     today = today or timezone.localdate()
     org = get_org(user, code)
-    run = store.run_for(org, period)
-    qs = store.findings_of(run, org)
+    served = store.serve(org, period)
+    qs = store.findings_of(served.run, org) if served.run else StoredFinding.objects.none()
     agg = qs.aggregate(
         total=Count("id"),
         overdue=Count("id", filter=overdue_q(today)),
@@ -151,7 +155,7 @@ def health_check(user: User, *, code: str, period: Period, today: dt.date | None
     return HealthCheck(
         org=org,
         period=period,
-        run=run,
+        served=served,
         findings=qs,
         total=agg["total"],
         overdue=agg["overdue"],
@@ -175,11 +179,11 @@ def filter_findings(
     return qs.order_by("org_path", "rule", "period", "member", "subject", "id")
 
 
-def ranking(user: User, *, code: str, period: Period) -> tuple[Organization, ComplianceRun, list[ChildCount]]:
+def ranking(user: User, *, code: str, period: Period) -> tuple[Organization, store.Served, list[ChildCount]]:
     """The children of ``code`` ranked by findings in their subtrees (organizations, never people)."""
     org = get_org(user, code)
-    run = store.run_for(org, period)
-    counts = _children_counts(org, store.findings_of(run, org))
+    served = store.serve(org, period)
+    counts = _children_counts(org, store.findings_of(served.run, org)) if served.run else {}
     length = len(org.path) + Organization.steplen
     branches = dict(
         Organization.objects.filter(path__prefix=org.path, kind=OrgKind.BRANCH)
@@ -195,7 +199,30 @@ def ranking(user: User, *, code: str, period: Period) -> tuple[Organization, Com
         for c in org_selectors.children(user, org)
     ]
     rows.sort(key=lambda r: (-r.count, -(r.per_branch or 0), r.org.code))
-    return org, run, rows
+    return org, served, rows
+
+
+def served_findings(org: Organization, period: Period) -> tuple[QuerySet[StoredFinding], dict[str, object]]:
+    """For the findings API: the stored findings of ``org``'s subtree (the caller checked the scope) and
+    how current they are: ``state`` (``fresh``, ``stale`` while a refresh runs, ``computing`` when
+    nothing is stored yet), ``as_of`` (ISO time of the evaluation, or None) and ``refreshing``."""
+    served = store.serve(org, period)
+    qs = store.findings_of(served.run, org) if served.run else StoredFinding.objects.none()
+    return qs, {
+        "state": served.state,
+        "as_of": served.as_of.isoformat() if served.as_of else None,
+        "refreshing": served.refresh is not None and not served.fresh,
+    }
+
+
+def unchanged(user: User, *, code: str, period: Period, shown: int) -> bool:
+    """For the pages' polling: the refresh of ``code``'s results is still under way and the run shown
+    (``shown``: its key, 0 for none) is still the one stored. Two small queries; 404 out of scope."""
+    org = get_org(user, code)
+    if not ComplianceRefresh.objects.filter(org=org, period=period.label).exists():
+        return False
+    current = ComplianceRun.objects.filter(org=org, period=period.label).values_list("pk", flat=True).first()
+    return (current or 0) == shown
 
 
 def one_finding(
@@ -205,7 +232,9 @@ def one_finding(
     org = get_org(user, code)
     if rule not in BY_CODE:
         raise Http404
-    run = store.run_for(org, period)
+    run = store.serve(org, period).run
+    if run is None:  # links to a finding come from pages that showed results; none stored yet here
+        raise Http404
     row = (
         store.findings_of(run, org)
         .filter(org_path=org.path, rule=rule, period=about, member=member, subject=subject)
@@ -219,12 +248,19 @@ def one_finding(
 # Export ------------------------------------------------------------------------------------------------
 
 
-def export_xlsx(user: User, *, code: str, period: Period, today: dt.date | None = None) -> tuple[str, bytes]:
-    """The health check as an xlsx workbook (findings, by rule, by child); the export is audited."""
+def export_xlsx(
+    user: User, *, code: str, period: Period, today: dt.date | None = None
+) -> tuple[str, bytes] | None:
+    """The health check as an xlsx workbook (findings, by rule, by child); the export is audited.
+
+    The stored results as shown on the page (the workbook's first sheet would say the same as the page);
+    None while nothing is stored yet (being computed)."""
     from openpyxl import Workbook
 
     today = today or timezone.localdate()
     check = health_check(user, code=code, period=period, today=today)
+    if check.run is None:
+        return None
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_("问题清单"))
     ws.append(

@@ -1,4 +1,5 @@
-"""Raise the change stamps in the same transaction as every audited change (see ``store.py``)."""
+"""Raise the change stamps in the same transaction as every audited change (see ``store.py``), and after
+the transaction commits queue the background refresh of the stored runs it made stale."""
 
 from __future__ import annotations
 
@@ -52,7 +53,10 @@ def paths_touched(change: ObjectChange) -> set[str]:
 @receiver(post_save, sender=ObjectChange, dispatch_uid="reports.change_stamp")
 def _stamp(sender: Any, instance: ObjectChange, created: bool, **kwargs: Any) -> None:
     if created and instance.action not in compliance.NON_DATA_ACTIONS:
-        store.bump(paths_touched(instance))
+        paths = paths_touched(instance)
+        store.bump(paths)
+        # An import makes every run stale (see store.stamps): refresh all the runs viewed lately.
+        store.stale_after_commit({store.GLOBAL} if instance.action == ObjectChange.Action.IMPORT else paths)
 
 
 def _meetings_changed(sender: Any, org_paths: Any = (), **kwargs: Any) -> None:
@@ -62,6 +66,7 @@ def _meetings_changed(sender: Any, org_paths: Any = (), **kwargs: Any) -> None:
     harmless: a stamp raised after the commit can only make a run stale, never fresh.
     """
     store.bump(org_paths)
+    store.stale_after_commit(org_paths)
 
 
 def connect() -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -57,12 +58,45 @@ def finding_url(code: str, period: str, f: compliance.Finding) -> str:
     return reverse("reports:finding", args=[code]) + "?" + urlencode(query)
 
 
+def _polled(request: HttpRequest, code: str, period: periods.Period) -> HttpResponse | None:
+    """The pages poll (htmx, ``?poll=<run shown>``) while their results are being refreshed: 204 (htmx
+    swaps nothing) as long as the refresh is under way; otherwise None, and the caller renders the
+    results fragment, which stops polling once current. The poll parameter is dropped from the request
+    so that the fragment's links do not carry it."""
+    if "poll" not in request.GET:
+        return None
+    try:
+        shown = int(request.GET["poll"])
+    except ValueError:
+        shown = 0
+    if selectors.unchanged(request.user, code=code, period=period, shown=shown):
+        return HttpResponse(status=204)
+    query = request.GET.copy()
+    query.pop("poll")
+    request.GET = query
+    return None
+
+
+def _poll_url(request: HttpRequest, served: Any) -> str:
+    query: QueryDict = request.GET.copy()
+    query["poll"] = str(served.run.pk if served.run else 0)
+    return f"{request.path}?{query.urlencode()}"
+
+
+def _template(request: HttpRequest, name: str) -> str:
+    """The whole page, or its results fragment for a poll."""
+    polled = request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "jc-results"
+    return f"{name}#results" if polled else name
+
+
 @login_required
 @require_GET
 def health(request: HttpRequest, code: str) -> HttpResponse:
     """体检: the findings of an organization's subtree for a period."""
     today = timezone.localdate()
     period, period_error = selectors.parse_period(request.GET.get("period"), today)
+    if (answer := _polled(request, code, period)) is not None:
+        return answer
     check = selectors.health_check(request.user, code=code, period=period, today=today)
     rule = request.GET.get("rule", "")
     rule = rule if rule in BY_CODE else ""
@@ -93,8 +127,10 @@ def health(request: HttpRequest, code: str) -> HttpResponse:
         "chart": _chart(_("按规则统计"), chart_rows) if chart_rows else None,
         "has_children": bool(check.by_child),
         "no_records": len(compliance.no_records(check.org, period)),
+        "served": check.served,
+        "poll_url": _poll_url(request, check.served),
     }
-    return render(request, "reports/health.html", context)
+    return render(request, _template(request, "reports/health.html"), context)
 
 
 @login_required
@@ -141,7 +177,11 @@ def finding(request: HttpRequest, code: str) -> HttpResponse:
 def export(request: HttpRequest, code: str) -> HttpResponse:
     today = timezone.localdate()
     period, _error = selectors.parse_period(request.GET.get("period"), today)
-    filename, content = selectors.export_xlsx(request.user, code=code, period=period, today=today)
+    exported = selectors.export_xlsx(request.user, code=code, period=period, today=today)
+    if exported is None:
+        messages.info(request, _("体检结果正在计算，完成后即可导出。"))
+        return redirect(reverse("reports:health", args=[code]) + "?" + urlencode({"period": period.label}))
+    filename, content = exported
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -155,10 +195,13 @@ def ranking(request: HttpRequest, code: str) -> HttpResponse:
     """A committee's children ranked by their findings."""
     today = timezone.localdate()
     period, period_error = selectors.parse_period(request.GET.get("period"), today)
-    org, run, rows = selectors.ranking(request.user, code=code, period=period)
+    if (answer := _polled(request, code, period)) is not None:
+        return answer
+    org, served, rows = selectors.ranking(request.user, code=code, period=period)
     context = {
         "org": org,
-        "run": run,
+        "served": served,
+        "poll_url": _poll_url(request, served),
         "rows": rows,
         "period": period,
         "period_name": compliance.fmt_period(period.label),
@@ -168,4 +211,4 @@ def ranking(request: HttpRequest, code: str) -> HttpResponse:
         "ancestors": org_selectors.ancestors_in_scope(request.user, org),
         "chart": _chart(_("下级组织问题数"), [(r.org.name, r.count) for r in rows[:20]]) if rows else None,
     }
-    return render(request, "reports/ranking.html", context)
+    return render(request, _template(request, "reports/ranking.html"), context)
