@@ -8,6 +8,13 @@ class DevelopmentConfig(AppConfig):
     verbose_name = _("发展党员")
 
     def ready(self) -> None:
+        from jiceng.core import registry
+
+        from . import demo
+
+        registry.demo_loaders.register(
+            registry.DemoLoader(key="development.pipeline", load=demo.load_demo, order=50)
+        )
         # development.csv (people already in the pipeline) joins the roster import (`jiceng import`).
         if apps.is_installed("jiceng.roster"):
             from .importing import register_handler

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -108,6 +109,16 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     context["development"] = visible_files(request.user).filter(member=member).first()
     return render(request, "members/detail.html", context)
+
+
+def own_record_url(user: Any) -> str | None:
+    """The home page's landing for a user without a scope who has a member record of their own."""
+    return reverse("members:me") if selectors.own_member(user) is not None else None
+
+
+def has_member_record(user: Any) -> bool:
+    """For the navigation bar's "my record" link."""
+    return Member.objects.filter(user=user).exists()
 
 
 @login_required

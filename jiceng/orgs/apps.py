@@ -6,3 +6,14 @@ class OrgsConfig(AppConfig):
     name = "jiceng.orgs"
     label = "orgs"
     verbose_name = _("党组织")
+
+    def ready(self) -> None:
+        from jiceng.core import registry
+
+        from . import views
+
+        registry.home_sections.register(
+            registry.HomeSection(
+                key="orgs.cards", template="orgs/_home.html", context=views.home_cards, order=20
+            )
+        )

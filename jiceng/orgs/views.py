@@ -76,6 +76,13 @@ def _children_of(user: Any, org: Organization) -> list[Organization]:
     return _with_counts(selectors.children(user, org))
 
 
+def home_cards(user: Any) -> dict[str, Any]:
+    """The home page's section (``orgs/_home.html``): the user's scope roots with their numbers."""
+    return {
+        "cards": [{"org": org, "summary": selectors.org_summary(org)} for org in selectors.scope_roots(user)]
+    }
+
+
 # Tree navigator ---------------------------------------------------------------------------------
 
 
