@@ -331,8 +331,8 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
     if _is_htmx(request):
         return render(
             request,
-            "development/_person.html#id_number",
-            {"development": development, "revealed": number, "can_change": True},
+            "core/_person.html#id_number",
+            {"person": development, "revealed": number},
         )
     context = _file_context(request, development, revealed=number)
     context["changes"] = history_for(request.user, development)[:50]

@@ -141,7 +141,7 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
     member = selectors.get_member(request.user, pk)
     number = services.reveal_id_number(actor=request.user, member=member)
     if _is_htmx(request):
-        return render(request, "members/_record.html#id_number", {"member": member, "revealed": number})
+        return render(request, "core/_person.html#id_number", {"person": member, "revealed": number})
     context = _record_context(request, member, revealed=number)
     context["changes"] = history_for(request.user, member)
     # The development file stays with the branch that developed the member: link it only when visible.
