@@ -5,7 +5,7 @@ from . import views
 app_name = "life"
 
 urlpatterns = [
-    path("", views.meeting_list, name="list"),
+    path("", views.MeetingList.as_view(), name="list"),
     path("new/", views.meeting_create, name="create"),
     path("calendar/", views.calendar, name="calendar"),
     path("<int:pk>/", views.meeting_detail, name="detail"),

@@ -13,20 +13,20 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jiceng.core import periods, scope
 from jiceng.core.selectors import history_for
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization, OrgKind
+from jiceng.orgs.views import OrgListView
 
 from . import selectors, services
 from .filters import MeetingFilter
@@ -62,29 +62,15 @@ def _warn_quorum(request: HttpRequest, meeting: Meeting) -> None:
         messages.warning(request, warning)
 
 
-@login_required
-@require_GET
-def meeting_list(request: HttpRequest) -> HttpResponse:
+class MeetingList(OrgListView):
     """组织生活记录 of the user's subtrees (or of one organization's), filtered in place by htmx."""
-    user = request.user
-    org = None
-    code = request.GET.get("org", "").strip()
-    if code:
-        org = org_selectors.get_org(user, code=code)
-    filterset = MeetingFilter(request.GET, queryset=selectors.meeting_list(user, org=org))
-    page_obj = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
-        "filter": filterset,
-        "page_obj": page_obj,
-        "org": org,
-        "ancestors": org_selectors.ancestors_in_scope(user, org) if org else [],
-        "can_add": bool(scope.paths_for(user, scope.CHANGE))
-        and (org is None or scope.can(user, scope.CHANGE, org.path)),
-    }
-    template = "life/list.html#results" if _is_htmx(request) else "life/list.html"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+
+    template_name = "life/list.html"
+    filterset_class = MeetingFilter
+    list_url, list_title, list_crumb = "life:list", gettext_lazy("组织生活记录"), gettext_lazy("组织生活")
+
+    def get_queryset(self) -> Any:
+        return selectors.meeting_list(self.user, org=self.org)
 
 
 def _choose_branch(

@@ -24,18 +24,18 @@ from django.views.decorators.http import require_GET
 
 from jiceng.core import scope
 from jiceng.core.generic.views import (
-    HISTORY_LIMIT,
     ObjectDetailView,
     ObjectFormView,
+    ObjectListView,
     ObjectView,
     fragment_or_page,
     is_htmx,
 )
-from jiceng.core.selectors import history_for
 from jiceng.members.models import AgeBand, Category, Education, Gender, Status
 
 from . import rules, selectors, services
 from .forms import (
+    BranchChoiceForm,
     ElectionForm,
     ExtensionForm,
     GroupForm,
@@ -69,6 +69,34 @@ def home_cards(user: Any) -> dict[str, Any]:
     return {
         "cards": [{"org": org, "summary": selectors.org_summary(org)} for org in selectors.scope_roots(user)]
     }
+
+
+class OrgListView(ObjectListView):
+    """A list over the user's scope or, with ``?org=<code>``, over one organization's subtree (404 when
+    that organization is outside the scope). ``can_add``: the user may add here."""
+
+    list_url = ""
+    list_title: Any = ""
+    list_crumb: Any = ""
+    org: Organization | None = None
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        code = request.GET.get("org", "").strip()
+        self.org = selectors.get_org(self.user, code=code) if code else None
+        return super().get(request, **kwargs)
+
+    def get_context_data(self, **extra: Any) -> dict[str, Any]:
+        user, org = self.user, self.org
+        return {
+            "org": org,
+            "ancestors": selectors.ancestors_in_scope(user, org) if org else [],
+            "can_add": bool(scope.paths_for(user, scope.CHANGE))
+            and (org is None or scope.can(user, scope.CHANGE, org.path)),
+            "list_url": self.list_url,
+            "list_title": self.list_title,
+            "list_crumb": self.list_crumb,
+            **extra,
+        }
 
 
 # Tree navigator ---------------------------------------------------------------------------------
@@ -227,11 +255,8 @@ class OrgView(ObjectView):
         return selectors.get_org(self.user, code=code)
 
     def get_context_data(self, **extra: Any) -> dict[str, Any]:
-        return {
-            "org": self.object,
-            "ancestors": selectors.ancestors_in_scope(self.user, self.object),
-            **extra,
-        }
+        ancestors = selectors.ancestors_in_scope(self.user, self.object)
+        return super().get_context_data(org=self.object, ancestors=ancestors, **extra)
 
 
 class Detail(OrgView, ObjectDetailView):
@@ -264,10 +289,7 @@ class Detail(OrgView, ObjectDetailView):
         return context
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        context = self.get_context_data()
-        if self.history:
-            context["changes"] = history_for(self.user, self.object)[:HISTORY_LIMIT]
-        return fragment_or_page(request, self.template_name, "orgs/detail.html#tab", context)
+        return fragment_or_page(request, self.template_name, "orgs/detail.html#tab", self.get_context_data())
 
 
 class History(Detail):
@@ -557,3 +579,48 @@ class Secretary(OrgFormView):
 
     def notice(self, form: SecretaryForm) -> str:
         return _("本支部目前没有可以担任书记的正式党员。") if form.no_eligible else ""
+
+
+# Writes into a branch the user picks --------------------------------------------------------------------
+
+
+class BranchFormView(ObjectFormView):
+    """A form that writes into one branch the user may change (登记党员, 录入组织生活, 入党申请):
+    ``?org=<code>`` names it (a committee's code narrows the choice to its subtree), else the only one
+    the user may change; otherwise the user picks one first (``orgs/choose_branch.html``).
+
+    404 for a code outside the scope; 403 with ``denied_here`` where the user may not write, with
+    ``denied`` when they may write nowhere. ``self.object`` is the branch.
+    """
+
+    title: Any = ""
+    list_url = ""
+    list_crumb: Any = ""
+    denied_here: Any = ""
+    choose_label: Any = None
+    choose_intro: Any = gettext_lazy("请先选择党支部。")
+    choose_empty: Any = gettext_lazy("没有可选的党支部。")
+
+    def lookup(self, **kwargs: Any) -> Organization | None:
+        branch, self.branches = selectors.branch_to_change(
+            self.user,
+            self.request.GET.get("org", "").strip(),
+            denied_here=str(self.denied_here),
+            denied=str(self.denied),
+        )
+        return branch
+
+    def check(self) -> HttpResponse | None:
+        if self.object is not None:
+            return None
+        return render(self.request, "orgs/choose_branch.html", self.choice_context(self.branches))
+
+    def choice_context(self, branches: QuerySet[Organization]) -> dict[str, Any]:
+        return {
+            "form": BranchChoiceForm(branches=branches, label=self.choose_label),
+            "title": self.title,
+            "list_url": self.list_url,
+            "list_crumb": self.list_crumb,
+            "choose_intro": self.choose_intro,
+            "choose_empty": self.choose_empty,
+        }

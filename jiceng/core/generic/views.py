@@ -111,15 +111,19 @@ class ObjectView(ScopedView):
 
 
 class ObjectDetailView(ObjectView):
-    """One object's page; with ``history`` its change records (``changes``) as well."""
+    """One object's page; with ``history`` its latest change records (``changes``) as well."""
 
     history: ClassVar[bool] = False
+    history_limit: ClassVar[int | None] = HISTORY_LIMIT
+
+    def get_context_data(self, **extra: Any) -> dict[str, Any]:
+        context = super().get_context_data(**extra)
+        if self.history:
+            context["changes"] = history_for(self.user, self.object)[: self.history_limit]
+        return context
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        context = self.get_context_data()
-        if self.history:
-            context["changes"] = history_for(self.user, self.object)[:HISTORY_LIMIT]
-        return render(request, self.template_name, context)
+        return render(request, self.template_name, self.get_context_data())
 
 
 class ObjectFormView(ObjectView):
@@ -133,6 +137,8 @@ class ObjectFormView(ObjectView):
     http_method_names: ClassVar[list[str]] = ["get", "post"]
     action: ClassVar[str] = scope.CHANGE
     rename: ClassVar[dict[str, str] | None] = None
+    # What a service raises to refuse the write; shown on the form by ``show_service_errors``.
+    refusals: ClassVar[tuple[type[Exception], ...]] = (ValidationError,)
 
     def get_form(self, data: Any, files: Any) -> forms.BaseForm:
         raise NotImplementedError
@@ -146,7 +152,9 @@ class ObjectFormView(ObjectView):
     def succeeded(self, landing: Any) -> None:
         """After the success message: more messages (a warning), say."""
 
-    def show_service_errors(self, form: Any, error: ValidationError) -> None:
+    def show_service_errors(self, form: Any, error: Exception) -> None:
+        if not isinstance(error, ValidationError):
+            raise error
         if hasattr(form, "add_service_errors"):
             form.add_service_errors(error)
         else:
@@ -158,7 +166,7 @@ class ObjectFormView(ObjectView):
         if posted and form.is_valid():
             try:
                 landing, message = self.perform(form)
-            except ValidationError as error:
+            except self.refusals as error:
                 self.show_service_errors(form, error)
             else:
                 messages.success(request, message)
