@@ -613,14 +613,36 @@ class BranchFormView(ObjectFormView):
     def check(self) -> HttpResponse | None:
         if self.object is not None:
             return None
-        return render(self.request, "orgs/choose_branch.html", self.choice_context(self.branches))
+        return choose_branch(
+            self.request,
+            self.branches,
+            title=self.title,
+            list_url=self.list_url,
+            list_crumb=self.list_crumb,
+            label=self.choose_label,
+            intro=self.choose_intro,
+            empty=self.choose_empty,
+        )
 
-    def choice_context(self, branches: QuerySet[Organization]) -> dict[str, Any]:
-        return {
-            "form": BranchChoiceForm(branches=branches, label=self.choose_label),
-            "title": self.title,
-            "list_url": self.list_url,
-            "list_crumb": self.list_crumb,
-            "choose_intro": self.choose_intro,
-            "choose_empty": self.choose_empty,
-        }
+
+def choose_branch(
+    request: HttpRequest,
+    branches: QuerySet[Organization],
+    *,
+    title: Any,
+    list_url: str,
+    list_crumb: Any,
+    label: Any = None,
+    intro: Any = BranchFormView.choose_intro,
+    empty: Any = BranchFormView.choose_empty,
+) -> HttpResponse:
+    """The page where the user picks one of ``branches``; it comes back to the same URL with ``?org=``."""
+    context = {
+        "form": BranchChoiceForm(branches=branches, label=label),
+        "title": title,
+        "list_url": list_url,
+        "list_crumb": list_crumb,
+        "choose_intro": intro,
+        "choose_empty": empty,
+    }
+    return render(request, "orgs/choose_branch.html", context)
