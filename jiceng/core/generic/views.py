@@ -229,6 +229,10 @@ class ObjectExportView(ObjectListView):
     filename: ClassVar[str] = "export.csv"
     what: ClassVar[Any] = ""  # the audit record's description, say "组织生活记录"
 
+    def audit_path(self) -> str | None:
+        """The subtree the export covers, for the audit record (None: the user's whole scope)."""
+        return None
+
     def rows(self, qs: Iterable[Any]) -> Iterable[list[str]]:
         yield [str(header) for header, _value in self.columns]
         for obj in qs:
@@ -239,6 +243,7 @@ class ObjectExportView(ObjectListView):
         audit.record(
             actor=self.user,
             action=audit.Action.EXPORT,
+            org_path=self.audit_path(),
             message=_("导出%(what)s，共%(n)d条") % {"what": self.what, "n": qs.count()},
         )
 
