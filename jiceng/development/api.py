@@ -23,7 +23,7 @@ import re
 from typing import Any
 
 import django_filters
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -34,9 +34,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from jiceng.core import scope
-from jiceng.core.api import MAX_ID, error_responses, parse_id, validated
+from jiceng.core.api import MAX_ID, error_responses, parse_id
 from jiceng.core.api_compliance import FindingSerializer
-from jiceng.core.generic.api import ScopedViewSet
+from jiceng.core.generic.api import ScopedViewSet, revealed
 from jiceng.core.models import User
 from jiceng.life import selectors as life_selectors
 from jiceng.life.models import Meeting
@@ -533,9 +533,8 @@ class DevelopmentViewSet(ScopedViewSet):
     )
     def create(self, request: Request) -> Response:
         user = request.user
-        if not scope.paths_for(user, scope.CHANGE):
-            raise PermissionDenied(_("您没有执行此操作的权限"))
-        data = validated(DevelopmentCreateSerializer, request)
+        self.ensure_anywhere(scope.CHANGE)
+        data = self.body(DevelopmentCreateSerializer)
         org = resolve_org(user, data.pop("org"), field="org")
         development = services.apply(
             actor=user,
@@ -555,11 +554,8 @@ class DevelopmentViewSet(ScopedViewSet):
     )
     def partial_update(self, request: Request, pk: str) -> Response:
         development = self.allowed()
-        serializer = DevelopmentUpdateSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        development = services.update_person(
-            actor=request.user, development=development, **dict(serializer.validated_data)
-        )
+        data = self.body(DevelopmentUpdateSerializer, partial=True)
+        development = services.update_person(actor=request.user, development=development, **data)
         return self.detail_response(development)
 
     @extend_schema(
@@ -570,10 +566,7 @@ class DevelopmentViewSet(ScopedViewSet):
     )
     @action(detail=True, methods=["post"], url_path="reveal-id", filter_backends=[], pagination_class=None)
     def reveal_id(self, request: Request, pk: str) -> Response:
-        number = services.reveal_id_number(actor=request.user, development=self.get_object())
-        response = Response({"id_number": number})
-        response["Cache-Control"] = "no-store"
-        return response
+        return revealed(services.reveal_id_number(actor=request.user, development=self.get_object()))
 
     @extend_schema(
         summary="Remove a step recorded in error",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -24,7 +24,7 @@ from rest_framework.response import Response
 
 from jiceng.core import scope
 from jiceng.core.api import MAX_ID, ScopedAPIMixin, error_responses, parse_id, validated
-from jiceng.core.generic.api import ScopedViewSet, history_action
+from jiceng.core.generic.api import ScopedViewSet, history_action, revealed
 from jiceng.core.models import User
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.api import resolve_org
@@ -212,9 +212,8 @@ class MemberViewSet(ScopedViewSet):
     )
     def create(self, request: Request) -> Response:
         user = request.user
-        if not scope.paths_for(user, scope.CHANGE):
-            raise PermissionDenied(_("您没有登记党员的权限"))
-        data = validated(MemberCreateSerializer, request)
+        self.ensure_anywhere(scope.CHANGE, _("您没有登记党员的权限"))
+        data = self.body(MemberCreateSerializer)
         org = resolve_org(user, data["org"], field="org")
         member = services.create_member(
             actor=user, org=org, id_number=data["id_number"], **_service_fields(user, data)
@@ -229,9 +228,7 @@ class MemberViewSet(ScopedViewSet):
     )
     def partial_update(self, request: Request, pk: str) -> Response:
         member = self.allowed()
-        serializer = MemberUpdateSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        data = self.body(MemberUpdateSerializer, partial=True)
         member = services.update_member(
             actor=request.user,
             member=member,
@@ -248,11 +245,7 @@ class MemberViewSet(ScopedViewSet):
     )
     @action(detail=True, methods=["post"], url_path="reveal-id", filter_backends=[], pagination_class=None)
     def reveal_id(self, request: Request, pk: str) -> Response:
-        member = self.get_object()
-        number = services.reveal_id_number(actor=request.user, member=member)
-        response = Response({"id_number": number})
-        response["Cache-Control"] = "no-store"
-        return response
+        return revealed(services.reveal_id_number(actor=request.user, member=self.get_object()))
 
     @extend_schema(
         summary="Transfer the member to another branch (组织关系转接)",

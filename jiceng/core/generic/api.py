@@ -12,8 +12,9 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -91,6 +92,19 @@ class ScopedViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
         ensure_allowed(self.request.user, action_name, obj, str(self.denied) if self.denied else None)
         return obj
 
+    def ensure_anywhere(self, action_name: str = scope.CHANGE, denied: Any = None) -> None:
+        """403 for a caller who holds ``action_name`` nowhere (a create, before the body is read)."""
+        if not scope.paths_for(self.request.user, action_name):
+            raise PermissionDenied(str(denied) if denied else _("您没有执行此操作的权限"))
+
+    def body(
+        self, serializer_class: type[serializers.Serializer], *, partial: bool = False
+    ) -> dict[str, Any]:
+        """The request body checked for types and shape only (400 when it is not)."""
+        serializer = serializer_class(data=self.request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
     def detail_data(self, obj: Any) -> Any:
         serializer = self.detail_serializer_class or self.get_serializer_class()
         return serializer(obj, context=self.get_serializer_context()).data
@@ -110,6 +124,13 @@ class ScopedViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
         return self.get_paginated_response(
             serializer(page, many=True, context=self.get_serializer_context()).data
         )
+
+
+def revealed(number: str) -> Response:
+    """A full identity number, which no cache may keep (the reveal itself is audited by the service)."""
+    response = Response({"id_number": number})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def history_action(*, summary: str, parameters: list[Any]) -> Callable[..., Response]:
