@@ -36,11 +36,10 @@ from rest_framework.response import Response
 from jiceng.core import scope
 from jiceng.core.api import MAX_ID, error_responses, parse_id
 from jiceng.core.api_compliance import FindingSerializer
-from jiceng.core.generic.api import ScopedViewSet, revealed
+from jiceng.core.generic.api import ScopedViewSet, reveal_action
 from jiceng.core.models import User
 from jiceng.life import selectors as life_selectors
 from jiceng.life.models import Meeting
-from jiceng.members.api import RevealedSerializer
 from jiceng.members.models import Member
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.api import resolve_org
@@ -558,15 +557,10 @@ class DevelopmentViewSet(ScopedViewSet):
         development = services.update_person(actor=request.user, development=development, **data)
         return self.detail_response(development)
 
-    @extend_schema(
-        summary="Reveal the full identity number (audited)",
+    reveal_id = reveal_action(
         parameters=[ID_PARAM],
-        request=None,
-        responses={200: RevealedSerializer, **error_responses(401, 403, 404)},
+        reveal=lambda user, development: services.reveal_id_number(actor=user, development=development),
     )
-    @action(detail=True, methods=["post"], url_path="reveal-id", filter_backends=[], pagination_class=None)
-    def reveal_id(self, request: Request, pk: str) -> Response:
-        return revealed(services.reveal_id_number(actor=request.user, development=self.get_object()))
 
     @extend_schema(
         summary="Remove a step recorded in error",

@@ -52,6 +52,7 @@ class MeetingList(OrgListView):
 
     template_name = "life/list.html"
     filterset_class = MeetingFilter
+    list_id = "meeting"
     list_url, list_title, list_crumb = "life:list", gettext_lazy("组织生活记录"), gettext_lazy("组织生活")
 
     def get_queryset(self) -> Any:

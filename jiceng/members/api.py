@@ -24,7 +24,7 @@ from rest_framework.response import Response
 
 from jiceng.core import scope
 from jiceng.core.api import MAX_ID, ScopedAPIMixin, error_responses, parse_id, validated
-from jiceng.core.generic.api import ScopedViewSet, history_action, revealed
+from jiceng.core.generic.api import ScopedViewSet, history_action, reveal_action
 from jiceng.core.models import User
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.api import resolve_org
@@ -118,10 +118,6 @@ class MemberCreateSerializer(MemberUpdateSerializer):
 class TransferSerializer(serializers.Serializer):
     org = serializers.CharField(max_length=32, help_text="Code of the receiving branch")
     on = serializers.DateField(required=False, help_text="Day of the transfer; today when absent")
-
-
-class RevealedSerializer(serializers.Serializer):
-    id_number = serializers.CharField(help_text="The full identity number; the reveal is audited")
 
 
 # Filters --------------------------------------------------------------------------------------------
@@ -237,15 +233,10 @@ class MemberViewSet(ScopedViewSet):
         )
         return self.detail_response(member)
 
-    @extend_schema(
-        summary="Reveal the full identity number (audited)",
+    reveal_id = reveal_action(
         parameters=[ID_PARAM],
-        request=None,
-        responses={200: RevealedSerializer, **error_responses(401, 403, 404)},
+        reveal=lambda user, member: services.reveal_id_number(actor=user, member=member),
     )
-    @action(detail=True, methods=["post"], url_path="reveal-id", filter_backends=[], pagination_class=None)
-    def reveal_id(self, request: Request, pk: str) -> Response:
-        return revealed(services.reveal_id_number(actor=request.user, member=self.get_object()))
 
     @extend_schema(
         summary="Transfer the member to another branch (组织关系转接)",

@@ -51,6 +51,7 @@ class MemberList(OrgListView):
     template_name = "members/list.html"
     filterset_class = MemberFilter
     label_any_choice = True
+    list_id = "member"
     list_url, list_title, list_crumb = "members:list", gettext_lazy("党员名单"), gettext_lazy("党员名单")
 
     def get_queryset(self) -> Any:

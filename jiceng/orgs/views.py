@@ -76,6 +76,7 @@ class OrgListView(ObjectListView):
     that organization is outside the scope). ``can_add``: the user may add here."""
 
     list_url = ""
+    list_id = ""  # the filter form is <list_id>-filter, the results <list_id>-results
     list_title: Any = ""
     list_crumb: Any = ""
     org: Organization | None = None
@@ -93,6 +94,7 @@ class OrgListView(ObjectListView):
             "can_add": bool(scope.paths_for(user, scope.CHANGE))
             and (org is None or scope.can(user, scope.CHANGE, org.path)),
             "list_url": self.list_url,
+            "list_id": self.list_id,
             "list_title": self.list_title,
             "list_crumb": self.list_crumb,
             **extra,

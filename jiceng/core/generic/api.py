@@ -126,11 +126,27 @@ class ScopedViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
         )
 
 
-def revealed(number: str) -> Response:
-    """A full identity number, which no cache may keep (the reveal itself is audited by the service)."""
-    response = Response({"id_number": number})
-    response["Cache-Control"] = "no-store"
-    return response
+class RevealedSerializer(serializers.Serializer):
+    id_number = serializers.CharField(help_text="The full identity number; the reveal is audited")
+
+
+def reveal_action(*, parameters: list[Any], reveal: Callable[[Any, Any], str]) -> Callable[..., Response]:
+    """A ``reveal-id/`` endpoint for a ``ScopedViewSet``: ``reveal(user, obj)`` is the app's service
+    (it checks the right and audits the reveal); the answer may not be cached."""
+
+    @extend_schema(
+        summary="Reveal the full identity number (audited)",
+        parameters=parameters,
+        request=None,
+        responses={200: RevealedSerializer, **error_responses(401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="reveal-id", filter_backends=[], pagination_class=None)
+    def reveal_id(self: ScopedViewSet, request: Request, **kwargs: Any) -> Response:
+        response = Response({"id_number": reveal(request.user, self.get_object())})
+        response["Cache-Control"] = "no-store"
+        return response
+
+    return reveal_id
 
 
 def history_action(*, summary: str, parameters: list[Any]) -> Callable[..., Response]:
