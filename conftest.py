@@ -199,6 +199,20 @@ def client_for(client):
     return login
 
 
+@pytest.fixture
+def api(world):
+    """``api("alice")``: an API client signed in (session) as that user of the world, or anonymous."""
+    from rest_framework.test import APIClient
+
+    def make(who: str) -> APIClient:
+        client = APIClient()
+        if who != "anonymous":
+            client.force_login(getattr(world, who))
+        return client
+
+    return make
+
+
 # Browser tests: Playwright driving Debian's Chromium (/usr/bin/chromium) against the live server.
 # Under CI (CI=true) a missing Chromium fails the run; elsewhere the browser tests are skipped.
 CHROMIUM = os.environ.get("JICENG_CHROMIUM", "/usr/bin/chromium")

@@ -4,18 +4,15 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from . import scope
+from . import registry, scope
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
+    """``nav``: what the navigation bar shows; apps add their flags (``registry.nav_flags``)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": {}}
-    from jiceng.members.models import Member
-
-    return {
-        "nav": {
-            "can_audit": bool(scope.paths_for(user, scope.AUDIT)),
-            "has_member_record": Member.objects.filter(user=user).exists(),
-        }
-    }
+    nav: dict[str, Any] = {"can_audit": bool(scope.paths_for(user, scope.AUDIT))}
+    for flag in registry.nav_flags:
+        nav[flag.key] = flag.value(user)
+    return {"nav": nav}

@@ -50,11 +50,9 @@ class RoleAssignment(models.Model):
         return f"{self.user} · {self.get_role_display()} · {self.org}"
 
     def clean(self) -> None:
-        from jiceng.orgs.models import OrgKind
-
-        if self.role == Role.SECRETARY and self.org_id and self.org.kind != OrgKind.BRANCH:
+        if self.role == Role.SECRETARY and self.org_id and not self.org.is_branch:
             raise ValidationError({"org": _("支部书记角色只能授予在党支部上")})
-        if self.role == Role.MEMBER and self.org_id and self.org.kind != OrgKind.BRANCH:
+        if self.role == Role.MEMBER and self.org_id and not self.org.is_branch:
             raise ValidationError({"org": _("党员角色只能授予在党支部上")})
 
 

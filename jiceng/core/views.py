@@ -23,12 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from jiceng.members import selectors as member_selectors
-from jiceng.orgs import selectors as org_selectors
-from jiceng.reports.selectors import due_list
-
 from . import audit as audit_log
-from . import scope
+from . import registry, scope
 from .forms import AuditSearchForm, LoginForm, TokenForm
 from .models import User
 from .selectors import audit_search
@@ -39,22 +35,24 @@ AUDIT_PAGE_SIZE = 50
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """Where a user lands: their scope roots with the key numbers, or their own record."""
+    """Where a user lands: the sections the apps registered (``registry.home_sections``) for a user
+    with a scope; otherwise the first registered landing that claims them (a member's own record)."""
     user = request.user
-    roots = list(org_selectors.scope_roots(user))
-    if roots:
-        cards = [{"org": org, "summary": org_selectors.org_summary(org)} for org in roots]
+    if scope.paths_for(user, scope.VIEW):
+        sections = []
+        for section in registry.home_sections:
+            context = section.context(user)
+            if context is not None:
+                sections.append({"template": section.template, "context": dict(context)})
         return render(
             request,
             "core/home.html",
-            {
-                "cards": cards,
-                "can_audit": bool(scope.paths_for(user, scope.AUDIT)),
-                "due_blocks": due_list(user),
-            },
+            {"sections": sections, "can_audit": bool(scope.paths_for(user, scope.AUDIT))},
         )
-    if member_selectors.own_member(user) is not None:
-        return redirect("members:me")
+    for landing in registry.landings:
+        url = landing.url(user)
+        if url:
+            return redirect(url)
     return render(request, "core/no_org.html")
 
 

@@ -23,23 +23,23 @@ import re
 from typing import Any
 
 import django_filters
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from jiceng.core import scope
-from jiceng.core.api import MAX_ID, ScopedAPIMixin, error_responses, parse_id, validated
+from jiceng.core.api import MAX_ID, error_responses, parse_id
 from jiceng.core.api_compliance import FindingSerializer
+from jiceng.core.generic.api import ScopedViewSet, reveal_action
 from jiceng.core.models import User
 from jiceng.life import selectors as life_selectors
 from jiceng.life.models import Meeting
-from jiceng.members.api import RevealedSerializer
 from jiceng.members.models import Member
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.api import resolve_org
@@ -467,7 +467,7 @@ STEP_ID_PARAM = OpenApiParameter("step_id", int, OpenApiParameter.PATH, descript
     ),
 )
 @extend_schema(tags=["development"])
-class DevelopmentViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
+class DevelopmentViewSet(ScopedViewSet):
     """发展党员: files from the application to full membership, one endpoint per recorded step."""
 
     serializer_class = DevelopmentSerializer
@@ -477,17 +477,11 @@ class DevelopmentViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet[Development]:
         return selectors.file_list(self.request.user)
 
-    def get_object(self) -> Development:
-        return selectors.get_file(self.request.user, parse_id(self.kwargs["pk"]))
+    def lookup(self, key: str) -> Development:
+        return selectors.get_file(self.request.user, parse_id(key))
 
-    def _changeable(self) -> Development:
-        development = self.get_object()  # 404 outside the scope
-        scope.ensure(self.request.user, scope.CHANGE, development.org_path)  # 403: visible, not changeable
-        return development
-
-    def _detail(self, development: Development, *, status_code: int = status.HTTP_200_OK) -> Response:
-        fresh = selectors.get_file(self.request.user, development.pk)
-        return Response(detail_of(fresh), status=status_code)
+    def detail_data(self, development: Development) -> dict[str, Any]:
+        return detail_of(development)
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, services.StepRefused):
@@ -495,10 +489,6 @@ class DevelopmentViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
         return super().handle_exception(exc)
 
     # Reads
-
-    def list(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(DevelopmentSerializer(page, many=True).data)
 
     @extend_schema(
         summary="One development file: the person, the steps, the next steps and what is late",
@@ -542,9 +532,8 @@ class DevelopmentViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
     )
     def create(self, request: Request) -> Response:
         user = request.user
-        if not scope.paths_for(user, scope.CHANGE):
-            raise PermissionDenied(_("您没有执行此操作的权限"))
-        data = validated(DevelopmentCreateSerializer, request)
+        self.ensure_anywhere(scope.CHANGE)
+        data = self.body(DevelopmentCreateSerializer)
         org = resolve_org(user, data.pop("org"), field="org")
         development = services.apply(
             actor=user,
@@ -554,7 +543,7 @@ class DevelopmentViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
             note=data.pop("note", ""),
             **data,
         )
-        return self._detail(development, status_code=status.HTTP_201_CREATED)
+        return self.detail_response(development, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Correct the person's details (not the identity number)",
@@ -563,26 +552,15 @@ class DevelopmentViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
         responses={200: DevelopmentDetailSerializer, **error_responses(400, 401, 403, 404)},
     )
     def partial_update(self, request: Request, pk: str) -> Response:
-        development = self._changeable()
-        serializer = DevelopmentUpdateSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        development = services.update_person(
-            actor=request.user, development=development, **dict(serializer.validated_data)
-        )
-        return self._detail(development)
+        development = self.allowed()
+        data = self.body(DevelopmentUpdateSerializer, partial=True)
+        development = services.update_person(actor=request.user, development=development, **data)
+        return self.detail_response(development)
 
-    @extend_schema(
-        summary="Reveal the full identity number (audited)",
+    reveal_id = reveal_action(
         parameters=[ID_PARAM],
-        request=None,
-        responses={200: RevealedSerializer, **error_responses(401, 403, 404)},
+        reveal=lambda user, development: services.reveal_id_number(actor=user, development=development),
     )
-    @action(detail=True, methods=["post"], url_path="reveal-id", filter_backends=[], pagination_class=None)
-    def reveal_id(self, request: Request, pk: str) -> Response:
-        number = services.reveal_id_number(actor=request.user, development=self.get_object())
-        response = Response({"id_number": number})
-        response["Cache-Control"] = "no-store"
-        return response
 
     @extend_schema(
         summary="Remove a step recorded in error",
@@ -607,7 +585,7 @@ class DevelopmentViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
 
     def record(self, request: Request, pk: str, kind: str) -> Response:
         """One step of the file: ``kind``'s body, people and meeting looked up in the caller's scope."""
-        development = self._changeable()
+        development = self.allowed()
         serializer = STEP_SERIALIZERS[kind](data=request.data)
         serializer.is_valid(raise_exception=True)
         _refuse_stray(kind, request.data, serializer)
@@ -636,7 +614,7 @@ class DevelopmentViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
             meeting=meeting,
             **data,
         )
-        return self._detail(development, status_code=status.HTTP_201_CREATED)
+        return self.detail_response(development, status_code=status.HTTP_201_CREATED)
 
 
 def _fields_text(kind: str) -> str:

@@ -12,6 +12,14 @@ class DevelopmentConfig(AppConfig):
         from .compliance import register
 
         register()
+
+        from jiceng.core import registry
+
+        from . import demo
+
+        registry.demo_loaders.register(
+            registry.DemoLoader(key="development.pipeline", load=demo.load_demo, order=50)
+        )
         # development.csv (people already in the pipeline) joins the roster import (`jiceng import`).
         if apps.is_installed("jiceng.roster"):
             from .importing import register_handler

@@ -8,7 +8,9 @@ import datetime as dt
 import random
 from typing import Any
 
-from jiceng.core import demo as core_demo
+from jiceng.core import idnumber
+from jiceng.core.registry import DemoTown
+from jiceng.members import demo as town_demo
 from jiceng.orgs.rules import add_months, add_years
 
 from . import services
@@ -82,10 +84,10 @@ def load(*, actor: Any, org: Any, members: list[Any], today: dt.date, seed: int 
     used: set[str] = set()
     count = 0
     for days, until in STORIES:
-        p = core_demo._person(rng, used)
+        p = town_demo._person(rng, used)
         birth = dt.date(today.year - rng.randint(22, 35), rng.randint(1, 12), rng.randint(1, 28))
         body = p.id_number[:6] + f"{birth:%Y%m%d}" + p.id_number[14:17]
-        number = body + core_demo.idnumber.check_char(body)
+        number = body + idnumber.check_char(body)
         applied = today - dt.timedelta(days=days)
         development = services.apply(
             actor=actor,
@@ -100,7 +102,7 @@ def load(*, actor: Any, org: Any, members: list[Any], today: dt.date, seed: int 
             category="employed" if p.category in ("retired", "student") else p.category,
             work_unit=p.work_unit
             if p.category not in ("retired", "student")
-            else rng.choice(core_demo.JOBS["employed"]),
+            else rng.choice(town_demo.JOBS["employed"]),
             phone=p.phone,
         )
         if until != StepKind.APPLICATION:
@@ -108,3 +110,9 @@ def load(*, actor: Any, org: Any, members: list[Any], today: dt.date, seed: int 
                 services.record_step(actor=actor, development=development, kind=kind, on=on, **evidence)
         count += 1
     return count
+
+
+def load_demo(town: DemoTown) -> None:
+    """This app's part of ``jiceng demo``: the pipeline in the first secretary's branch."""
+    org, members = town.shared["showcase"]
+    load(actor=town.actor, org=org, members=members, today=town.today)

@@ -20,7 +20,6 @@ from jiceng.life import selectors as life_selectors
 from jiceng.life.models import Meeting, MeetingKind
 from jiceng.members import selectors as member_selectors
 from jiceng.members.models import Category, Education, Gender, Member, Status
-from jiceng.orgs.models import Organization
 
 from . import rules, services
 from .models import Development, Recommendation, StepKind
@@ -257,14 +256,3 @@ class StepForm(forms.Form):
 
     def add_service_errors(self, error: ValidationError) -> None:
         add_service_errors(self, error)
-
-
-class BranchChoiceForm(forms.Form):
-    org = forms.ModelChoiceField(
-        label=_("党支部"), queryset=Organization.objects.none(), to_field_name="code", empty_label=None
-    )
-
-    def __init__(self, *args: Any, branches: QuerySet[Organization], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["org"].queryset = branches
-        self.fields["org"].label_from_instance = lambda org: f"{org.name}（{org.code}）"

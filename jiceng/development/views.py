@@ -9,48 +9,38 @@ code, citation and earliest date; nothing is saved.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from jiceng.core import scope
 from jiceng.core.compliance import Finding
-from jiceng.core.selectors import history_for
+from jiceng.core.generic.views import ObjectDetailView, ObjectFormView, ObjectView, ensure_allowed, is_htmx
 from jiceng.members import selectors as member_selectors
 from jiceng.members.filters import search_q
 from jiceng.members.models import Status
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import OrgKind
+from jiceng.orgs.views import BranchFormView
 
 from . import rules, selectors, services
-from .forms import VOTE_FIELDS, ApplyForm, BranchChoiceForm, PersonForm, StepForm, field_label
+from .forms import VOTE_FIELDS, ApplyForm, PersonForm, StepForm, field_label
 from .models import OPEN_STAGES, Development, Stage, Step, StepKind
 
 # The board's columns: the open stages, then full members whose conversion awaits approval.
 BOARD_STAGES = (*OPEN_STAGES, Stage.FULL)
 SEARCH_LIMIT = 20
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
-
-
-def _ensure_can_change(user: Any, development: Development) -> None:
-    """The file is already known to be visible: refusing a write is then a 403, not a 404."""
-    if not scope.can(user, scope.CHANGE, development.org_path):
-        raise PermissionDenied(_("您没有修改此发展党员档案的权限"))
 
 
 def _file_id(finding: Finding) -> int | None:
@@ -132,53 +122,51 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
 # ---- Opening a file ----------------------------------------------------------------------------------
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def apply(request: HttpRequest) -> HttpResponse:
-    """提出入党申请 in a branch the user may change: ``?org=<code>`` names it, else the user picks one."""
-    user = request.user
-    branch, branches = org_selectors.branch_to_change(
-        user,
-        request.GET.get("org", "").strip(),
-        denied_here=_("您没有在该组织录入入党申请的权限"),
-        denied=_("您没有录入入党申请的权限"),
-    )
-    if branch is None:
-        return render(
-            request,
-            "development/choose_branch.html",
-            {"form": BranchChoiceForm(branches=branches), "empty": not branches.exists()},
-        )
+class RefusableFormMixin:
+    """A form whose step a rule may refuse (``services.StepRefused``): the refusals are shown above
+    the form with their rule, citation and earliest date; nothing is saved."""
 
-    form = ApplyForm(request.POST or None)
-    refusals: list[rules.Refusal] = []
-    if request.method == "POST" and form.is_valid():
-        try:
-            development = services.apply(
-                actor=user,
-                org=branch,
-                id_number=form.cleaned_data["id_number"],
-                on=form.cleaned_data["on"],
-                note=form.cleaned_data["note"],
-                **form.person(),
-            )
-        except services.StepRefused as refused:
-            refusals = refused.refusals
-        except ValidationError as error:
-            form.add_service_errors(error)
+    refusals = (services.StepRefused, ValidationError)
+    refused: list[rules.Refusal]
+
+    def show_service_errors(self, form: Any, error: Exception) -> None:
+        if isinstance(error, services.StepRefused):
+            self.refused = error.refusals
         else:
-            messages.success(request, _("已建立%(name)s的发展党员档案") % {"name": development.name})
-            return redirect("development:detail", pk=development.pk)
-    return render(
-        request,
-        "development/apply.html",
-        {
-            "form": form,
-            "branch": branch,
-            "refusals": refusals,
-            "ancestors": org_selectors.ancestors_in_scope(user, branch),
-        },
-    )
+            super().show_service_errors(form, error)  # type: ignore[misc]
+
+
+class Apply(RefusableFormMixin, BranchFormView):
+    """提出入党申请 in a branch the user may change: ``?org=<code>`` names it, else the user picks one."""
+
+    template_name = "development/apply.html"
+    title = gettext_lazy("录入入党申请")
+    list_url, list_crumb = "development:index", gettext_lazy("发展党员")
+    denied_here = gettext_lazy("您没有在该组织录入入党申请的权限")
+    denied = gettext_lazy("您没有录入入党申请的权限")
+
+    def get_form(self, data: Any, files: Any) -> ApplyForm:
+        self.refused = []
+        return ApplyForm(data)
+
+    def perform(self, form: ApplyForm) -> tuple[Development, str]:
+        development = services.apply(
+            actor=self.user,
+            org=self.object,
+            id_number=form.cleaned_data["id_number"],
+            on=form.cleaned_data["on"],
+            note=form.cleaned_data["note"],
+            **form.person(),
+        )
+        return development, _("已建立%(name)s的发展党员档案") % {"name": development.name}
+
+    def success_url(self, landing: Development) -> str:
+        return reverse("development:detail", kwargs={"pk": landing.pk})
+
+    def get_context_data(self, **extra: Any) -> dict[str, Any]:
+        branch = self.object
+        ancestors = org_selectors.ancestors_in_scope(self.user, branch)
+        return {"branch": branch, "refusals": self.refused, "ancestors": ancestors, **extra}
 
 
 # ---- One file -----------------------------------------------------------------------------------------
@@ -300,69 +288,73 @@ def _file_context(
     }
 
 
-@login_required
-@require_GET
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+class FileView(ObjectView):
+    """A page about the development file of the URL's ``pk``: 404 outside the scope, 403 visible but
+    not changeable."""
+
+    denied = gettext_lazy("您没有修改此发展党员档案的权限")
+
+    def lookup(self, *, pk: int) -> Development:
+        return selectors.get_file(self.user, pk)
+
+    def success_url(self, landing: Development) -> str:
+        return reverse("development:detail", kwargs={"pk": landing.pk})
+
+
+class Detail(FileView, ObjectDetailView):
     """A person's timeline: steps done, the next steps with their earliest dates, what is missing, what is late."""
-    development = selectors.get_file(request.user, pk)
-    context = _file_context(request, development)
-    context["changes"] = history_for(request.user, development)[:50]
-    return render(request, "development/detail.html", context)
+
+    template_name = "development/detail.html"
+    history = True
+    history_limit = 50
+    revealed: str | None = None
+
+    def get_context_data(self, **extra: Any) -> dict[str, Any]:
+        context = _file_context(self.request, self.object, revealed=self.revealed)
+        return super().get_context_data(**context, **extra)
 
 
-@login_required
-@require_GET
-def print_file(request: HttpRequest, pk: int) -> HttpResponse:
+class Print(Detail):
     """The file as an A4 summary (static/jiceng/print.css): the person, every step with its evidence."""
-    development = selectors.get_file(request.user, pk)
-    context = _file_context(request, development)
-    context["printed_on"] = timezone.localdate()
-    return render(request, "development/print.html", context)
+
+    template_name = "development/print.html"
+    history = False
+
+    def get_context_data(self, **extra: Any) -> dict[str, Any]:
+        return super().get_context_data(printed_on=timezone.localdate(), **extra)
 
 
-@never_cache
-@login_required
-@require_POST
-def reveal(request: HttpRequest, pk: int) -> HttpResponse:
+@method_decorator(never_cache, name="dispatch")
+class Reveal(Detail):
     """The full identity number in place of the masked one; every reveal is audited by the service."""
-    development = selectors.get_file(request.user, pk)
-    _ensure_can_change(request.user, development)
-    number = services.reveal_id_number(actor=request.user, development=development)
-    if _is_htmx(request):
-        return render(
-            request,
-            "development/_person.html#id_number",
-            {"development": development, "revealed": number, "can_change": True},
-        )
-    context = _file_context(request, development, revealed=number)
-    context["changes"] = history_for(request.user, development)[:50]
-    return render(request, "development/detail.html", context)
+
+    action = scope.CHANGE
+    http_method_names: ClassVar[list[str]] = ["post"]
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        self.revealed = services.reveal_id_number(actor=self.user, development=self.object)
+        if is_htmx(request):
+            return render(
+                request, "core/_person.html#id_number", {"person": self.object, "revealed": self.revealed}
+            )
+        return self.get(request)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def edit(request: HttpRequest, pk: int) -> HttpResponse:
+class Edit(FileView, ObjectFormView):
     """Correct the person's details (the identity number is not editable: a wrong one needs a new file)."""
-    development = selectors.get_file(request.user, pk)
-    _ensure_can_change(request.user, development)
-    form = PersonForm(request.POST or None, development=development)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_person(actor=request.user, development=development, **form.person())
-        except ValidationError as error:
-            form.add_service_errors(error)
-        else:
-            messages.success(request, _("已保存%(name)s的个人信息") % {"name": form.cleaned_data["name"]})
-            return redirect("development:detail", pk=development.pk)
-    return render(
-        request,
-        "development/edit.html",
-        {
-            "form": form,
-            "development": development,
-            "ancestors": org_selectors.ancestors_in_scope(request.user, development.org),
-        },
-    )
+
+    template_name = "development/edit.html"
+
+    def get_form(self, data: Any, files: Any) -> PersonForm:
+        return PersonForm(data, development=self.object)
+
+    def perform(self, form: PersonForm) -> tuple[Development, str]:
+        services.update_person(actor=self.user, development=self.object, **form.person())
+        return self.object, _("已保存%(name)s的个人信息") % {"name": form.cleaned_data["name"]}
+
+    def get_context_data(self, **extra: Any) -> dict[str, Any]:
+        ancestors = org_selectors.ancestors_in_scope(self.user, self.object.org)
+        return {"development": self.object, "ancestors": ancestors, **extra}
 
 
 # ---- Steps ---------------------------------------------------------------------------------------------
@@ -374,55 +366,48 @@ def _kind_or_404(kind: str) -> str:
     return kind
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def step_create(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+class StepCreate(RefusableFormMixin, FileView, ObjectFormView):
     """Record one step of ``kind``: only that kind's fields; a refusal shows its rule and earliest date."""
-    user = request.user
-    development = selectors.get_file(user, pk)
-    _ensure_can_change(user, development)
-    kind = _kind_or_404(kind)
-    form = StepForm(request.POST or None, kind=kind, development=development, user=user)
-    refusals: list[rules.Refusal] = []
-    if request.method == "POST" and form.is_valid():
-        try:
-            step = services.record_step(
-                actor=user, development=development, kind=kind, **form.service_kwargs()
-            )
-        except services.StepRefused as refused:
-            refusals = refused.refusals
-        except ValidationError as error:
-            form.add_service_errors(error)
-        else:
-            development.refresh_from_db()
-            messages.success(
-                request,
-                _("已记录：%(step)s（%(day)s）。当前阶段：%(stage)s")
-                % {
-                    "step": step.get_kind_display(),
-                    "day": step.on.isoformat(),
-                    "stage": development.get_stage_display(),
-                },
-            )
-            return redirect("development:detail", pk=development.pk)
-    state = selectors.file_state(development)
-    hint = next((n for n in state.next_steps if n.kind == kind), None)
-    allowed = (state.timeline.stage or development.stage) in rules.ALLOWED_AT.get(kind, ())
-    return render(
-        request,
-        "development/step_form.html",
-        {
-            "form": form,
+
+    template_name = "development/step_form.html"
+
+    def lookup(self, *, pk: int, kind: str) -> Development:
+        return super().lookup(pk=pk)
+
+    def check(self) -> HttpResponse | None:
+        self.kind = _kind_or_404(self.kwargs["kind"])  # after the scope: a viewer learns 403 first
+        return None
+
+    def get_form(self, data: Any, files: Any) -> StepForm:
+        self.refused = []
+        return StepForm(data, kind=self.kind, development=self.object, user=self.user)
+
+    def perform(self, form: StepForm) -> tuple[Development, str]:
+        development = self.object
+        step = services.record_step(
+            actor=self.user, development=development, kind=self.kind, **form.service_kwargs()
+        )
+        development.refresh_from_db()
+        return development, _("已记录：%(step)s（%(day)s）。当前阶段：%(stage)s") % {
+            "step": step.get_kind_display(),
+            "day": step.on.isoformat(),
+            "stage": development.get_stage_display(),
+        }
+
+    def get_context_data(self, **extra: Any) -> dict[str, Any]:
+        development, kind = self.object, self.kind
+        state = selectors.file_state(development)
+        return {
             "development": development,
             "kind": kind,
             "kind_label": rules.kind_label(kind),
-            "refusals": refusals,
-            "hint": hint,
-            "allowed": allowed,
-            "has_people": "people" in form.fields,
-            "ancestors": org_selectors.ancestors_in_scope(user, development.org),
-        },
-    )
+            "refusals": self.refused,
+            "hint": next((n for n in state.next_steps if n.kind == kind), None),
+            "allowed": (state.timeline.stage or development.stage) in rules.ALLOWED_AT.get(kind, ()),
+            "has_people": "people" in extra["form"].fields,
+            "ancestors": org_selectors.ancestors_in_scope(self.user, development.org),
+            **extra,
+        }
 
 
 @login_required
@@ -432,7 +417,7 @@ def people_search(request: HttpRequest, pk: int) -> HttpResponse:
     (htmx). The ids already ticked come back ticked; the branch's own members are listed on the form."""
     user = request.user
     development = selectors.get_file(user, pk)
-    _ensure_can_change(user, development)
+    ensure_allowed(user, scope.CHANGE, development, str(FileView.denied))
     kind = _kind_or_404(request.GET.get("kind", ""))
     form = StepForm(kind=kind, development=development, user=user)
     if "people" not in form.fields:
@@ -464,7 +449,7 @@ def step_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Remove the file's latest step, recorded in error (services.remove_step says which may go)."""
     step = selectors.get_step(request.user, pk)
     development = step.development
-    _ensure_can_change(request.user, development)
+    ensure_allowed(request.user, scope.CHANGE, development, str(FileView.denied))
     label = f"{step.get_kind_display()}（{step.on.isoformat()}）"
     try:
         services.remove_step(actor=request.user, step=step)

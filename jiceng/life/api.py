@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,14 +28,15 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from jiceng.core import scope
-from jiceng.core.api import ScopedAPIMixin, error_responses, parse_id
+from jiceng.core.api import error_responses, parse_id
+from jiceng.core.generic.api import ScopedViewSet
 from jiceng.members.models import Member
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization, PartyGroup
@@ -243,7 +245,9 @@ ORG_PARAMETER = OpenApiParameter(
         summary="删除组织生活记录", responses={204: None, **error_responses(401, 403, 404)}
     ),
 )
-class MeetingViewSet(ScopedAPIMixin, viewsets.ModelViewSet):
+class MeetingViewSet(
+    mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin, ScopedViewSet
+):
     """组织生活记录: meetings of the branches in the caller's scope, with their attendance and attachments.
 
     Writes follow life.services: an out-of-scope branch or meeting answers 404, a visible one the
@@ -257,9 +261,8 @@ class MeetingViewSet(ScopedAPIMixin, viewsets.ModelViewSet):
     parser_classes = [JSONParser, FormParser, MultiPartParser]
     lookup_value_regex = r"[0-9]+"
 
-    def get_object(self) -> Meeting:
-        self.kwargs[self.lookup_field] = parse_id(self.kwargs[self.lookup_field])
-        return super().get_object()
+    def lookup(self, key: str) -> Meeting:
+        return get_object_or_404(self.get_queryset(), pk=parse_id(key))
 
     def get_queryset(self) -> Any:
         qs = selectors.visible_meetings(self.request.user).select_related("org", "group")
@@ -289,8 +292,7 @@ class MeetingViewSet(ScopedAPIMixin, viewsets.ModelViewSet):
         return self._read(meeting, status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        meeting = self.get_object()
-        scope.ensure(request.user, scope.CHANGE, meeting.org_path)
+        meeting = self.allowed()
         partial = kwargs.pop("partial", False)
         data = MeetingWriteSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)

@@ -6,7 +6,6 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -228,14 +227,3 @@ class AttachmentForm(forms.Form):
         for message, code in services.attachment_problems(upload):
             self.add_error("file", ValidationError(message, code=code))
         return upload
-
-
-class BranchChoiceForm(forms.Form):
-    org = forms.ModelChoiceField(
-        label=_("党支部"), queryset=Organization.objects.none(), to_field_name="code", empty_label=None
-    )
-
-    def __init__(self, *args: Any, branches: QuerySet[Organization], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["org"].queryset = branches
-        self.fields["org"].label_from_instance = lambda org: f"{org.name}（{org.code}）"

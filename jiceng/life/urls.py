@@ -5,13 +5,13 @@ from . import views
 app_name = "life"
 
 urlpatterns = [
-    path("", views.meeting_list, name="list"),
-    path("new/", views.meeting_create, name="create"),
+    path("", views.MeetingList.as_view(), name="list"),
+    path("new/", views.MeetingCreate.as_view(), name="create"),
     path("calendar/", views.calendar, name="calendar"),
-    path("<int:pk>/", views.meeting_detail, name="detail"),
-    path("<int:pk>/edit/", views.meeting_edit, name="edit"),
-    path("<int:pk>/delete/", views.meeting_delete, name="delete"),
-    path("<int:pk>/attachments/", views.attachment_add, name="attachment_add"),
+    path("<int:pk>/", views.MeetingDetail.as_view(), name="detail"),
+    path("<int:pk>/edit/", views.MeetingEdit.as_view(), name="edit"),
+    path("<int:pk>/delete/", views.MeetingDelete.as_view(), name="delete"),
+    path("<int:pk>/attachments/", views.AttachmentAdd.as_view(), name="attachment_add"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
-    path("attachments/<int:pk>/delete/", views.attachment_delete, name="attachment_delete"),
+    path("attachments/<int:pk>/delete/", views.AttachmentDelete.as_view(), name="attachment_delete"),
 ]

@@ -7,40 +7,31 @@ form included).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
 
 from jiceng.core import periods, scope
-from jiceng.core.selectors import history_for
+from jiceng.core.generic.views import ObjectDeleteView, ObjectDetailView, ObjectFormView, ObjectView
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization, OrgKind
+from jiceng.orgs.views import BranchFormView, OrgListView, choose_branch
 
 from . import selectors, services
 from .filters import MeetingFilter
-from .forms import AttachmentForm, BranchChoiceForm, MeetingForm
+from .forms import AttachmentForm, MeetingForm
 from .models import Meeting, MeetingKind
-
-PAGE_SIZE = 20
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
 
 
 def _branches(user: Any, action: str, under: Organization | None = None) -> QuerySet[Organization]:
@@ -50,145 +41,114 @@ def _branches(user: Any, action: str, under: Organization | None = None) -> Quer
     return qs
 
 
-def _ensure_can_change(user: Any, meeting: Meeting) -> None:
-    """The meeting is already known to be visible: refusing a write is then a 403, not a 404."""
-    if not scope.can(user, scope.CHANGE, meeting.org_path):
-        raise PermissionDenied(_("您没有修改此组织生活记录的权限"))
-
-
 def _warn_quorum(request: HttpRequest, meeting: Meeting) -> None:
     warning = services.quorum_warning(meeting)
     if warning:
         messages.warning(request, warning)
 
 
-@login_required
-@require_GET
-def meeting_list(request: HttpRequest) -> HttpResponse:
+class MeetingList(OrgListView):
     """组织生活记录 of the user's subtrees (or of one organization's), filtered in place by htmx."""
-    user = request.user
-    org = None
-    code = request.GET.get("org", "").strip()
-    if code:
-        org = org_selectors.get_org(user, code=code)
-    filterset = MeetingFilter(request.GET, queryset=selectors.meeting_list(user, org=org))
-    page_obj = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
-        "filter": filterset,
-        "page_obj": page_obj,
-        "org": org,
-        "ancestors": org_selectors.ancestors_in_scope(user, org) if org else [],
-        "can_add": bool(scope.paths_for(user, scope.CHANGE))
-        and (org is None or scope.can(user, scope.CHANGE, org.path)),
-    }
-    template = "life/list.html#results" if _is_htmx(request) else "life/list.html"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+
+    template_name = "life/list.html"
+    filterset_class = MeetingFilter
+    list_id = "meeting"
+    list_url, list_title, list_crumb = "life:list", gettext_lazy("组织生活记录"), gettext_lazy("组织生活")
+
+    def get_queryset(self) -> Any:
+        return selectors.meeting_list(self.user, org=self.org)
 
 
-def _choose_branch(
-    request: HttpRequest, branches: QuerySet[Organization], *, title: str, target: str
-) -> HttpResponse:
-    form = BranchChoiceForm(branches=branches)
-    return render(
-        request,
-        "life/choose_branch.html",
-        {"form": form, "title": title, "target": target, "empty": not branches.exists()},
-    )
+class MeetingView(ObjectView):
+    """A page about the meeting of the URL's ``pk``: 404 outside the scope, 403 visible but not changeable."""
+
+    denied = gettext_lazy("您没有修改此组织生活记录的权限")
+
+    def lookup(self, *, pk: int) -> Meeting:
+        return selectors.get_meeting(self.user, pk)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def meeting_create(request: HttpRequest) -> HttpResponse:
+class MeetingFormMixin:
+    """The meeting form with its roll call; a saved meeting whose quorum is short gets a warning."""
+
+    template_name = "life/form.html"
+    request: HttpRequest
+
+    def success_url(self, landing: Meeting) -> str:
+        return reverse("life:detail", kwargs={"pk": landing.pk})
+
+    def succeeded(self, landing: Meeting) -> None:
+        _warn_quorum(self.request, landing)
+
+
+class MeetingCreate(MeetingFormMixin, BranchFormView):
     """录入组织生活: ``?org=<branch code>`` names the branch (else the user picks one); ``kind`` and
     ``group`` preselect what the calendar's "record" link was about."""
-    user = request.user
-    code = request.GET.get("org", "").strip()
-    branch: Organization | None = None
-    branches = _branches(user, scope.CHANGE)
-    if code:
-        org = org_selectors.get_org(user, code=code)
-        if not scope.can(user, scope.CHANGE, org.path):
-            raise PermissionDenied(_("您没有为该组织录入组织生活的权限"))
-        if org.kind == OrgKind.BRANCH:
-            branch = org
-        else:
-            branches = branches.filter(path__prefix=org.path)
-    elif not scope.paths_for(user, scope.CHANGE):
-        raise PermissionDenied(_("您没有录入组织生活的权限"))
-    if branch is None:
-        only = list(branches[:2])
-        if len(only) != 1:
-            return _choose_branch(request, branches, title=_("录入组织生活"), target="life:create")
-        branch = only[0]
 
-    initial: dict[str, Any] = {}
-    if request.GET.get("kind") in MeetingKind.values:
-        initial["kind"] = request.GET["kind"]
-    if request.GET.get("group", "").isdigit():
-        initial["group"] = int(request.GET["group"])
-    roll_call = selectors.roll_call(branch)
-    form = MeetingForm(
-        request.POST or None, request.FILES or None, branch=branch, roll_call=roll_call, initial=initial
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            meeting = services.record_meeting(
-                actor=user,
-                org=branch,
-                attendance=form.attendance(),
-                attachments=form.cleaned_data["attachments"],
-                **form.service_fields(),
-            )
-        except ValidationError as error:
-            form.add_service_errors(error)
-        else:
-            messages.success(request, _("已录入：%(meeting)s") % {"meeting": meeting})
-            _warn_quorum(request, meeting)
-            return redirect("life:detail", pk=meeting.pk)
-    return render(request, "life/form.html", {"form": form, "branch": branch, "meeting": None})
+    title = gettext_lazy("录入组织生活")
+    list_url, list_crumb = "life:list", gettext_lazy("组织生活")
+    denied_here = gettext_lazy("您没有为该组织录入组织生活的权限")
+    denied = gettext_lazy("您没有录入组织生活的权限")
+
+    def get_form(self, data: Any, files: Any) -> MeetingForm:
+        query, initial = self.request.GET, {}
+        if query.get("kind") in MeetingKind.values:
+            initial["kind"] = query["kind"]
+        if query.get("group", "").isdigit():
+            initial["group"] = int(query["group"])
+        roll_call = selectors.roll_call(self.object)
+        return MeetingForm(data, files, branch=self.object, roll_call=roll_call, initial=initial)
+
+    def perform(self, form: MeetingForm) -> tuple[Meeting, str]:
+        meeting = services.record_meeting(
+            actor=self.user,
+            org=self.object,
+            attendance=form.attendance(),
+            attachments=form.cleaned_data["attachments"],
+            **form.service_fields(),
+        )
+        return meeting, _("已录入：%(meeting)s") % {"meeting": meeting}
+
+    def get_context_data(self, **extra: Any) -> dict[str, Any]:
+        return {"branch": self.object, "meeting": None, **extra}
 
 
-@login_required
-@require_GET
-def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = selectors.meeting_detail(request.user, pk)
-    can_change = scope.can(request.user, scope.CHANGE, meeting.org_path)
-    rows = list(meeting.attendance.all())
-    context = {
-        "meeting": meeting,
-        "attendance": rows,
-        "attachments": list(meeting.attachments.all()),
-        "quorum_warning": services.quorum_warning(meeting),
-        "can_change": can_change,
-        "attachment_form": AttachmentForm() if can_change else None,
-        "ancestors": org_selectors.ancestors_in_scope(request.user, meeting.org),
-        "changes": history_for(request.user, meeting),
-        "month": periods.containing("month", meeting.held_on).label,
-    }
-    return render(request, "life/detail.html", context)
+class MeetingDetail(MeetingView, ObjectDetailView):
+    template_name = "life/detail.html"
+    history = True
+    history_limit = None
+
+    def lookup(self, *, pk: int) -> Meeting:
+        return selectors.meeting_detail(self.user, pk)
+
+    def get_context_data(self, **extra: Any) -> dict[str, Any]:
+        meeting = self.object
+        can_change = scope.can(self.user, scope.CHANGE, meeting.org_path)
+        return super().get_context_data(
+            meeting=meeting,
+            attendance=list(meeting.attendance.all()),
+            attachments=list(meeting.attachments.all()),
+            quorum_warning=services.quorum_warning(meeting),
+            can_change=can_change,
+            attachment_form=AttachmentForm() if can_change else None,
+            ancestors=org_selectors.ancestors_in_scope(self.user, meeting.org),
+            month=periods.containing("month", meeting.held_on).label,
+            **extra,
+        )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = selectors.get_meeting(request.user, pk)
-    _ensure_can_change(request.user, meeting)
-    roll_call = selectors.roll_call(meeting.org, meeting)
-    form = MeetingForm(
-        request.POST or None, request.FILES or None, branch=meeting.org, roll_call=roll_call, meeting=meeting
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            meeting = _save_edit(request, meeting, form)
-        except ValidationError as error:
-            form.add_service_errors(error)
-        else:
-            messages.success(request, _("已保存：%(meeting)s") % {"meeting": meeting})
-            _warn_quorum(request, meeting)
-            return redirect("life:detail", pk=meeting.pk)
-    return render(request, "life/form.html", {"form": form, "branch": meeting.org, "meeting": meeting})
+class MeetingEdit(MeetingFormMixin, MeetingView, ObjectFormView):
+    def get_form(self, data: Any, files: Any) -> MeetingForm:
+        meeting = self.object
+        roll_call = selectors.roll_call(meeting.org, meeting)
+        return MeetingForm(data, files, branch=meeting.org, roll_call=roll_call, meeting=meeting)
+
+    def perform(self, form: MeetingForm) -> tuple[Meeting, str]:
+        meeting = _save_edit(self.request, self.object, form)
+        return meeting, _("已保存：%(meeting)s") % {"meeting": meeting}
+
+    def get_context_data(self, **extra: Any) -> dict[str, Any]:
+        return {"branch": self.object.org, "meeting": self.object, **extra}
 
 
 def _save_edit(request: HttpRequest, meeting: Meeting, form: MeetingForm) -> Meeting:
@@ -205,38 +165,40 @@ def _save_edit(request: HttpRequest, meeting: Meeting, form: MeetingForm) -> Mee
     return meeting
 
 
-@login_required
-@require_POST
-def meeting_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = selectors.get_meeting(request.user, pk)
-    _ensure_can_change(request.user, meeting)
-    org, label = meeting.org, str(meeting)
-    services.delete_meeting(actor=request.user, meeting=meeting)
-    messages.success(request, _("已删除：%(meeting)s") % {"meeting": label})
-    return redirect(f"{reverse('life:list')}?{urlencode({'org': org.code})}")
+class MeetingDelete(MeetingView, ObjectDeleteView):
+    def success_url(self) -> str:
+        return f"{reverse('life:list')}?{urlencode({'org': self.object.org.code})}"
+
+    def perform(self) -> str:
+        label = str(self.object)
+        services.delete_meeting(actor=self.user, meeting=self.object)
+        return _("已删除：%(meeting)s") % {"meeting": label}
 
 
-@login_required
-@require_POST
-def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = selectors.get_meeting(request.user, pk)
-    _ensure_can_change(request.user, meeting)
-    form = AttachmentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            attachment = services.add_attachment(
-                actor=request.user, meeting=meeting, upload=form.cleaned_data["file"]
-            )
-        except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
+class AttachmentAdd(MeetingView):
+    """Upload one attachment from the meeting's page; refusals come back as messages there."""
+
+    action = scope.CHANGE
+    http_method_names: ClassVar[list[str]] = ["post"]
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        meeting = self.object
+        form = AttachmentForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                attachment = services.add_attachment(
+                    actor=self.user, meeting=meeting, upload=form.cleaned_data["file"]
+                )
+            except ValidationError as error:
+                for message in error.messages:
+                    messages.error(request, message)
+            else:
+                messages.success(request, _("已上传附件：%(name)s") % {"name": attachment.original_name})
         else:
-            messages.success(request, _("已上传附件：%(name)s") % {"name": attachment.original_name})
-    else:
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
-    return redirect("life:detail", pk=meeting.pk)
+            for errors in form.errors.values():
+                for message in errors:
+                    messages.error(request, message)
+        return redirect("life:detail", pk=meeting.pk)
 
 
 @login_required
@@ -259,15 +221,17 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     return response
 
 
-@login_required
-@require_POST
-def attachment_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    attachment = selectors.get_attachment(request.user, pk)
-    meeting = attachment.meeting
-    _ensure_can_change(request.user, meeting)
-    services.remove_attachment(actor=request.user, attachment=attachment)
-    messages.success(request, _("已删除附件：%(name)s") % {"name": attachment.original_name})
-    return redirect("life:detail", pk=meeting.pk)
+class AttachmentDelete(MeetingView, ObjectDeleteView):
+    def lookup(self, *, pk: int) -> Any:
+        self.attachment = selectors.get_attachment(self.user, pk)
+        return self.attachment.meeting
+
+    def success_url(self) -> str:
+        return reverse("life:detail", kwargs={"pk": self.object.pk})
+
+    def perform(self) -> str:
+        services.remove_attachment(actor=self.user, attachment=self.attachment)
+        return _("已删除附件：%(name)s") % {"name": self.attachment.original_name}
 
 
 @login_required
@@ -287,7 +251,9 @@ def calendar(request: HttpRequest) -> HttpResponse:
     if branch is None:
         only = list(branches[:2])
         if len(only) != 1:
-            return _choose_branch(request, branches, title=_("组织生活日历"), target="life:calendar")
+            return choose_branch(
+                request, branches, title=_("组织生活日历"), list_url="life:list", list_crumb=_("组织生活")
+            )
         branch = only[0]
     month = None
     text = request.GET.get("month", "").strip()

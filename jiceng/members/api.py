@@ -11,23 +11,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import serializers, status, views, viewsets
+from rest_framework import serializers, status, views
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from jiceng.core import scope
 from jiceng.core.api import MAX_ID, ScopedAPIMixin, error_responses, parse_id, validated
+from jiceng.core.generic.api import ScopedViewSet, history_action, reveal_action
 from jiceng.core.models import User
-from jiceng.core.selectors import history_for
 from jiceng.orgs import selectors as org_selectors
-from jiceng.orgs.api import ObjectChangeSerializer, resolve_org
+from jiceng.orgs.api import resolve_org
 from jiceng.orgs.filters import OrgCodeFilter
 from jiceng.orgs.models import Organization, PartyGroup
 
@@ -120,10 +120,6 @@ class TransferSerializer(serializers.Serializer):
     on = serializers.DateField(required=False, help_text="Day of the transfer; today when absent")
 
 
-class RevealedSerializer(serializers.Serializer):
-    id_number = serializers.CharField(help_text="The full identity number; the reveal is audited")
-
-
 # Filters --------------------------------------------------------------------------------------------
 
 
@@ -177,34 +173,21 @@ ID_PARAM = OpenApiParameter("id", int, OpenApiParameter.PATH, description="Membe
     ),
 )
 @extend_schema(tags=["members"])
-class MemberViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
+class MemberViewSet(ScopedViewSet):
     serializer_class = MemberSerializer
     filterset_class = ApiMemberFilter
     lookup_value_regex = r"[0-9]+"
+    # The record is visible (say, the member's own): refusing the write is a 403, not a 404.
+    denied = _lazy("您没有修改此党员信息的权限")
 
     def get_queryset(self) -> QuerySet[Member]:
         return selectors.member_list(self.request.user)
 
-    def get_object(self) -> Member:
+    def lookup(self, key: str) -> Member:
         """Visible members only (else 404): the same lookup as the member page."""
-        return selectors.get_member(self.request.user, parse_id(self.kwargs["pk"]))
-
-    def _changeable(self) -> Member:
-        member = self.get_object()
-        if not scope.can(self.request.user, scope.CHANGE, member.org_path):
-            # The record is visible (say, the member's own): refusing the write is a 403, not a 404.
-            raise PermissionDenied(_("您没有修改此党员信息的权限"))
-        return member
-
-    def _detail(self, member: Member, *, status_code: int = status.HTTP_200_OK) -> Response:
-        fresh = selectors.get_member(self.request.user, member.pk)
-        return Response(MemberSerializer(fresh).data, status=status_code)
+        return selectors.get_member(self.request.user, parse_id(key))
 
     # Reads
-
-    def list(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(MemberSerializer(page, many=True).data)
 
     @extend_schema(
         summary="One member's record (identity number masked)",
@@ -214,16 +197,7 @@ class MemberViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
     def retrieve(self, request: Request, pk: str) -> Response:
         return Response(MemberSerializer(self.get_object()).data)
 
-    @extend_schema(
-        summary="Change records of the member",
-        parameters=[ID_PARAM],
-        responses={200: ObjectChangeSerializer(many=True), **error_responses(401, 404)},
-    )
-    @action(detail=True, methods=["get"], filter_backends=[])
-    def history(self, request: Request, pk: str) -> Response:
-        member = self.get_object()
-        page = self.paginate_queryset(history_for(request.user, member))
-        return self.get_paginated_response(ObjectChangeSerializer(page, many=True).data)
+    history = history_action(summary="Change records of the member", parameters=[ID_PARAM])
 
     # Writes
 
@@ -234,14 +208,13 @@ class MemberViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
     )
     def create(self, request: Request) -> Response:
         user = request.user
-        if not scope.paths_for(user, scope.CHANGE):
-            raise PermissionDenied(_("您没有登记党员的权限"))
-        data = validated(MemberCreateSerializer, request)
+        self.ensure_anywhere(scope.CHANGE, _("您没有登记党员的权限"))
+        data = self.body(MemberCreateSerializer)
         org = resolve_org(user, data["org"], field="org")
         member = services.create_member(
             actor=user, org=org, id_number=data["id_number"], **_service_fields(user, data)
         )
-        return self._detail(member, status_code=status.HTTP_201_CREATED)
+        return self.detail_response(member, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Change a member's record",
@@ -250,31 +223,20 @@ class MemberViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
         responses={200: MemberSerializer, **error_responses(400, 401, 403, 404)},
     )
     def partial_update(self, request: Request, pk: str) -> Response:
-        member = self._changeable()
-        serializer = MemberUpdateSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        member = self.allowed()
+        data = self.body(MemberUpdateSerializer, partial=True)
         member = services.update_member(
             actor=request.user,
             member=member,
             id_number=data.get("id_number") or None,
             **_service_fields(request.user, data),
         )
-        return self._detail(member)
+        return self.detail_response(member)
 
-    @extend_schema(
-        summary="Reveal the full identity number (audited)",
+    reveal_id = reveal_action(
         parameters=[ID_PARAM],
-        request=None,
-        responses={200: RevealedSerializer, **error_responses(401, 403, 404)},
+        reveal=lambda user, member: services.reveal_id_number(actor=user, member=member),
     )
-    @action(detail=True, methods=["post"], url_path="reveal-id", filter_backends=[], pagination_class=None)
-    def reveal_id(self, request: Request, pk: str) -> Response:
-        member = self.get_object()
-        number = services.reveal_id_number(actor=request.user, member=member)
-        response = Response({"id_number": number})
-        response["Cache-Control"] = "no-store"
-        return response
 
     @extend_schema(
         summary="Transfer the member to another branch (组织关系转接)",
@@ -284,11 +246,11 @@ class MemberViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def transfer(self, request: Request, pk: str) -> Response:
-        member = self._changeable()
+        member = self.allowed()
         data = validated(TransferSerializer, request)
         to_org = resolve_org(request.user, data["org"], field="org")
         member = services.transfer_member(actor=request.user, member=member, to_org=to_org, on=data.get("on"))
-        return self._detail(member)
+        return self.detail_response(member)
 
 
 class MeView(ScopedAPIMixin, views.APIView):

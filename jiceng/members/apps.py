@@ -12,3 +12,19 @@ class MembersConfig(AppConfig):
         from .compliance import register
 
         register()
+
+        from jiceng.core import registry
+
+        from . import demo, views
+
+        registry.landings.register(registry.Landing(key="members.me", url=views.own_record_url))
+        registry.nav_flags.register(registry.NavFlag(key="has_member_record", value=views.has_member_record))
+        registry.demo_loaders.register(
+            registry.DemoLoader(
+                key="members.town",
+                load=demo.load_town,
+                present=demo.town_present,
+                accounts=tuple(a[0] for a in demo.ACCOUNTS),
+                order=10,
+            )
+        )

@@ -99,19 +99,6 @@ def branch_label(org: Organization) -> str:
     return gettext("%(name)s（%(code)s）") % {"name": org.name, "code": org.code}
 
 
-class BranchChoiceForm(forms.Form):
-    """Step one of adding a member: which branch (among those the user may change)."""
-
-    org = forms.ModelChoiceField(
-        label=_("所在党支部"), queryset=Organization.objects.none(), to_field_name="code", empty_label=None
-    )
-
-    def __init__(self, *args: Any, branches: QuerySet[Organization], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["org"].queryset = branches
-        self.fields["org"].label_from_instance = branch_label
-
-
 class TransferForm(forms.Form):
     """组织关系转接: the receiving branch, by code, among the branches the user may change."""
 

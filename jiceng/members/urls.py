@@ -5,11 +5,11 @@ from . import views
 app_name = "members"
 
 urlpatterns = [
-    path("", views.member_list, name="list"),
+    path("", views.MemberList.as_view(), name="list"),
     path("me/", views.me, name="me"),
-    path("new/", views.member_create, name="create"),
-    path("<int:pk>/", views.member_detail, name="detail"),
-    path("<int:pk>/edit/", views.member_edit, name="edit"),
-    path("<int:pk>/transfer/", views.member_transfer, name="transfer"),
-    path("<int:pk>/reveal/", views.reveal, name="reveal"),
+    path("new/", views.MemberCreate.as_view(), name="create"),
+    path("<int:pk>/", views.MemberDetail.as_view(), name="detail"),
+    path("<int:pk>/edit/", views.MemberEdit.as_view(), name="edit"),
+    path("<int:pk>/transfer/", views.MemberTransfer.as_view(), name="transfer"),
+    path("<int:pk>/reveal/", views.Reveal.as_view(), name="reveal"),
 ]

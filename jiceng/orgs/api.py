@@ -12,22 +12,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import CharField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Substr
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from jiceng.core import scope
-from jiceng.core.api import ScopedAPIMixin, error_responses, validated
-from jiceng.core.models import DIFF_HIDDEN, DIFF_LABELS, ObjectChange, User
-from jiceng.core.selectors import history_for
+from jiceng.core.api import error_responses, validated
+from jiceng.core.generic.api import ScopedViewSet, history_action
+from jiceng.core.models import User
 
 from . import selectors, services
 from .filters import OrgFilter
@@ -266,47 +265,6 @@ class OrgSummarySerializer(serializers.Serializer):
     committees = SummaryCommitteesSerializer()
 
 
-class ChangeSerializer(serializers.Serializer):
-    field = serializers.CharField()
-    label = serializers.CharField(help_text="The field's name for people")
-    before = serializers.JSONField(allow_null=True)
-    after = serializers.JSONField(allow_null=True)
-
-
-class ObjectChangeSerializer(serializers.ModelSerializer):
-    """One change record. Snapshots never hold secrets (the models' ``audit_exclude``)."""
-
-    user = serializers.CharField(source="user_name", read_only=True)
-    changes = serializers.SerializerMethodField()
-
-    class Meta:
-        model = ObjectChange
-        fields = ["id", "time", "action", "user", "request_id", "source", "object_repr", "message", "changes"]
-        read_only_fields = fields
-
-    @extend_schema_field(ChangeSerializer(many=True))
-    def get_changes(self, change: ObjectChange) -> list[dict[str, Any]]:
-        """Changed fields with their raw values, minus tree bookkeeping (as the history tab shows them)."""
-        model = (
-            ContentType.objects.get_for_id(change.content_type_id).model_class()
-            if change.content_type_id
-            else None
-        )
-        rows = []
-        for name, before, after in change.diff():
-            label: object = DIFF_LABELS.get(name, name)
-            try:
-                field = model._meta.get_field(name) if model is not None else None
-            except FieldDoesNotExist:
-                field = None
-            if field is not None:
-                if name in DIFF_HIDDEN or getattr(field, "primary_key", False) or not field.editable:
-                    continue
-                label = getattr(field, "verbose_name", label)
-            rows.append({"field": name, "label": str(label), "before": before, "after": after})
-        return rows
-
-
 # The viewset ----------------------------------------------------------------------------------------
 
 CODE_PARAM = OpenApiParameter("code", str, OpenApiParameter.PATH, pattern=f"^{CODE_PATTERN}$")
@@ -323,7 +281,7 @@ CODE_PARAM = OpenApiParameter("code", str, OpenApiParameter.PATH, pattern=f"^{CO
     ),
 )
 @extend_schema(tags=["orgs"])
-class OrgViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
+class OrgViewSet(ScopedViewSet):
     lookup_field = "code"
     lookup_value_regex = CODE_PATTERN
     filterset_class = OrgFilter
@@ -332,7 +290,9 @@ class OrgViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet[Organization]:
         return with_parent_code(selectors.visible_orgs(self.request.user)).select_related("secretary")
 
-    def get_object(self) -> Organization:
+    detail_serializer_class = OrgDetailSerializer
+
+    def lookup(self, key: str) -> Organization:
         """Visible organizations only (else 404); no list filters apply to one object."""
         qs = self.get_queryset()
         if self.action == "retrieve":
@@ -345,28 +305,9 @@ class OrgViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
                     to_attr="current_committees",
                 )
             )
-        return get_object_or_404(qs, code=self.kwargs["code"])
-
-    def _allowed(self, action_name: str) -> Organization:
-        """The organization of the URL: 404 outside the scope, 403 when ``action_name`` is not granted."""
-        org = self.get_object()
-        scope.ensure(self.request.user, action_name, org.path)
-        return org
-
-    def _detail(self, org: Organization, *, status_code: int = status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().filter(pk=org.pk).first() or org
-        return Response(
-            OrgDetailSerializer(fresh, context=self.get_serializer_context()).data, status=status_code
-        )
+        return get_object_or_404(qs, code=key)
 
     # Reads
-
-    def list(self, request: Request) -> Response:
-        qs = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(qs)
-        return self.get_paginated_response(
-            OrgSerializer(page, many=True, context=self.get_serializer_context()).data
-        )
 
     @extend_schema(parameters=[CODE_PARAM])
     def retrieve(self, request: Request, code: str) -> Response:
@@ -383,16 +324,7 @@ class OrgViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
         org = self.get_object()
         return Response(selectors.org_summary(org))
 
-    @extend_schema(
-        summary="Change records of the organization",
-        parameters=[CODE_PARAM],
-        responses={200: ObjectChangeSerializer(many=True), **error_responses(401, 404)},
-    )
-    @action(detail=True, methods=["get"], filter_backends=[])
-    def history(self, request: Request, code: str) -> Response:
-        org = self.get_object()
-        page = self.paginate_queryset(history_for(request.user, org))
-        return self.get_paginated_response(ObjectChangeSerializer(page, many=True).data)
+    history = history_action(summary="Change records of the organization", parameters=[CODE_PARAM])
 
     # Writes
 
@@ -409,7 +341,7 @@ class OrgViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
         code = data.pop("parent")
         parent = resolve_org(user, code, field="parent") if code is not None else None
         org = services.create_org(actor=user, parent=parent, **data)
-        return self._detail(org, status_code=status.HTTP_201_CREATED)
+        return self.detail_response(org, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Change an organization's code, name, kind, unit kind, founding date or records-since date",
@@ -418,10 +350,10 @@ class OrgViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
         responses={200: OrgDetailSerializer, **error_responses(400, 401, 403, 404)},
     )
     def partial_update(self, request: Request, code: str) -> Response:
-        org = self._allowed(scope.CHANGE)
+        org = self.allowed(scope.CHANGE)
         data = validated(OrgUpdateSerializer, request)
         org = services.update_org(actor=request.user, org=org, **data)
-        return self._detail(org)
+        return self.detail_response(org)
 
     @extend_schema(
         summary="Move the organization and its subtree under another parent",
@@ -431,11 +363,11 @@ class OrgViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def move(self, request: Request, code: str) -> Response:
-        org = self._allowed(scope.MANAGE)
+        org = self.allowed(scope.MANAGE)
         data = validated(MoveSerializer, request)
         parent = resolve_org(request.user, data["parent"], field="parent")
         org = services.move_org(actor=request.user, org=org, new_parent=parent)
-        return self._detail(org)
+        return self.detail_response(org)
 
     @extend_schema(
         summary="Merge this branch into another: its members move, then it is removed",
@@ -445,7 +377,7 @@ class OrgViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def merge(self, request: Request, code: str) -> Response:
-        org = self._allowed(scope.MANAGE)
+        org = self.allowed(scope.MANAGE)
         data = validated(MergeSerializer, request)
         target = resolve_org(request.user, data["target"], field="target")
         moved = services.merge_branches(actor=request.user, source=org, target=target, on=data.get("on"))
@@ -461,7 +393,7 @@ class OrgViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
     def elections(self, request: Request, code: str) -> Response:
         from jiceng.members.selectors import visible_members
 
-        org = self._allowed(scope.CHANGE)
+        org = self.allowed(scope.CHANGE)
         data = validated(ElectionSerializer, request)
         ids = [p["member"] for p in data["posts"]]
         found = visible_members(request.user).in_bulk(ids)
@@ -504,7 +436,7 @@ class OrgViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
     def secretary(self, request: Request, code: str) -> Response:
         from jiceng.members.selectors import visible_members
 
-        org = self._allowed(scope.CHANGE)
+        org = self.allowed(scope.CHANGE)
         data = validated(SecretarySerializer, request)
         member = None
         if data["member"] is not None:
@@ -520,4 +452,4 @@ class OrgViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
                     }
                 )
         org = services.set_secretary(actor=request.user, org=org, member=member, since=data.get("since"))
-        return self._detail(org)
+        return self.detail_response(org)

@@ -12,3 +12,13 @@ class OrgsConfig(AppConfig):
         from .compliance import register
 
         register()
+
+        from jiceng.core import registry
+
+        from . import views
+
+        registry.home_sections.register(
+            registry.HomeSection(
+                key="orgs.cards", template="orgs/_home.html", context=views.home_cards, order=20
+            )
+        )

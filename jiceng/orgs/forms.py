@@ -294,3 +294,25 @@ class SecretaryForm(forms.Form):
         self.fields["member"].help_text = _("选择“（空缺）”并保存即清除书记")
         self.fields["since"].widget = DateInput(attrs=_today_max())
         self.no_eligible = not eligible.exists()
+
+
+class BranchChoiceForm(forms.Form):
+    """The first step of a write into a branch (orgs.views.BranchFormView): which branch, among
+    those the user may change."""
+
+    org = forms.ModelChoiceField(
+        label=_("党支部"), queryset=Organization.objects.none(), to_field_name="code", empty_label=None
+    )
+
+    def __init__(
+        self, *args: Any, branches: QuerySet[Organization], label: Any = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["org"].queryset = branches
+        self.fields["org"].label_from_instance = branch_label
+        if label:
+            self.fields["org"].label = label
+
+
+def branch_label(org: Organization) -> str:
+    return str(_("%(name)s（%(code)s）") % {"name": org.name, "code": org.code})

@@ -7,27 +7,35 @@ user may not change answers 403 on every write page (GET of its form included).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from jiceng.core import scope
-from jiceng.core.selectors import history_for
+from jiceng.core.generic.views import (
+    ObjectDetailView,
+    ObjectFormView,
+    ObjectListView,
+    ObjectView,
+    fragment_or_page,
+    is_htmx,
+)
 from jiceng.members.models import AgeBand, Category, Education, Gender, Status
 
 from . import rules, selectors, services
 from .forms import (
+    BranchChoiceForm,
     ElectionForm,
     ExtensionForm,
     GroupForm,
@@ -37,29 +45,9 @@ from .forms import (
     OrgEditForm,
     SecretaryForm,
     SplitForm,
-    add_service_errors,
     child_kinds,
 )
 from .models import Organization, Post
-
-HISTORY_LIMIT = 200
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    """An htmx request that wants a fragment (a history restore wants the whole page)."""
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
-
-
-def _fragment_or_page(
-    request: HttpRequest, page: str, fragment: str, context: dict[str, Any]
-) -> HttpResponse:
-    response = render(request, fragment if _is_htmx(request) else page, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
 
 # Member counts from the maintained subtree tallies: one joined read, however many nodes are listed --
 
@@ -76,6 +64,43 @@ def _children_of(user: Any, org: Organization) -> list[Organization]:
     return _with_counts(selectors.children(user, org))
 
 
+def home_cards(user: Any) -> dict[str, Any]:
+    """The home page's section (``orgs/_home.html``): the user's scope roots with their numbers."""
+    return {
+        "cards": [{"org": org, "summary": selectors.org_summary(org)} for org in selectors.scope_roots(user)]
+    }
+
+
+class OrgListView(ObjectListView):
+    """A list over the user's scope or, with ``?org=<code>``, over one organization's subtree (404 when
+    that organization is outside the scope). ``can_add``: the user may add here."""
+
+    list_url = ""
+    list_id = ""  # the filter form is <list_id>-filter, the results <list_id>-results
+    list_title: Any = ""
+    list_crumb: Any = ""
+    org: Organization | None = None
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        code = request.GET.get("org", "").strip()
+        self.org = selectors.get_org(self.user, code=code) if code else None
+        return super().get(request, **kwargs)
+
+    def get_context_data(self, **extra: Any) -> dict[str, Any]:
+        user, org = self.user, self.org
+        return {
+            "org": org,
+            "ancestors": selectors.ancestors_in_scope(user, org) if org else [],
+            "can_add": bool(scope.paths_for(user, scope.CHANGE))
+            and (org is None or scope.can(user, scope.CHANGE, org.path)),
+            "list_url": self.list_url,
+            "list_id": self.list_id,
+            "list_title": self.list_title,
+            "list_crumb": self.list_crumb,
+            **extra,
+        }
+
+
 # Tree navigator ---------------------------------------------------------------------------------
 
 
@@ -86,7 +111,7 @@ def tree(request: HttpRequest) -> HttpResponse:
     user = request.user
     q = request.GET.get("q", "").strip()
     results = list(selectors.search(user, q)) if q else None
-    if _is_htmx(request) and "q" in request.GET:
+    if is_htmx(request) and "q" in request.GET:
         response = render(request, "orgs/tree.html#search_results", {"q": q, "results": results})
         patch_vary_headers(response, ["HX-Request"])
         return response
@@ -226,19 +251,30 @@ def _actions(user: Any, org: Organization, has_committee: bool) -> dict[str, boo
     }
 
 
-def _org_page(request: HttpRequest, code: str, *, tab: str) -> HttpResponse:
-    user = request.user
-    org = selectors.get_org(user, code=code)
-    context: dict[str, Any] = {
-        "org": org,
-        "tab": tab,
-        "ancestors": selectors.ancestors_in_scope(user, org),
-    }
-    if tab == "history":
-        context["changes"] = history_for(user, org)[:HISTORY_LIMIT]
-        has_committee = org.committees.filter(ended_on__isnull=True).exists()
-        context["actions"] = _actions(user, org, has_committee=has_committee)
-    else:
+class OrgView(ObjectView):
+    """A page about one organization of the URL's ``code``: 404 outside the user's scope."""
+
+    def lookup(self, *, code: str) -> Organization:
+        return selectors.get_org(self.user, code=code)
+
+    def get_context_data(self, **extra: Any) -> dict[str, Any]:
+        ancestors = selectors.ancestors_in_scope(self.user, self.object)
+        return super().get_context_data(org=self.object, ancestors=ancestors, **extra)
+
+
+class Detail(OrgView, ObjectDetailView):
+    """组织详情 · 概况."""
+
+    template_name = "orgs/detail.html"
+    tab = "overview"
+
+    def get_context_data(self, **extra: Any) -> dict[str, Any]:
+        user, org = self.user, self.object
+        context = super().get_context_data(tab=self.tab, **extra)
+        if self.history:
+            has_committee = org.committees.filter(ended_on__isnull=True).exists()
+            context["actions"] = _actions(user, org, has_committee=has_committee)
+            return context
         summary = selectors.org_summary(org)
         context.update(_committee_context(org))
         if context["committee"] is None and org.is_branch:
@@ -253,7 +289,17 @@ def _org_page(request: HttpRequest, code: str, *, tab: str) -> HttpResponse:
                 "actions": _actions(user, org, has_committee=context["committee"] is not None),
             }
         )
-    return _fragment_or_page(request, "orgs/detail.html", "orgs/detail.html#tab", context)
+        return context
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        return fragment_or_page(request, self.template_name, "orgs/detail.html#tab", self.get_context_data())
+
+
+class History(Detail):
+    """组织详情 · 历史: the organization's change records with field-level before and after."""
+
+    tab = "history"
+    history = True
 
 
 def _unit_kind_rows(by_unit: dict[str, int]) -> list[tuple[str, int]]:
@@ -270,143 +316,116 @@ def _groups(org: Organization) -> list[Any]:
     )
 
 
-@login_required
-@require_GET
-def detail(request: HttpRequest, code: str) -> HttpResponse:
-    """组织详情 · 概况."""
-    return _org_page(request, code, tab="overview")
-
-
-@login_required
-@require_GET
-def history(request: HttpRequest, code: str) -> HttpResponse:
-    """组织详情 · 历史: the organization's change records with field-level before and after."""
-    return _org_page(request, code, tab="history")
-
-
 # Writes --------------------------------------------------------------------------------------------
 
 
-def _org_for(request: HttpRequest, code: str, action: str) -> Organization:
-    """404 outside the scope; 403 when visible but ``action`` is not granted (GET and POST alike)."""
-    org = selectors.get_org(request.user, code=code)
-    scope.ensure(request.user, action, org.path)
-    return org
+class OrgFormView(OrgView, ObjectFormView):
+    """A form about the organization (``orgs/form.html``); success lands on an organization's page."""
+
+    template_name = "orgs/form.html"
+    title: Any = ""
+    submit: Any = ""
+    confirm: Any = ""
+    danger = False
+    only_branch = False  # 404 for any other kind of organization
+
+    def check(self) -> HttpResponse | None:
+        if self.only_branch and not self.object.is_branch:
+            raise Http404
+        return None
+
+    def intro(self) -> str:
+        return ""
+
+    def notice(self, form: Any) -> str:
+        return ""
+
+    def success_url(self, landing: Organization) -> str:
+        return reverse("orgs:detail", kwargs={"code": landing.code})
+
+    def get_context_data(self, **extra: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            title=self.title,
+            submit=self.submit,
+            intro=self.intro(),
+            confirm=self.confirm,
+            danger=self.danger,
+            notice=self.notice(extra["form"]),
+            **extra,
+        )
 
 
-def _form_page(
-    request: HttpRequest,
-    *,
-    org: Organization,
-    form: Any,
-    perform: Callable[[], tuple[Organization, str]],
-    title: str,
-    submit: str,
-    intro: str = "",
-    confirm: str = "",
-    danger: bool = False,
-    rename: dict[str, str] | None = None,
-    notice: str = "",
-) -> HttpResponse:
-    """Validate, call the service, show its refusal on the form; on success go to the organization."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            landing, message = perform()
-        except ValidationError as error:
-            add_service_errors(form, error, rename)
-        else:
-            messages.success(request, message)
-            return redirect("orgs:detail", code=landing.code)
-    context = {
-        "org": org,
-        "ancestors": selectors.ancestors_in_scope(request.user, org),
-        "form": form,
-        "title": title,
-        "submit": submit,
-        "intro": intro,
-        "confirm": confirm,
-        "danger": danger,
-        "notice": notice,
-    }
-    return render(request, "orgs/form.html", context)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def create(request: HttpRequest, code: str) -> HttpResponse:
+class Create(OrgFormView):
     """新建下级组织."""
-    parent = _org_for(request, code, scope.MANAGE)
-    if not child_kinds(parent):
-        raise PermissionDenied(_("党支部下不能设立下级组织"))
-    form = OrgCreateForm(request.POST or None, parent=parent)
 
-    def perform() -> tuple[Organization, str]:
-        org = services.create_org(actor=request.user, parent=parent, **form.cleaned_data)
+    action = scope.MANAGE
+    title, submit = gettext_lazy("新建下级组织"), gettext_lazy("新建")
+
+    def check(self) -> HttpResponse | None:
+        if not child_kinds(self.object):
+            raise PermissionDenied(_("党支部下不能设立下级组织"))
+        return None
+
+    def get_form(self, data: Any, files: Any) -> OrgCreateForm:
+        return OrgCreateForm(data, parent=self.object)
+
+    def perform(self, form: OrgCreateForm) -> tuple[Organization, str]:
+        org = services.create_org(actor=self.user, parent=self.object, **form.cleaned_data)
         return org, _("已新建%(name)s") % {"name": org.name}
 
-    return _form_page(
-        request,
-        org=parent,
-        form=form,
-        perform=perform,
-        title=_("新建下级组织"),
-        submit=_("新建"),
-        intro=_("上级党组织：%(name)s") % {"name": parent.name},
-    )
+    def intro(self) -> str:
+        return _("上级党组织：%(name)s") % {"name": self.object.name}
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def edit(request: HttpRequest, code: str) -> HttpResponse:
+class Edit(OrgFormView):
     """修改组织信息. Changing the kind needs the manage right."""
-    org = _org_for(request, code, scope.CHANGE)
-    can_change_kind = scope.can(request.user, scope.MANAGE, org.path)
-    form = OrgEditForm(request.POST or None, org=org, can_change_kind=can_change_kind)
 
-    def perform() -> tuple[Organization, str]:
-        updated = services.update_org(actor=request.user, org=org, **form.changes())
+    title, submit = gettext_lazy("修改组织信息"), gettext_lazy("保存")
+
+    def get_form(self, data: Any, files: Any) -> OrgEditForm:
+        can_change_kind = scope.can(self.user, scope.MANAGE, self.object.path)
+        return OrgEditForm(data, org=self.object, can_change_kind=can_change_kind)
+
+    def perform(self, form: OrgEditForm) -> tuple[Organization, str]:
+        updated = services.update_org(actor=self.user, org=self.object, **form.changes())
         return updated, _("已保存%(name)s") % {"name": updated.name}
 
-    return _form_page(request, org=org, form=form, perform=perform, title=_("修改组织信息"), submit=_("保存"))
 
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def move(request: HttpRequest, code: str) -> HttpResponse:
+class Move(OrgFormView):
     """移动: the organization and its whole subtree go under another parent."""
-    org = _org_for(request, code, scope.MANAGE)
-    form = MoveForm(request.POST or None, user=request.user, org=org)
 
-    def perform() -> tuple[Organization, str]:
+    action = scope.MANAGE
+    title, submit = gettext_lazy("移动组织"), gettext_lazy("移动")
+    confirm = gettext_lazy("确定移动该组织及其全部下级组织？")
+
+    def get_form(self, data: Any, files: Any) -> MoveForm:
+        return MoveForm(data, user=self.user, org=self.object)
+
+    def perform(self, form: MoveForm) -> tuple[Organization, str]:
         parent = form.cleaned_data["parent"]
-        moved = services.move_org(actor=request.user, org=org, new_parent=parent)
+        moved = services.move_org(actor=self.user, org=self.object, new_parent=parent)
         return moved, _("已将%(name)s移至%(parent)s之下") % {"name": moved.name, "parent": parent.name}
 
-    return _form_page(
-        request,
-        org=org,
-        form=form,
-        perform=perform,
-        title=_("移动组织"),
-        submit=_("移动"),
-        intro=_("%(name)s及其全部下级组织和党员将一并移到新的上级党组织之下。") % {"name": org.name},
-        confirm=_("确定移动该组织及其全部下级组织？"),
-    )
+    def intro(self) -> str:
+        return _("%(name)s及其全部下级组织和党员将一并移到新的上级党组织之下。") % {"name": self.object.name}
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def merge(request: HttpRequest, code: str) -> HttpResponse:
+class Merge(OrgFormView):
     """合并: this branch's members move into another branch, and this branch is removed."""
-    org = _org_for(request, code, scope.MANAGE)
-    if not org.is_branch:
-        raise Http404
-    form = MergeForm(request.POST or None, user=request.user, org=org)
 
-    def perform() -> tuple[Organization, str]:
-        target = form.cleaned_data["target"]
+    action = scope.MANAGE
+    only_branch = True
+    title, submit = gettext_lazy("合并党支部"), gettext_lazy("合并")
+    confirm = gettext_lazy("合并后本支部将被撤销，确定合并？")
+    danger = True
+
+    def get_form(self, data: Any, files: Any) -> MergeForm:
+        return MergeForm(data, user=self.user, org=self.object)
+
+    def perform(self, form: MergeForm) -> tuple[Organization, str]:
+        org, target = self.object, form.cleaned_data["target"]
         moved = services.merge_branches(
-            actor=request.user, source=org, target=target, on=form.cleaned_data["on"]
+            actor=self.user, source=org, target=target, on=form.cleaned_data["on"]
         )
         return target, _("%(source)s已并入%(target)s，转移党员%(n)s名") % {
             "source": org.name,
@@ -414,183 +433,237 @@ def merge(request: HttpRequest, code: str) -> HttpResponse:
             "n": moved,
         }
 
-    return _form_page(
-        request,
-        org=org,
-        form=form,
-        perform=perform,
-        title=_("合并党支部"),
-        submit=_("合并"),
-        intro=_("%(name)s的党员将全部转入所选党支部，每人的组织关系变动都会记录；合并后本支部撤销。")
-        % {"name": org.name},
-        confirm=_("合并后本支部将被撤销，确定合并？"),
-        danger=True,
-    )
+    def intro(self) -> str:
+        return _("%(name)s的党员将全部转入所选党支部，每人的组织关系变动都会记录；合并后本支部撤销。") % {
+            "name": self.object.name
+        }
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def split(request: HttpRequest, code: str) -> HttpResponse:
+class Split(OrgFormView):
     """拆分: a new sibling branch takes the chosen members."""
-    org = _org_for(request, code, scope.MANAGE)
-    if not org.is_branch:
-        raise Http404
-    form = SplitForm(request.POST or None, org=org)
 
-    def perform() -> tuple[Organization, str]:
+    action = scope.MANAGE
+    only_branch = True
+    title, submit = gettext_lazy("拆分党支部"), gettext_lazy("拆分")
+    rename = {"founded_on": "on"}
+
+    def get_form(self, data: Any, files: Any) -> SplitForm:
+        return SplitForm(data, org=self.object)
+
+    def perform(self, form: SplitForm) -> tuple[Organization, str]:
         data = form.cleaned_data
         new = services.split_branch(
-            actor=request.user,
-            source=org,
+            actor=self.user,
+            source=self.object,
             code=data["code"],
             name=data["name"],
             members=list(data["members"]),
             unit_kind=data.get("unit_kind") or None,
             on=data.get("on"),
         )
-        return new, _("已从%(source)s拆分出%(new)s") % {"source": org.name, "new": new.name}
+        return new, _("已从%(source)s拆分出%(new)s") % {"source": self.object.name, "new": new.name}
 
-    return _form_page(
-        request,
-        org=org,
-        form=form,
-        perform=perform,
-        title=_("拆分党支部"),
-        submit=_("拆分"),
-        intro=_("在同一上级党组织下新建一个党支部，并把勾选的党员转入新支部。"),
-        rename={"founded_on": "on"},
-    )
+    def intro(self) -> str:
+        return _("在同一上级党组织下新建一个党支部，并把勾选的党员转入新支部。")
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def election(request: HttpRequest, code: str) -> HttpResponse:
+class Election(OrgFormView):
     """换届: record a newly elected committee and its posts; the previous committee ends that day."""
-    org = _org_for(request, code, scope.CHANGE)
-    form = ElectionForm(request.POST or None, org=org)
 
-    def perform() -> tuple[Organization, str]:
+    submit = gettext_lazy("保存")
+
+    def get_form(self, data: Any, files: Any) -> ElectionForm:
+        return ElectionForm(data, org=self.object)
+
+    def perform(self, form: ElectionForm) -> tuple[Organization, str]:
         data = form.cleaned_data
         services.record_election(
-            actor=request.user,
-            org=org,
+            actor=self.user,
+            org=self.object,
             elected_on=data["elected_on"],
             posts=form.posts(),
             term_years=data.get("term_years"),
         )
         if form.appointed:
-            return org, _("已记录%(name)s的任命") % {"name": org.name}
-        return org, _("已记录%(name)s的换届选举") % {"name": org.name}
+            return self.object, _("已记录%(name)s的任命") % {"name": self.object.name}
+        return self.object, _("已记录%(name)s的换届选举") % {"name": self.object.name}
 
-    if form.appointed:  # a 党工委: appointed by the higher committee, no term
-        title = _("记录任命")
-        intro = _("党工委由上级党委任命，没有任期。新任命的领导班子自任命之日起任职，上一届同日卸任。")
-    else:
-        title = _("记录换届选举")
-        intro = _("新一届委员会自选举之日起任职，上一届同日届满。委员会职务只能由本组织的正式党员担任。")
-    return _form_page(
-        request,
-        org=org,
-        form=form,
-        perform=perform,
-        title=title,
-        submit=_("保存"),
-        intro=intro,
-        notice=_("本组织目前没有可以担任委员会职务的正式党员。") if form.no_eligible else "",
-    )
+    @property
+    def appointed(self) -> bool:  # a 党工委: appointed by the higher committee, no term
+        return rules.is_appointed(self.object.kind)
+
+    @property
+    def title(self) -> str:  # type: ignore[override]
+        return _("记录任命") if self.appointed else _("记录换届选举")
+
+    def intro(self) -> str:
+        if self.appointed:
+            return _("党工委由上级党委任命，没有任期。新任命的领导班子自任命之日起任职，上一届同日卸任。")
+        return _("新一届委员会自选举之日起任职，上一届同日届满。委员会职务只能由本组织的正式党员担任。")
+
+    def notice(self, form: ElectionForm) -> str:
+        return _("本组织目前没有可以担任委员会职务的正式党员。") if form.no_eligible else ""
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def extension(request: HttpRequest, code: str) -> HttpResponse:
+class Extension(OrgFormView):
     """延期换届: the higher committee's approval to hold the election up to one year later (or earlier)."""
-    org = _org_for(request, code, scope.CHANGE)
-    committee = org.current_committee
-    if committee is None:
-        messages.warning(request, _("%(name)s尚无在任委员会，请先记录换届选举") % {"name": org.name})
-        return redirect("orgs:detail", code=org.code)
-    if committee.is_appointed:
-        messages.warning(
-            request, _("%(name)s由上级党委任命，没有任期，无需批准延期换届") % {"name": org.name}
-        )
-        return redirect("orgs:detail", code=org.code)
-    form = ExtensionForm(
-        request.POST or None,
-        initial={"extended_to": committee.extended_to, "extension_approval": committee.extension_approval},
-    )
 
-    def perform() -> tuple[Organization, str]:
+    title, submit = gettext_lazy("批准延期换届"), gettext_lazy("保存")
+
+    def check(self) -> HttpResponse | None:
+        self.committee = self.object.current_committee
+        if self.committee is None:
+            messages.warning(
+                self.request, _("%(name)s尚无在任委员会，请先记录换届选举") % {"name": self.object.name}
+            )
+            return redirect("orgs:detail", code=self.object.code)
+        if self.committee.is_appointed:
+            messages.warning(
+                self.request,
+                _("%(name)s由上级党委任命，没有任期，无需批准延期换届") % {"name": self.object.name},
+            )
+            return redirect("orgs:detail", code=self.object.code)
+        return None
+
+    def get_form(self, data: Any, files: Any) -> ExtensionForm:
+        committee = self.committee
+        return ExtensionForm(
+            data,
+            initial={
+                "extended_to": committee.extended_to,
+                "extension_approval": committee.extension_approval,
+            },
+        )
+
+    def perform(self, form: ExtensionForm) -> tuple[Organization, str]:
         services.approve_extension(
-            actor=request.user,
-            committee=committee,
+            actor=self.user,
+            committee=self.committee,
             extended_to=form.cleaned_data["extended_to"],
             approval=form.cleaned_data["extension_approval"],
         )
-        return org, _("已记录延期批准")
+        return self.object, _("已记录延期批准")
 
-    regular = rules.add_years(committee.elected_on, committee.term_years)
-    return _form_page(
-        request,
-        org=org,
-        form=form,
-        perform=perform,
-        title=_("批准延期换届"),
-        submit=_("保存"),
-        intro=_(
+    def intro(self) -> str:
+        committee = self.committee
+        regular = rules.add_years(committee.elected_on, committee.term_years)
+        return _(
             "本届委员会于%(elected)s选举产生，任期%(years)s年，应于%(regular)s届满；延期或提前不得超过一年。"
-        )
-        % {
+        ) % {
             "elected": committee.elected_on.isoformat(),
             "years": committee.term_years,
             "regular": regular.isoformat(),
-        },
-    )
+        }
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def group_create(request: HttpRequest, code: str) -> HttpResponse:
+class GroupCreate(OrgFormView):
     """新建党小组."""
-    org = _org_for(request, code, scope.CHANGE)
-    if not org.is_branch:
-        raise Http404
-    form = GroupForm(request.POST or None)
 
-    def perform() -> tuple[Organization, str]:
-        group = services.create_group(actor=request.user, org=org, name=form.cleaned_data["name"])
-        return org, _("已新建党小组%(name)s") % {"name": group.name}
+    only_branch = True
+    title, submit = gettext_lazy("新建党小组"), gettext_lazy("新建")
 
-    return _form_page(request, org=org, form=form, perform=perform, title=_("新建党小组"), submit=_("新建"))
+    def get_form(self, data: Any, files: Any) -> GroupForm:
+        return GroupForm(data)
+
+    def perform(self, form: GroupForm) -> tuple[Organization, str]:
+        group = services.create_group(actor=self.user, org=self.object, name=form.cleaned_data["name"])
+        return self.object, _("已新建党小组%(name)s") % {"name": group.name}
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def secretary(request: HttpRequest, code: str) -> HttpResponse:
+class Secretary(OrgFormView):
     """书记（未设支部委员会）: a branch without a committee records its secretary, or clears it."""
-    org = _org_for(request, code, scope.CHANGE)
-    if not org.is_branch:
-        raise Http404
-    if org.current_committee is not None:
-        messages.warning(request, _("%(name)s有在任的支部委员会，书记由换届选举产生") % {"name": org.name})
-        return redirect("orgs:detail", code=org.code)
-    form = SecretaryForm(request.POST or None, org=org)
 
-    def perform() -> tuple[Organization, str]:
-        member = form.cleaned_data.get("member")
-        services.set_secretary(
-            actor=request.user, org=org, member=member, since=form.cleaned_data.get("since")
-        )
+    only_branch = True
+    title, submit = gettext_lazy("设置书记"), gettext_lazy("保存")
+
+    def check(self) -> HttpResponse | None:
+        super().check()
+        if self.object.current_committee is not None:
+            messages.warning(
+                self.request, _("%(name)s有在任的支部委员会，书记由换届选举产生") % {"name": self.object.name}
+            )
+            return redirect("orgs:detail", code=self.object.code)
+        return None
+
+    def get_form(self, data: Any, files: Any) -> SecretaryForm:
+        return SecretaryForm(data, org=self.object)
+
+    def perform(self, form: SecretaryForm) -> tuple[Organization, str]:
+        org, member = self.object, form.cleaned_data.get("member")
+        services.set_secretary(actor=self.user, org=org, member=member, since=form.cleaned_data.get("since"))
         if member is None:
             return org, _("已清除%(name)s的书记") % {"name": org.name}
         return org, _("已将%(member)s记为%(name)s的书记") % {"member": member.name, "name": org.name}
 
-    return _form_page(
-        request,
-        org=org,
-        form=form,
-        perform=perform,
-        title=_("设置书记"),
-        submit=_("保存"),
-        intro=_("正式党员不足7人的党支部可以不设支部委员会，只设书记1名。书记须为本支部的正式党员。"),
-        notice=_("本支部目前没有可以担任书记的正式党员。") if form.no_eligible else "",
-    )
+    def intro(self) -> str:
+        return _("正式党员不足7人的党支部可以不设支部委员会，只设书记1名。书记须为本支部的正式党员。")
+
+    def notice(self, form: SecretaryForm) -> str:
+        return _("本支部目前没有可以担任书记的正式党员。") if form.no_eligible else ""
+
+
+# Writes into a branch the user picks --------------------------------------------------------------------
+
+
+class BranchFormView(ObjectFormView):
+    """A form that writes into one branch the user may change (登记党员, 录入组织生活, 入党申请):
+    ``?org=<code>`` names it (a committee's code narrows the choice to its subtree), else the only one
+    the user may change; otherwise the user picks one first (``orgs/choose_branch.html``).
+
+    404 for a code outside the scope; 403 with ``denied_here`` where the user may not write, with
+    ``denied`` when they may write nowhere. ``self.object`` is the branch.
+    """
+
+    title: Any = ""
+    list_url = ""
+    list_crumb: Any = ""
+    denied_here: Any = ""
+    choose_label: Any = None
+    choose_intro: Any = gettext_lazy("请先选择党支部。")
+    choose_empty: Any = gettext_lazy("没有可选的党支部。")
+
+    def lookup(self, **kwargs: Any) -> Organization | None:
+        branch, self.branches = selectors.branch_to_change(
+            self.user,
+            self.request.GET.get("org", "").strip(),
+            denied_here=str(self.denied_here),
+            denied=str(self.denied),
+        )
+        return branch
+
+    def check(self) -> HttpResponse | None:
+        if self.object is not None:
+            return None
+        return choose_branch(
+            self.request,
+            self.branches,
+            title=self.title,
+            list_url=self.list_url,
+            list_crumb=self.list_crumb,
+            label=self.choose_label,
+            intro=self.choose_intro,
+            empty=self.choose_empty,
+        )
+
+
+def choose_branch(
+    request: HttpRequest,
+    branches: QuerySet[Organization],
+    *,
+    title: Any,
+    list_url: str,
+    list_crumb: Any,
+    label: Any = None,
+    intro: Any = BranchFormView.choose_intro,
+    empty: Any = BranchFormView.choose_empty,
+) -> HttpResponse:
+    """The page where the user picks one of ``branches``; it comes back to the same URL with ``?org=``."""
+    context = {
+        "form": BranchChoiceForm(branches=branches, label=label),
+        "title": title,
+        "list_url": list_url,
+        "list_crumb": list_crumb,
+        "choose_intro": intro,
+        "choose_empty": empty,
+    }
+    return render(request, "orgs/choose_branch.html", context)

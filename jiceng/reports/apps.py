@@ -8,4 +8,15 @@ class ReportsConfig(AppConfig):
     verbose_name = _("合规体检")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (change stamps for stored findings)
+        from jiceng.core import registry
+
+        from . import selectors, signals  # noqa: F401  (signals: change stamps for stored findings)
+
+        registry.home_sections.register(
+            registry.HomeSection(
+                key="reports.due",
+                template="compliance/_due.html",
+                context=lambda user: {"due_blocks": selectors.due_list(user)},
+                order=10,
+            )
+        )

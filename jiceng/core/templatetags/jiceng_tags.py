@@ -14,6 +14,8 @@
   ``Paginator.ELLIPSIS`` for the gaps (Django's ``Paginator.get_elided_page_range``).
 - ``{{ message|alert_class }}`` maps a ``django.contrib.messages`` message to Bootstrap's alert class.
 - ``{{ value|startswith:prefix }}`` for marking the current navigation link.
+- ``{% section item %}`` renders ``item.template`` with ``item.context`` added to the current context
+  (the home page's registered sections: ``jiceng.core.registry.home_sections``).
 """
 
 from __future__ import annotations
@@ -179,3 +181,11 @@ def startswith(value: Any, prefix: Any) -> bool:
     if not prefix:
         return False
     return str(value).startswith(str(prefix))
+
+
+@register.simple_tag(takes_context=True)
+def section(context: template.Context, item: Any) -> SafeString:
+    """Like ``{% include %}`` with a whole mapping of extra context, chosen at run time."""
+    tpl = context.template.engine.get_template(item["template"])
+    with context.push(**item["context"]):
+        return tpl.render(context)

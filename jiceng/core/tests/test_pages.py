@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import Counter
-from html.parser import HTMLParser
 
 import pytest
 from django_otp.oath import TOTP
@@ -13,49 +11,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conftest import PASSWORD
 from jiceng.core.models import ObjectChange
+from jiceng.core.testing import page
 from jiceng.orgs import services
-
-
-class PageChecker(HTMLParser):
-    """What the CSP and the accessibility rules forbid or require, checked on rendered HTML."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.h1 = 0
-        self.problems: list[str] = []
-        self.labels: set[str] = set()
-        self.controls: list[str] = []
-        self.ids: Counter = Counter()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        self.h1 += tag == "h1"
-        if a.get("id"):
-            self.ids[a["id"]] += 1
-        if tag == "script" and "src" not in a and a.get("type") != "application/json":
-            self.problems.append("inline <script>")
-        if tag == "style":
-            self.problems.append("<style>")
-        for name, _value in attrs:
-            if name == "style" or (name.startswith("on") and len(name) > 2) or name.startswith("hx-on"):
-                self.problems.append(f"<{tag} {name}=>")
-        if tag == "label" and a.get("for"):
-            self.labels.add(a["for"] or "")
-        if tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit", "button"):
-            self.controls.append(a.get("id") or f"<{tag} name={a.get('name')} without id>")
 
 
 def check_page(response) -> str:
     """A full page: one h1, a label for every input, nothing inline that the CSP blocks, unique ids."""
-    assert response.status_code == 200, response.status_code
-    page = response.content.decode()
-    checker = PageChecker()
-    checker.feed(page)
-    assert checker.problems == []
-    assert checker.h1 == 1
-    assert [c for c in checker.controls if c not in checker.labels] == []
-    assert [i for i, n in checker.ids.items() if n > 1] == []
-    return page
+    return page(response, one_h1=True, unique_ids=True)
 
 
 def _token(device: TOTPDevice, *, offset: int = 0) -> str:

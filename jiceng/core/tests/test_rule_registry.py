@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import io
 import json
@@ -26,36 +25,7 @@ from django.utils import translation
 from jiceng.core import rulebook, rulesets
 from jiceng.core.rulebook import BY_CODE, SPECS, STATE, RuleSpec
 
-CORE = Path(__file__).resolve().parent.parent
-DOMAIN_APPS = {a.split(".")[1] for a in settings.INSTALLED_APPS if a.startswith("jiceng.")} - {"core"}
-# Engineer "generic" (issue 10, capability 8) removes the domain imports of these five files; remove
-# them from this list when that lands.
-PENDING = {"views.py", "context_processors.py", "models.py", "demo.py", "management/commands/demo.py"}
-
 PLUGIN = "plugin.branch_name_long"
-
-
-def _imports(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-    return names
-
-
-def test_core_imports_no_domain_app() -> None:
-    offending = []
-    for path in sorted(CORE.rglob("*.py")):
-        rel = path.relative_to(CORE).as_posix()
-        if rel.startswith(("tests/", "migrations/")) or rel in PENDING:
-            continue
-        for name in _imports(path):
-            parts = name.split(".")
-            if parts[0] == "jiceng" and len(parts) > 1 and parts[1] in DOMAIN_APPS:
-                offending.append(f"{rel}: {name}")
-    assert offending == []
 
 
 def test_the_shipped_rules_are_registered_by_their_apps() -> None:

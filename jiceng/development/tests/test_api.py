@@ -47,17 +47,6 @@ def _keep_the_test_connection():
     request_finished.connect(close_old_connections)
 
 
-@pytest.fixture
-def api(world):
-    def make(who: str) -> APIClient:
-        client = APIClient()
-        if who != "anonymous":
-            client.force_login(getattr(world, who))
-        return client
-
-    return make
-
-
 def file_url(pk: int) -> str:
     return f"{URL}{pk}/"
 

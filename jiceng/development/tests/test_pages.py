@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from jiceng.core.models import ObjectChange
+from jiceng.core.testing import page
 from jiceng.development import rules, services
 from jiceng.development.models import Development, Stage, Step, StepKind
 from jiceng.development.tests.helpers import START, VOTES, person, plan, walk
@@ -17,48 +17,6 @@ from jiceng.life import services as life_services
 from jiceng.members.models import Member
 
 pytestmark = pytest.mark.django_db
-
-
-class PageChecker(HTMLParser):
-    """What the CSP forbids (inline scripts, style attributes, on* handlers), and unlabelled inputs."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.problems: list[str] = []
-        self.labels: set[str] = set()
-        self.inputs: list[str] = []
-        self._inline = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if "style" in a:
-            self.problems.append(f"style attribute on <{tag}>")
-        self.problems += [f"{k} handler on <{tag}>" for k in a if k.startswith("on")]
-        if tag == "script" and not a.get("src") and a.get("type") != "application/json":
-            self._inline = True
-        if tag == "label" and a.get("for"):
-            self.labels.add(a["for"])
-        if tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit"):
-            self.inputs.append(a.get("id") or "")
-
-    def handle_data(self, data: str) -> None:
-        if self._inline and data.strip():
-            self.problems.append("inline script")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script":
-            self._inline = False
-
-
-def page(response) -> str:  # noqa: ANN001
-    assert response.status_code == 200, response.status_code
-    text = response.content.decode()
-    checker = PageChecker()
-    checker.feed(text)
-    assert checker.problems == []
-    unlabelled = [i for i in checker.inputs if i not in checker.labels]
-    assert unlabelled == [], unlabelled
-    return text
 
 
 def detail_url(d: Development) -> str:

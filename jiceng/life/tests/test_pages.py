@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from jiceng.core.testing import page
 from jiceng.life import services
 from jiceng.life.models import Attendance, Meeting, MeetingAttachment
 from jiceng.members import services as member_services
@@ -18,52 +18,6 @@ from jiceng.members.models import Member
 from jiceng.orgs import services as org_services
 
 from .factories import EXE, PDF, PNG, all_present, branch_members, days_ago, today, upload
-
-
-class PageChecker(HTMLParser):
-    """What the CSP forbids (inline scripts, style attributes, on* handlers), and unlabeled inputs."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.problems: list[str] = []
-        self.scripts: list[str] = []
-        self.labels: set[str] = set()
-        self.inputs: list[str] = []
-        self._inline = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if "style" in a:
-            self.problems.append(f"style attribute on <{tag}>")
-        self.problems += [f"{k} handler on <{tag}>" for k in a if k.startswith("on")]
-        if tag == "script":
-            if a.get("src"):
-                self.scripts.append(a["src"])
-            elif a.get("type") != "application/json":
-                self._inline = True
-        if tag == "label" and a.get("for"):
-            self.labels.add(a["for"])
-        if tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit"):
-            self.inputs.append(a.get("id") or "")
-
-    def handle_data(self, data: str) -> None:
-        if self._inline and data.strip():
-            self.problems.append("inline script")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script":
-            self._inline = False
-
-
-def page(response) -> str:  # noqa: ANN001
-    assert response.status_code == 200, response.status_code
-    text = response.content.decode()
-    checker = PageChecker()
-    checker.feed(text)
-    assert checker.problems == []
-    unlabeled = [i for i in checker.inputs if i not in checker.labels]
-    assert unlabeled == [], unlabeled
-    return text
 
 
 def meeting_of(world, org=None, actor=None, **kwargs) -> Meeting:  # noqa: ANN001

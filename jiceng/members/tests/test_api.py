@@ -28,22 +28,6 @@ C_NAMES = {"郑明"}
 ERROR_CODE = {400: "invalid", 401: "not_authenticated", 403: "permission_denied", 404: "not_found"}
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:  # noqa: ANN001
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def api(world):
-    def make(who: str) -> APIClient:
-        client = APIClient()
-        if who != "anonymous":
-            client.force_login(getattr(world, who))
-        return client
-
-    return make
-
-
 def names_of(response) -> set[str]:  # noqa: ANN001
     assert response.status_code == 200, response.content
     return {m["name"] for m in response.json()["results"]}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
@@ -13,6 +12,7 @@ from django.urls import reverse
 
 from conftest import make_id
 from jiceng.core.models import ObjectChange
+from jiceng.core.testing import check_html
 from jiceng.members import services
 from jiceng.members.models import Member, Membership
 from jiceng.orgs import services as org_services
@@ -21,11 +21,6 @@ A_NAMES = {"张伟", "王芳", "李娜", "刘洋", "陈静", "赵敏"}
 B_NAMES = {"孙强", "周杰", "吴霞"}
 C_NAMES = {"郑明"}
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:  # noqa: ANN001
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def html(response) -> str:  # noqa: ANN001
@@ -44,43 +39,8 @@ def list_url(**params: str) -> str:
     return reverse("members:list") + ("?" + urlencode(params) if params else "")
 
 
-class PageChecker(HTMLParser):
-    """What the CSP and accessibility rules forbid or require, checked on the rendered HTML."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.h1 = 0
-        self.problems: list[str] = []
-        self.labels: set[str] = set()
-        self.controls: list[str] = []
-        self._in_script_without_src = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "h1":
-            self.h1 += 1
-        if tag == "script" and "src" not in a and a.get("type") != "application/json":
-            self.problems.append("inline <script>")
-        for name, _value in attrs:
-            if name == "style" or (name.startswith("on") and len(name) > 2):
-                self.problems.append(f"<{tag} {name}=>")
-            if name.startswith("hx-on"):
-                self.problems.append(f"<{tag} {name}=> (needs eval)")
-        if tag == "style":
-            self.problems.append("<style> element")
-        if tag == "label" and a.get("for"):
-            self.labels.add(a["for"] or "")
-        if tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit", "button"):
-            self.controls.append(a.get("id") or f"<{tag} name={a.get('name')} without id>")
-
-
 def check_page(page: str) -> None:
-    checker = PageChecker()
-    checker.feed(page)
-    assert checker.problems == []
-    assert checker.h1 == 1
-    unlabelled = [c for c in checker.controls if c not in checker.labels]
-    assert unlabelled == []
+    check_html(page, one_h1=True)
 
 
 # --- list ---------------------------------------------------------------------------------------------

@@ -22,24 +22,6 @@ from jiceng.orgs.models import Committee, Organization
 USERS = ["county_admin", "alice", "bob", "viewer", "charlie", "dora", "anonymous"]
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:  # noqa: ANN001
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def api(world):
-    """``api("alice")``: an API client signed in (session) as that user of the world, or anonymous."""
-
-    def make(who: str) -> APIClient:
-        client = APIClient()
-        if who != "anonymous":
-            client.force_login(getattr(world, who))
-        return client
-
-    return make
-
-
 def codes_of(response) -> list[str]:  # noqa: ANN001
     assert response.status_code == 200, response.content
     return [o["code"] for o in response.json()["results"]]

@@ -3,6 +3,10 @@
 The same logic as ../shared/datasets/gen_roster.py at ``--scale town`` (built in, so ``jiceng demo``
 works without the shared folder): deterministic by seed, syntactically valid identity numbers that
 belong to no one, and the realistic irregularities a compliance check should find.
+
+``load_town`` is this app's part of ``jiceng demo`` (registered in ``members/apps.py``): the
+organizations, the members, the committees and one account per role. It leaves the branch of the first
+secretary and its members in ``town.shared["showcase"]`` for the loaders that follow.
 """
 
 from __future__ import annotations
@@ -11,8 +15,17 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
 from jiceng.core import idnumber
+from jiceng.core.models import RoleAssignment, User
+from jiceng.core.registry import DemoTown
+from jiceng.core.scope import Role
+from jiceng.orgs import services as orgs
+from jiceng.orgs.models import Organization
 from jiceng.orgs.rules import add_years
+
+from . import services as members
 
 REFERENCE_DATE = dt.date(2026, 9, 30)
 
@@ -175,4 +188,94 @@ def _person(rng: random.Random, used: set[str]) -> DemoPerson:
         full_member_on=full_on,
         work_unit=rng.choice(JOBS[category]),
         phone=f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}",
+    )
+
+
+ACCOUNTS = [
+    # username, full name, role, where ("root", or an index into the branches with a committee)
+    ("jiedao", "街道党工委组织委员", Role.ORG_ADMIN, "root"),
+    ("chakan", "街道党建指导员（只读）", Role.VIEWER, "root"),
+    ("shuji1", None, Role.SECRETARY, 0),
+    ("shuji2", None, Role.SECRETARY, 1),
+    ("dangyuan", None, Role.MEMBER, 0),
+]
+
+
+def town_present() -> bool:
+    return Organization.objects.exists()
+
+
+def load_town(town: DemoTown) -> None:
+    """The town's organizations, members and committees, entered by ``town.actor``; the accounts."""
+    admin = town.actor
+    (root_code, root_name), branches = generate(town.seed)
+    root = orgs.create_org(
+        actor=admin,
+        parent=None,
+        code=root_code,
+        name=root_name,
+        kind="working_committee",
+        unit_kind="government",
+        founded_on=dt.date(1950, 1, 1),
+    )
+    RoleAssignment.objects.create(user=admin, org=root, role=Role.ORG_ADMIN)
+    made = []
+    for b in branches:
+        org = orgs.create_org(
+            actor=admin,
+            parent=root,
+            code=b.code,
+            name=b.name,
+            kind="branch",
+            unit_kind=b.unit_kind,
+            founded_on=b.founded_on,
+        )
+        people = []
+        for p in b.people:
+            m = members.create_member(
+                actor=admin,
+                org=org,
+                id_number=p.id_number,
+                name=p.name,
+                gender=p.gender,
+                ethnicity=p.ethnicity,
+                birth_date=p.birth_date,
+                education=p.education,
+                category=p.category,
+                status=p.status,
+                joined_on=p.joined_on,
+                full_member_on=p.full_member_on,
+                work_unit=p.work_unit,
+                phone=p.phone,
+            )
+            people.append((m, p.post))
+        if b.elected_on:
+            orgs.record_election(
+                actor=admin,
+                org=org,
+                elected_on=b.elected_on,
+                posts=[(m, post) for m, post in people if post],
+            )
+        made.append((org, people))
+    # Accounts: the secretaries and the member are people of the first two branches with enough members.
+    roomy = [(org, people) for org, people in made if len(people) >= 7 and any(p for _, p in people)]
+    for username, full_name, role, where in ACCOUNTS:
+        if where == "root":
+            user = User.objects.create_user(username, password=town.password, full_name=full_name)
+            RoleAssignment.objects.create(user=user, org=root, role=role, granted_by=admin)
+            continue
+        org, people = roomy[where]
+        if role == Role.SECRETARY:
+            person = next(m for m, post in people if post == "secretary")
+        else:
+            person = next(m for m, post in people if not post)
+        user = User.objects.create_user(username, password=town.password, full_name=person.name)
+        RoleAssignment.objects.create(user=user, org=org, role=role, granted_by=admin)
+        person.user = user
+        person.save(update_fields=["user"])
+    org, people = roomy[0]
+    town.shared["showcase"] = (org, [m for m, _post in people])
+    town.summary.append(
+        gettext("已加载演示数据：%(orgs)d个党组织，%(members)d名党员。")
+        % {"orgs": 1 + len(made), "members": sum(len(p) for _, p in made)}
     )

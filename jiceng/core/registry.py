@@ -1,0 +1,120 @@
+"""What the domain apps offer to core, declared by each app in its ``AppConfig.ready()``.
+
+Core imports no domain app (orgs, members, life, development, …): where a core page or command needs
+something an app knows (a home-page section, demo data, a flag for the navigation bar, where a user
+without a scope lands), the app registers it here, in the spirit of Decidim's component manifests and
+Django's admin registry. Core then iterates the registries in their declared order.
+
+Registering the same key twice replaces the earlier entry, so a test may swap one in and out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from .models import User
+
+
+class _Entry(Protocol):
+    key: str
+    order: int
+
+
+E = TypeVar("E", bound=_Entry)
+
+
+class Registry(Generic[E]):
+    """Entries by key, read in ``order`` (then key)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._entries: dict[str, E] = {}
+
+    def register(self, entry: E) -> E:
+        self._entries[entry.key] = entry
+        return entry
+
+    def unregister(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    def __iter__(self) -> Iterator[E]:
+        return iter(sorted(self._entries.values(), key=lambda e: (e.order, e.key)))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def __getitem__(self, key: str) -> E:
+        return self._entries[key]
+
+
+@dataclass(frozen=True)
+class HomeSection:
+    """A block of the home page (工作台) for a user with a scope.
+
+    ``context(user)`` returns the template's context, or ``None`` when the block has nothing to show.
+    """
+
+    key: str
+    template: str
+    context: Callable[[User], Mapping[str, Any] | None]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Landing:
+    """Where the home page sends a user who holds no scope: ``url(user)`` or ``None`` to pass."""
+
+    key: str
+    url: Callable[[User], str | None]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class NavFlag:
+    """A value the navigation bar reads as ``nav.<key>`` (computed for signed-in users only)."""
+
+    key: str
+    value: Callable[[User], Any]
+    order: int = 100
+
+
+@dataclass
+class DemoTown:
+    """What the demo loaders share while ``jiceng demo`` runs, in one transaction.
+
+    ``actor`` is the system administrator who "enters" everything; a loader leaves what later loaders
+    need in ``shared`` (the town's loader leaves the organizations and people it made) and what the
+    command should print in ``summary``.
+    """
+
+    seed: int
+    today: dt.date
+    actor: User
+    password: str
+    shared: dict[str, Any] = field(default_factory=dict)
+    summary: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DemoLoader:
+    """One app's part of the demo data. ``present()`` says whether data of the app is already there
+    (the demo loads only into an empty database); ``accounts`` are the logins it creates."""
+
+    key: str
+    load: Callable[[DemoTown], None]
+    order: int = 100
+    present: Callable[[], bool] = lambda: False
+    accounts: tuple[str, ...] = ()
+
+
+home_sections: Registry[HomeSection] = Registry("home sections")
+landings: Registry[Landing] = Registry("landings")
+nav_flags: Registry[NavFlag] = Registry("navigation flags")
+demo_loaders: Registry[DemoLoader] = Registry("demo loaders")
