@@ -29,7 +29,7 @@ def make_id(birth: dt.date, seq: int, region: str = "110101") -> str:
     return body + idnumber.check_char(body)
 
 
-RECORDS_SINCE = dt.date(1900, 1, 1)
+RECORDS_SINCE = dt.date(1921, 7, 1)  # the earliest 记录起始日期 allowed: the test world keeps all its records
 
 
 @dataclass

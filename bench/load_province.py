@@ -41,7 +41,7 @@ from jiceng.orgs.models import Committee, CommitteePost, Organization  # noqa: E
 from jiceng.reports import store  # noqa: E402
 
 BATCH = 5000
-HISTORY_SINCE = dt.date(1900, 1, 1)  # 记录起始日期 of every loaded organization
+HISTORY_SINCE = dt.date(1921, 7, 1)  # 记录起始日期 of every loaded organization
 ORG_KIND = {
     "党委": "committee",
     "党工委": "working_committee",

@@ -477,6 +477,7 @@ def test_the_secretary_of_a_branch_without_committee_is_recorded_on_the_branch(w
 
     from jiceng.roster.handlers.members import MembersHandler
 
+    Organization.objects.filter(code="0102").update(records_since=timezone.localdate())
     rows = [member("甲", 91, "0102", 党内职务="书记"), member("乙", 93, "0102", 党内职务="组织委员")]
     first = write_csv(tmp_path / "m.csv", rows, MEMBER_HEADERS)
     result = run(first)
