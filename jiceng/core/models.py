@@ -81,6 +81,11 @@ class ObjectChange(models.Model):
         REVEAL = "reveal", _("查看完整身份号码")
         EXPORT = "export", _("导出")
         IMPORT = "import", _("导入")
+        # A registration refused because the identity number is already held (a possible membership
+        # probe): the number's keyed digest is recorded, never the number.
+        ID_REFUSED = "id_refused", _("身份号码重复被拒")
+        # Two records found to hold one identity number (written once, by a data migration).
+        ID_DUPLICATE = "id_duplicate", _("发现重复身份号码")
 
     time = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, crypto, idnumber
+from jiceng.core import audit, crypto, idnumber, normalize
 from jiceng.core.models import User
 from jiceng.core.rulebook import RuleBook
 from jiceng.core.scope import ensure_change
@@ -169,6 +169,8 @@ def apply(
     unknown = set(person) - set(PERSON_FIELDS)
     if unknown:
         raise ValueError(f"unknown fields {sorted(unknown)}")
+    if "phone" in person:
+        person["phone"] = normalize.phone(person["phone"])
     number = _check_person(id_number=id_number, birth_date=person.get("birth_date"), fields=person)
     if not person.get("birth_date"):
         person["birth_date"] = idnumber.birth_date_of(number)
@@ -200,6 +202,8 @@ def update_person(*, actor: User, development: Development, **changes: Any) -> D
     if unknown:
         raise ValueError(f"unknown fields {sorted(unknown)}")
     before = audit.snapshot(development)
+    if "phone" in changes:
+        changes["phone"] = normalize.phone(changes["phone"])
     for k, v in changes.items():
         setattr(development, k, v)
     _check_person(

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, idnumber, scope
+from jiceng.core import audit, idnumber, normalize, scope
 from jiceng.core.models import User
 from jiceng.core.scope import ensure_change
 from jiceng.orgs import tallies
@@ -100,6 +100,8 @@ def create_member(
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise ValueError(f"unknown member fields {sorted(unknown)}")
+    if "phone" in fields:
+        fields["phone"] = normalize.phone(fields["phone"])
     member = Member(org=org, org_path=org.path, **fields)
     if not member.birth_date and id_number:
         member.birth_date = idnumber.birth_date_of(idnumber.normalize(id_number))
@@ -131,6 +133,8 @@ def update_member(*, actor: User, member: Member, id_number: str | None = None, 
         raise ValueError(f"unknown member fields {sorted(unknown)}")
     before = audit.snapshot(member)
     keys_before = tallies.keys_of_member(member)
+    if "phone" in changes:
+        changes["phone"] = normalize.phone(changes["phone"])
     for field, value in changes.items():
         setattr(member, field, value)
     if id_number is not None and idnumber.normalize(id_number) == "":
