@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "jiceng.core.security.NoStoreMiddleware",
     "jiceng.core.middleware.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -245,9 +246,14 @@ SPECTACULAR_SETTINGS = {
 
 FILTERS_EMPTY_CHOICE_LABEL = _("全部")
 
+# Error reports (the DEBUG page, mails, logs) never show identity numbers, passwords, tokens, codes.
+DEFAULT_EXCEPTION_REPORTER = "jiceng.core.security.SafeExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "jiceng.core.security.SensitiveDataFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"masked": {"()": "jiceng.core.security.MaskingFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "masked"}},
     "root": {"handlers": ["console"], "level": os.environ.get("JICENG_LOG_LEVEL", "WARNING")},
 }
