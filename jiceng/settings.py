@@ -166,6 +166,10 @@ AXES_VERBOSE = False
 
 OTP_TOTP_ISSUER = "jiceng"
 
+# Membership probes (core/probes.py): refusals of an identity number held elsewhere, per user.
+ID_REFUSAL_LIMIT = int(os.environ.get("JICENG_ID_REFUSAL_LIMIT", "10"))
+ID_REFUSAL_WINDOW_HOURS = float(os.environ.get("JICENG_ID_REFUSAL_WINDOW_HOURS", "24"))
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "jiceng" / "locale"]
