@@ -12,10 +12,10 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from conftest import make_id
+from jiceng.core import tokens
 from jiceng.core.models import ObjectChange
 from jiceng.members import services
 from jiceng.members.models import Member
@@ -443,7 +443,7 @@ def test_transfer_refuses_bad_targets(api, world):
 
 def test_token_authentication_reaches_the_same_scope(world):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=world.bob).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {tokens.issue(user=world.bob)[1]}")
     assert names_of(client.get("/api/v1/members/")) == B_NAMES
     assert client.get(f"/api/v1/members/{world.members_a[0].pk}/").status_code == 404
     response = client.post(f"/api/v1/members/{world.members_b[0].pk}/reveal-id/")
