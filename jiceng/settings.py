@@ -59,7 +59,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "django_filters",
     "treebeard",
@@ -88,8 +87,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "jiceng.core.security.NoStoreMiddleware",
     "jiceng.core.middleware.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "jiceng.core.access.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -155,15 +156,29 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lockout after repeated failures: 5 failures for one username from one address lock it for 30 minutes.
+# Lockout after repeated failures (core/access.py): 5 failures of one user name, from any address,
+# lock the name for 30 minutes; 30 failures from one address, for any names, lock the address.
 AXES_FAILURE_LIMIT = int(os.environ.get("JICENG_LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("JICENG_LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
 AXES_COOLOFF_TIME = 0.5  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "jiceng.core.access.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "jiceng.core.access.client_ip"
+# Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated).
+TRUSTED_PROXIES = [p for p in os.environ.get("JICENG_TRUSTED_PROXIES", "").split(",") if p.strip()]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
 AXES_VERBOSE = False
 
 OTP_TOTP_ISSUER = "jiceng"
+# Two-step verification required of accounts that may reveal or export full identity numbers.
+REQUIRE_TOTP = os.environ.get("JICENG_REQUIRE_TOTP", "1" if PRODUCTION else "0") == "1"
+# API tokens (core/tokens.py) stop working this many days after they were issued.
+API_TOKEN_DAYS = float(os.environ.get("JICENG_API_TOKEN_DAYS", "30"))
+
+# Membership probes (core/probes.py): refusals of an identity number held elsewhere, per user.
+ID_REFUSAL_LIMIT = int(os.environ.get("JICENG_ID_REFUSAL_LIMIT", "10"))
+ID_REFUSAL_WINDOW_HOURS = float(os.environ.get("JICENG_ID_REFUSAL_WINDOW_HOURS", "24"))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -221,7 +236,7 @@ if PRODUCTION:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an unauthenticated call answers 401 with WWW-Authenticate: Token.
-        "rest_framework.authentication.TokenAuthentication",
+        "jiceng.core.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -245,9 +260,14 @@ SPECTACULAR_SETTINGS = {
 
 FILTERS_EMPTY_CHOICE_LABEL = _("全部")
 
+# Error reports (the DEBUG page, mails, logs) never show identity numbers, passwords, tokens, codes.
+DEFAULT_EXCEPTION_REPORTER = "jiceng.core.security.SafeExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "jiceng.core.security.SensitiveDataFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"masked": {"()": "jiceng.core.security.MaskingFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "masked"}},
     "root": {"handlers": ["console"], "level": os.environ.get("JICENG_LOG_LEVEL", "WARNING")},
 }

@@ -52,9 +52,9 @@ def _keep_the_test_connection():
 
 
 def _auth(user) -> dict[str, str]:
-    from rest_framework.authtoken.models import Token
+    from jiceng.core import tokens
 
-    return {"Authorization": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
+    return {"Authorization": f"Token {tokens.issue(user=user)[1]}"}
 
 
 def _development_ids(world) -> dict[str, int]:

@@ -18,6 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from . import tokens
+
 
 class Pagination(pagination.PageNumberPagination):
     page_size = 50
@@ -91,7 +93,7 @@ class ScopedAPIMixin:
     authentication keeps its CSRF check for unsafe methods.
     """
 
-    authentication_classes = (authentication.TokenAuthentication, authentication.SessionAuthentication)
+    authentication_classes = (tokens.TokenAuthentication, authentication.SessionAuthentication)
     permission_classes = (permissions.IsAuthenticated,)
 
 
@@ -170,7 +172,10 @@ class CredentialsSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text='Send as the header "Authorization: Token <token>"')
+    token = serializers.CharField(
+        help_text='Send as the header "Authorization: Token <token>"; shown once, stored only hashed'
+    )
+    expires_at = serializers.DateTimeField(help_text="The token stops working then (API_TOKEN_DAYS)")
 
 
 def _invalid_credentials() -> DjangoValidationError:
@@ -202,7 +207,7 @@ class TokenView(views.APIView):
     import drf-spectacular's AutoSchema, which needs those generic views (an import cycle).
     """
 
-    authentication_classes = (authentication.TokenAuthentication, authentication.SessionAuthentication)
+    authentication_classes = (tokens.TokenAuthentication, authentication.SessionAuthentication)
     throttle_classes = ()
 
     def get_permissions(self) -> list[Any]:
@@ -219,7 +224,8 @@ class TokenView(views.APIView):
     def post(self, request: Request) -> Response:
         # Imported here: DRF imports this module early (for its settings), before the apps are ready.
         from django_otp import user_has_device
-        from rest_framework.authtoken.models import Token
+
+        from .access import totp_required
 
         data = CredentialsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -233,6 +239,15 @@ class TokenView(views.APIView):
             raise LockedOut()
         if user is None:
             raise _invalid_credentials()
+        if totp_required(user) and not user_has_device(user, confirmed=True):
+            # A token must not be a way around the second factor the pages require.
+            raise DjangoValidationError(
+                {
+                    "otp_token": DjangoValidationError(
+                        _("此账号须先在网页上启用两步验证，才能获取API令牌"), code="two_factor_required"
+                    )
+                }
+            )
         if user_has_device(user, confirmed=True):
             code = data.validated_data.get("otp_token", "").strip()
             if not code:
@@ -250,15 +265,19 @@ class TokenView(views.APIView):
                 raise DjangoValidationError(
                     {"otp_token": DjangoValidationError(_("动态验证码不正确或已过期"), code="invalid_token")}
                 )
-        token, _created = Token.objects.get_or_create(user=user)
+        token, key = tokens.issue(user=user)
         # Record the sign-in like a page sign-in: the change record, last_login, axes resets its count.
         user_logged_in.send(sender=user.__class__, request=http_request, user=user)
-        response = Response({"token": token.key})
+        response = Response({"token": key, "expires_at": token.expires_at})
         response["Cache-Control"] = "no-store"
         return response
 
     def delete(self, request: Request) -> Response:
-        from rest_framework.authtoken.models import Token
+        """Revoke the token this call is made with; called with a session, every token of the user."""
+        from .models import ApiToken
 
-        Token.objects.filter(user=request.user).delete()
+        if isinstance(request.auth, ApiToken):
+            tokens.revoke(actor=request.user, token=request.auth)
+        else:
+            tokens.revoke_all(user=request.user, reason=_("用户撤销"))
         return Response(status=status.HTTP_204_NO_CONTENT)

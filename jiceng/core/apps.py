@@ -8,4 +8,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("核心")
 
     def ready(self) -> None:
-        from . import lookups, signals  # noqa: F401  (path__prefix lookup; login auditing)
+        from . import access, lookups, signals  # noqa: F401  (deploy checks; path__prefix lookup; login auditing)

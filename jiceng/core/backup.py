@@ -55,12 +55,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import audit, crypto
+from .backup_crypto import DecryptionError, EncryptingWriter, Secret, decrypt_file, is_encrypted
 
 FORMAT = 1
 APPLICATION = "jiceng"
 PREFIX = "jiceng-backup-"
 SUFFIX = ".tar.gz"
-NAME_PATTERN = re.compile(r"^jiceng-backup-\d{8}-\d{6}(?:-\d+)?\.tar\.gz$")
+NAME_PATTERN = re.compile(r"^jiceng-backup-\d{8}-\d{6}(?:-\d+)?\.tar\.gz(?:\.enc)?$")
 MANIFEST = "manifest.json"
 MEDIA = "media"
 DATABASE_MEMBER = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
@@ -76,6 +77,17 @@ MAIN_MODELS = (
     "core.User",
     "core.ObjectChange",
 )
+# Never in an archive: live credentials and transient data (issue 11). Their tables are kept empty
+# (the schema stays), and the transient uploads of imports are not packed.
+LEFT_OUT_MODELS = (
+    "sessions.Session",  # signed-in sessions: a copied cookie would sign in
+    "core.ApiToken",  # API tokens (stored hashed anyway)
+    "axes.AccessAttempt",  # login failures: user names and addresses, counted for the lockout
+    "axes.AccessAttemptExpiration",
+    "axes.AccessFailureLog",
+    "axes.AccessLog",
+)
+LEFT_OUT_MEDIA = ("imports",)  # MEDIA_ROOT/imports/<job>/: uploaded rosters in plain text
 SQLITE_PAGES_PER_STEP = 4096
 CHUNK = 1 << 20
 PG_LOCK_TIMEOUT_MS = 30_000
@@ -143,6 +155,30 @@ def key_locations() -> list[KeyLocation]:
     return [
         KeyLocation(env=env, label=label, path=None if os.environ.get(env) else var_dir / name)
         for env, name, label in keys
+    ]
+
+
+def left_out_tables() -> list[str]:
+    tables = []
+    for label in LEFT_OUT_MODELS:
+        try:
+            tables.append(apps.get_model(label)._meta.db_table)
+        except LookupError:
+            continue
+    return tables
+
+
+def describe_left_out(manifest: dict[str, Any]) -> list[str]:
+    """What the archive does not hold, for the person restoring it."""
+    left = manifest.get("left_out")
+    if not left:
+        return []
+    return [
+        _(
+            "此备份不含：登录会话（所有用户须重新登录）、API令牌（须重新获取）、登录失败记录，"
+            "以及导入中上传的文件（%(media)s；未完成的导入须重新上传）"
+        )
+        % {"media": "、".join(f"media/{d}/" for d in left.get("media", []))}
     ]
 
 
@@ -243,11 +279,11 @@ class _Snapshot:
     database: dict[str, Any] = field(default_factory=dict)
 
 
-def _free_name(directory: Path, stamp: str) -> Path:
-    target = directory / f"{PREFIX}{stamp}{SUFFIX}"
+def _free_name(directory: Path, stamp: str, suffix: str = SUFFIX) -> Path:
+    target = directory / f"{PREFIX}{stamp}{suffix}"
     n = 2
     while target.exists():
-        target = directory / f"{PREFIX}{stamp}-{n}{SUFFIX}"
+        target = directory / f"{PREFIX}{stamp}-{n}{suffix}"
         n += 1
     return target
 
@@ -258,11 +294,13 @@ def create_backup(
     actor: Any = None,
     progress: Progress = _quiet,
     using: str = DEFAULT_DB_ALIAS,
+    secret: Secret | None = None,
 ) -> BackupResult:
     """Write one archive of the database and the media files into ``output`` (default var/backups/).
 
     The archive is written under a temporary name and renamed when complete, readable by its owner
-    only. The backup is recorded in the change record afterwards (an export of everything), in its
+    only; with ``secret`` (a passphrase or key file) it is encrypted as it is written
+    (``….tar.gz.enc``, see core/backup_crypto.py). The backup is recorded in the change record afterwards (an export of everything), in its
     own transaction; if that record cannot be written the archive is deleted.
     """
     connection = connections[using]
@@ -275,7 +313,9 @@ def create_backup(
             _("无法创建备份文件夹 %(path)s：%(error)s") % {"path": directory, "error": e}
         ) from e
     now = timezone.localtime()
-    target = _free_name(directory, now.strftime("%Y%m%d-%H%M%S"))
+    target = _free_name(
+        directory, now.strftime("%Y%m%d-%H%M%S"), SUFFIX + (".enc" if secret is not None else "")
+    )
     partial = directory / f".{target.name}.partial"
     try:
         with tempfile.TemporaryDirectory(prefix=".jiceng-backup-", dir=directory) as work:
@@ -306,13 +346,15 @@ def create_backup(
                 "counts": snapshot.counts,
                 "media": {"files": len(media), "bytes": media_bytes},
                 "keys_included": False,
+                "left_out": {"tables": left_out_tables(), "media": list(LEFT_OUT_MEDIA)},
                 "key_check": crypto.encrypt(KEY_CHECK_TEXT),
+                "encrypted": secret is not None,
             }
             progress(
                 _("正在写入归档（数据库 %(db)s，附件文件 %(n)s 个，%(media)s）…")
                 % {"db": human_size(size), "n": len(media), "media": human_size(media_bytes)}
             )
-            _write_archive(partial, manifest, database_file, media, progress)
+            _write_archive(partial, manifest, database_file, media, progress, secret=secret)
             os.replace(partial, target)
     except OSError as e:
         raise BackupError(_("写入备份失败：%(error)s") % {"error": e}) from e
@@ -359,6 +401,14 @@ def _sqlite_snapshot(connection: BaseDatabaseWrapper, target: Path, progress: Pr
         source.backup(copy, pages=SQLITE_PAGES_PER_STEP, progress=report)
         # The copy is a plain file; jiceng switches it back to WAL when it opens it after a restore.
         copy.execute("PRAGMA journal_mode=DELETE")
+        # Credentials and transient rows out, and VACUUM so that no freed page still holds them.
+        for table in left_out_tables():
+            if copy.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+            ).fetchone():
+                copy.execute(f'DELETE FROM "{table}"')  # noqa: S608 (table names from the models)
+        copy.commit()
+        copy.execute("VACUUM")
         rows = copy.execute("SELECT app, name FROM django_migrations ORDER BY id").fetchall()
         counts: dict[str, int | None] = {}
         for label in MAIN_MODELS:
@@ -488,6 +538,7 @@ def _postgres_snapshot(connection: BaseDatabaseWrapper, target: Path) -> _Snapsh
                     pg_dump,
                     "--format=custom",
                     f"--snapshot={snapshot_id}",
+                    *(f"--exclude-table-data={table}" for table in left_out_tables()),
                     "--no-password",
                     f"--file={target}",
                     params["dbname"],
@@ -532,6 +583,7 @@ def _media_files(root: Path, *, skip: list[Path]) -> list[tuple[Path, str, int]]
             d
             for d in dirnames
             if not (here / d).is_symlink()
+            and not (here == root and d in LEFT_OUT_MEDIA)
             and (here / d).resolve() not in skipped
             and not d.startswith(".jiceng-backup-")
         )
@@ -550,29 +602,46 @@ def _write_archive(
     database_file: Path,
     media: list[tuple[Path, str, int]],
     progress: Progress,
+    *,
+    secret: Secret | None = None,
 ) -> None:
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
-        data = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
-        info = tarfile.TarInfo(MANIFEST)
-        info.size = len(data)
-        info.mtime = int(timezone.now().timestamp())
-        info.mode = 0o600
-        tar.addfile(info, _BytesReader(data))
-        tar.add(database_file, arcname=manifest["database"]["file"], recursive=False)
-        step = 0
-        for i, (path, name, _size) in enumerate(media, start=1):
-            try:
-                tar.add(path, arcname=name, recursive=False)
-            except FileNotFoundError as e:
-                raise BackupError(
-                    _("附件文件 %(path)s 在备份过程中被删除，请重新备份") % {"path": path}
-                ) from e
-            if len(media) >= 100 and i * 10 // len(media) > step:
-                step = i * 10 // len(media)
-                progress(_("  附件文件已打包 %(i)s/%(n)s") % {"i": i, "n": len(media)})
+    with os.fdopen(fd, "wb") as raw:
+        if secret is None:
+            with tarfile.open(fileobj=raw, mode="w:gz") as tar:
+                _fill_archive(tar, manifest, database_file, media, progress)
+        else:
+            writer = EncryptingWriter(raw, secret)
+            with tarfile.open(fileobj=writer, mode="w|gz") as tar:  # streamed: nothing in clear on disk
+                _fill_archive(tar, manifest, database_file, media, progress)
+            writer.close()
         raw.flush()
         os.fsync(raw.fileno())
+
+
+def _fill_archive(
+    tar: tarfile.TarFile,
+    manifest: dict[str, Any],
+    database_file: Path,
+    media: list[tuple[Path, str, int]],
+    progress: Progress,
+) -> None:
+    data = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
+    info = tarfile.TarInfo(MANIFEST)
+    info.size = len(data)
+    info.mtime = int(timezone.now().timestamp())
+    info.mode = 0o600
+    tar.addfile(info, _BytesReader(data))
+    tar.add(database_file, arcname=manifest["database"]["file"], recursive=False)
+    step = 0
+    for i, (path, name, _size) in enumerate(media, start=1):
+        try:
+            tar.add(path, arcname=name, recursive=False)
+        except FileNotFoundError as e:
+            raise BackupError(_("附件文件 %(path)s 在备份过程中被删除，请重新备份") % {"path": path}) from e
+        if len(media) >= 100 and i * 10 // len(media) > step:
+            step = i * 10 // len(media)
+            progress(_("  附件文件已打包 %(i)s/%(n)s") % {"i": i, "n": len(media)})
 
 
 class _BytesReader:
@@ -596,6 +665,8 @@ def read_manifest(archive: Path | str) -> dict[str, Any]:
     path = Path(archive)
     if not path.is_file():
         raise BackupError(_("找不到备份文件 %(path)s") % {"path": path})
+    if is_encrypted(path):
+        raise BackupError(_("%(path)s 已加密：需要备份口令或密钥文件才能读取") % {"path": path})
     try:
         with tarfile.open(path, mode="r:gz") as tar:
             member = tar.next()
@@ -653,6 +724,24 @@ class Inspection:
     key_matches: bool
 
 
+@contextlib.contextmanager
+def opened(archive: Path | str, secret: Secret | None = None) -> Iterator[Path]:
+    """The archive as a plain .tar.gz: itself, or an encrypted one decrypted into a private temporary
+    folder beside it for as long as the block runs (then deleted)."""
+    path = Path(archive)
+    if not is_encrypted(path):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix=".jiceng-decrypt-", dir=path.parent) as work:
+        os.chmod(work, 0o700)
+        plain = Path(work) / path.name.removesuffix(".enc")
+        try:
+            decrypt_file(path, plain, secret)
+        except DecryptionError as e:
+            raise BackupError(str(e)) from e
+        yield plain
+
+
 def key_matches(manifest: dict[str, Any]) -> bool:
     token = manifest.get("key_check")
     if not token:
@@ -698,6 +787,7 @@ def describe(inspection: Inspection) -> list[str]:
         _("数据：%(counts)s") % {"counts": describe_counts(m.get("counts", {}))},
         _("附件文件：%(n)s 个，%(size)s")
         % {"n": m.get("media", {}).get("files", 0), "size": human_size(m.get("media", {}).get("bytes", 0))},
+        *describe_left_out(m),
     ]
     return lines
 

@@ -9,9 +9,12 @@ from operator import mul
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from .normalize import identity_number as normalize_text
+
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+# ASCII digits only: ``\d`` would match any Unicode digit (full-width, Arabic-Indic …).
+_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 
 
 _DIGIT_OFFSET = ord("0") * sum(WEIGHTS)  # what the ASCII codes add to the weighted sum of the digits
@@ -33,7 +36,8 @@ def birth_date_of(id_number: str) -> dt.date | None:
 
 
 def normalize(value: str) -> str:
-    return (value or "").strip().upper().replace(" ", "")
+    """The one spelling validated and digested: NFKC, ASCII digits, upper-case X, no spaces."""
+    return normalize_text(value)
 
 
 def validate(value: str, *, birth_date: dt.date | None = None) -> str:
@@ -43,7 +47,7 @@ def validate(value: str, *, birth_date: dt.date | None = None) -> str:
         raise ValidationError(
             _("公民身份号码应为18位，实际为%(n)d位"), code="id_length", params={"n": len(number)}
         )
-    if not _SHAPE.match(number):
+    if not _SHAPE.fullmatch(number):
         raise ValidationError(_("公民身份号码前17位应为数字，末位为数字或X"), code="id_format")
     if check_char(number[:17]) != number[17]:
         raise ValidationError(_("公民身份号码校验码不正确"), code="id_checksum")

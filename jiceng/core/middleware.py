@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from .access import client_ip
 from .context import action_context
 
 
@@ -15,7 +16,7 @@ class RequestContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         source = "api" if request.path.startswith("/api/") else "web"
-        with action_context(source=source, ip_address=request.META.get("REMOTE_ADDR")) as ctx:
+        with action_context(source=source, ip_address=client_ip(request)) as ctx:
             request.request_id = ctx.request_id
             response = self.get_response(request)
         response["X-Request-ID"] = str(ctx.request_id)

@@ -79,6 +79,11 @@ class ObjectChange(models.Model):
         REVEAL = "reveal", _("查看完整身份号码")
         EXPORT = "export", _("导出")
         IMPORT = "import", _("导入")
+        # A registration refused because the identity number is already held (a possible membership
+        # probe): the number's keyed digest is recorded, never the number.
+        ID_REFUSED = "id_refused", _("身份号码重复被拒")
+        # Two records found to hold one identity number (written once, by a data migration).
+        ID_DUPLICATE = "id_duplicate", _("发现重复身份号码")
 
     time = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(
@@ -216,3 +221,29 @@ class RuleVersion(models.Model):
         for key, value in (self.params or {}).items():
             if type(value) is not type(spec.defaults[key]):
                 raise ValidationError({"params": _("参数%(name)s的类型应与默认值相同") % {"name": key}})
+
+
+class ApiToken(models.Model):
+    """An API token, stored as the SHA-256 of its key: a stolen database (or backup) grants no access.
+
+    The key (256 random bits) is shown once, when issued; the owner sees the first characters
+    (``prefix``) in their token list and may revoke any. Tokens expire (``API_TOKEN_DAYS``) and all of
+    a user's are revoked when their password changes or they enrol a TOTP device.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    key_digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("令牌开头"), max_length=8, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("到期时间"))
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+
+    audit_exclude = ("key_digest",)
+
+    class Meta:
+        verbose_name = _("API令牌")
+        verbose_name_plural = _("API令牌")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}…"

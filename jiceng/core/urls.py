@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import rule_views, views
+from . import account_views, rule_views, views
 
 app_name = "core"
 
 urlpatterns = [
     path("audit/", views.audit, name="audit"),
-    path("otp/", views.otp, name="otp"),
+    path("otp/", account_views.otp, name="otp"),
+    path("account/password/", account_views.PasswordChangeView.as_view(), name="password"),
+    path("account/tokens/", account_views.token_list, name="tokens"),
     path("rules/", rule_views.rules, name="rules"),
 ]

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, crypto, idnumber
+from jiceng.core import audit, crypto, idnumber, normalize, probes
 from jiceng.core.models import User
 from jiceng.core.rulebook import RuleBook
 from jiceng.core.scope import ensure_change
@@ -136,22 +136,23 @@ def _check_person(*, id_number: str, birth_date: dt.date | None, fields: dict[st
     return number
 
 
-def _ensure_not_member_or_open(number: str, *, exclude: int | None = None) -> None:
+def _ensure_not_member_or_open(number: str, *, org_path: str, exclude: int | None = None) -> None:
     digest = crypto.digest(number)
     if Member.objects.filter(id_number_digest=digest, closed_on__isnull=True).exists():
-        raise ValidationError(
-            {"id_number": ValidationError(_("此人已是党员，不能再提出入党申请"), code="already_member")}
+        raise probes.IdRefused(
+            _("此人已是党员，不能再提出入党申请"), code="already_member", digest=digest, org_path=org_path
         )
     clash = Development.objects.filter(id_number_digest=digest, stage__in=OPEN_STAGES)
     if exclude is not None:
         clash = clash.exclude(pk=exclude)
     if clash.exists():
         # Never name the branch: it may lie outside the user's scope.
-        raise ValidationError(
-            {"id_number": ValidationError(_("此人已有正在进行的发展党员档案"), code="development_open")}
+        raise probes.IdRefused(
+            _("此人已有正在进行的发展党员档案"), code="development_open", digest=digest, org_path=org_path
         )
 
 
+@probes.guard(lambda kwargs: kwargs["org"].path)
 @transaction.atomic
 def apply(
     *,
@@ -169,6 +170,8 @@ def apply(
     unknown = set(person) - set(PERSON_FIELDS)
     if unknown:
         raise ValueError(f"unknown fields {sorted(unknown)}")
+    if "phone" in person:
+        person["phone"] = normalize.phone(person["phone"])
     number = _check_person(id_number=id_number, birth_date=person.get("birth_date"), fields=person)
     if not person.get("birth_date"):
         person["birth_date"] = idnumber.birth_date_of(number)
@@ -177,7 +180,7 @@ def apply(
     refusals = rules.check_step(rules.Timeline(person["birth_date"]), step, book_on(book), today)
     if refusals:
         raise StepRefused(refusals)
-    _ensure_not_member_or_open(number)
+    _ensure_not_member_or_open(number, org_path=org.path)
     development = Development(org=org, org_path=org.path, applied_on=on, stage_since=on, **person)
     development.set_id_number(number)
     development.refresh_pinyin()
@@ -200,6 +203,8 @@ def update_person(*, actor: User, development: Development, **changes: Any) -> D
     if unknown:
         raise ValueError(f"unknown fields {sorted(unknown)}")
     before = audit.snapshot(development)
+    if "phone" in changes:
+        changes["phone"] = normalize.phone(changes["phone"])
     for k, v in changes.items():
         setattr(development, k, v)
     _check_person(
@@ -441,7 +446,9 @@ def remove_step(*, actor: User, step: Step) -> None:
         timeline = timeline_of(development)
         development.stage = timeline.stage or Stage.APPLICANT
         development.stage_since = timeline.stage_since or development.applied_on
-        _ensure_not_member_or_open(development.reveal_id_number(), exclude=development.pk)
+        _ensure_not_member_or_open(
+            development.reveal_id_number(), org_path=development.org_path, exclude=development.pk
+        )
         development.save()
         audit.updated(actor=actor, obj=development, before=before)
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, idnumber, scope
+from jiceng.core import audit, idnumber, normalize, probes, scope
 from jiceng.core.models import User
 from jiceng.core.scope import ensure_change
 from jiceng.orgs import tallies
@@ -39,7 +39,7 @@ def _ensure_unique_id(member: Member, actor: User) -> None:
     else:
         # Never name an organization the user cannot see.
         msg = _("该公民身份号码已登记在其他党组织，一名党员只能在一个党支部；如需转入，请办理组织关系转接")
-    raise ValidationError({"id_number": ValidationError(msg, code="id_duplicate")})
+    raise probes.IdRefused(msg, code="id_duplicate", digest=member.id_number_digest, org_path=member.org_path)
 
 
 def _validate(member: Member, *, id_number: str | None, actor: User) -> None:
@@ -82,6 +82,7 @@ def _validate(member: Member, *, id_number: str | None, actor: User) -> None:
     )
 
 
+@probes.guard(lambda kwargs: kwargs["org"].path)
 @transaction.atomic
 def create_member(
     *,
@@ -100,6 +101,8 @@ def create_member(
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise ValueError(f"unknown member fields {sorted(unknown)}")
+    if "phone" in fields:
+        fields["phone"] = normalize.phone(fields["phone"])
     member = Member(org=org, org_path=org.path, **fields)
     if not member.birth_date and id_number:
         member.birth_date = idnumber.birth_date_of(idnumber.normalize(id_number))
@@ -121,6 +124,7 @@ def create_member(
     return member
 
 
+@probes.guard(lambda kwargs: kwargs["member"].org_path)
 @transaction.atomic
 def update_member(*, actor: User, member: Member, id_number: str | None = None, **changes: Any) -> Member:
     """Change a member's record; the identity number only when ``id_number`` is given."""
@@ -131,6 +135,8 @@ def update_member(*, actor: User, member: Member, id_number: str | None = None, 
         raise ValueError(f"unknown member fields {sorted(unknown)}")
     before = audit.snapshot(member)
     keys_before = tallies.keys_of_member(member)
+    if "phone" in changes:
+        changes["phone"] = normalize.phone(changes["phone"])
     for field, value in changes.items():
         setattr(member, field, value)
     if id_number is not None and idnumber.normalize(id_number) == "":

@@ -13,7 +13,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, scope
+from jiceng.core import audit, normalize, scope
 from jiceng.core.models import User
 
 from . import rules, tallies
@@ -75,6 +75,7 @@ def create_org(
     else:
         scope.ensure(actor, scope.MANAGE, parent.path)
     _check_parent(kind, parent)
+    code = normalize.identifier(code)
     _check_code_free(code)
     _check_founded(founded_on)
     fields = dict(code=code, name=name, kind=kind, unit_kind=unit_kind, founded_on=founded_on)
@@ -118,6 +119,8 @@ def update_org(*, actor: User, org: Organization, **changes: object) -> Organiza
             )
         if org.kind == OrgKind.BRANCH and org.members.exists():
             raise ValidationError({"kind": ValidationError(_("有党员的党支部不能改为其他类别"), code="kind")})
+    if "code" in changes:
+        changes["code"] = normalize.identifier(changes["code"])
     if "code" in changes and changes["code"] != org.code:
         _check_code_free(str(changes["code"]), exclude_pk=org.pk)
     _check_founded(changes.get("founded_on"))  # type: ignore[arg-type]

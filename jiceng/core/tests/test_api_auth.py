@@ -11,11 +11,11 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from conftest import PASSWORD
-from jiceng.core.models import ObjectChange
+from jiceng.core import tokens
+from jiceng.core.models import ApiToken, ObjectChange
 
 TOKEN_URL = "/api/v1/auth/token/"
 
@@ -81,10 +81,11 @@ def test_a_token_is_issued_for_the_right_password_and_works(world):
     assert response.status_code == 200, response.content
     assert response["Cache-Control"] == "no-store"
     key = response.json()["token"]
-    assert Token.objects.get(user=world.alice).key == key
+    # Stored only as its digest; each sign-in issues another token.
+    assert ApiToken.objects.get(user=world.alice).key_digest == tokens.digest(key)
     assert ObjectChange.objects.filter(action="login", user=world.alice, source="api").exists()
-    # The same token again (one per user), and it authenticates as alice in alice's scope.
-    assert _obtain(APIClient(), "alice", PASSWORD).json()["token"] == key
+    assert _obtain(APIClient(), "alice", PASSWORD).json()["token"] != key
+    assert ApiToken.objects.filter(user=world.alice).count() == 2
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get("/api/v1/me/").json()["name"] == "张伟"
@@ -103,7 +104,7 @@ def test_a_wrong_password_is_refused_and_audited(world):
     body = response.json()
     assert body["code"] == "invalid"
     assert [e["code"] for e in body["errors"]["non_field_errors"]] == ["invalid_credentials"]
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
     failed = ObjectChange.objects.get(action="login_failed")
     assert failed.object_repr == "alice" and failed.source == "api"
     # An unknown user name gets the same answer.
@@ -124,7 +125,7 @@ def test_repeated_failures_lock_the_user_name_out(world):
     assert response.status_code == 429
     assert response["Content-Type"].startswith("application/json")
     assert response.json()["code"] == "locked_out"
-    assert not Token.objects.filter(user=world.bob).exists()
+    assert not ApiToken.objects.filter(user=world.bob).exists()
     # Another user name is not locked.
     assert _obtain(client, "alice", PASSWORD).status_code == 200
 
@@ -139,27 +140,31 @@ def test_two_step_accounts_must_send_their_code(world):
     response = _obtain(client, "root", PASSWORD, otp_token=wrong)
     assert [e["code"] for e in response.json()["errors"]["otp_token"]] == ["invalid_token"]
     assert ObjectChange.objects.filter(action="login_failed", object_repr="root").exists()
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
     # django-otp throttles the device after a failure; a later attempt with the right code passes.
     TOTPDevice.objects.filter(pk=device.pk).update(
         throttling_failure_count=0, throttling_failure_timestamp=None
     )
     response = _obtain(client, "root", PASSWORD, otp_token=code)
     assert response.status_code == 200, response.content
-    assert Token.objects.filter(user=world.sysadmin).exists()
+    assert ApiToken.objects.filter(user=world.sysadmin).exists()
 
 
 def test_a_token_can_be_revoked(world):
-    key = Token.objects.create(user=world.alice).key
+    other = tokens.issue(user=world.alice)[1]
+    key = tokens.issue(user=world.alice)[1]
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.delete(TOKEN_URL).status_code == 204
     assert client.get("/api/v1/me/").status_code == 401
+    # Only the token the call was made with.
+    client.credentials(HTTP_AUTHORIZATION=f"Token {other}")
+    assert client.get("/api/v1/me/").status_code == 200
 
 
 def test_token_writes_need_no_csrf_token(world):
     client = APIClient(enforce_csrf_checks=True)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=world.alice).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {tokens.issue(user=world.alice)[1]}")
     response = client.patch("/api/v1/orgs/0101/", {"name": "改名"}, format="json")
     assert response.status_code == 200
 

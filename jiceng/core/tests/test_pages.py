@@ -29,7 +29,8 @@ def _token(device: TOTPDevice, *, offset: int = 0) -> str:
 CORE_PAGES = {
     "/": dict(county_admin=200, alice=200, bob=200, viewer=200, charlie=200, dora=302),
     "/core/audit/": dict(county_admin=200, alice=404, bob=404, viewer=404, charlie=404, dora=404),
-    "/core/otp/": dict(county_admin=404, alice=404, bob=404, viewer=404, charlie=404, dora=404),
+    # Two-step verification for every user (issue 11, item 3: it was 404 for organization admins).
+    "/core/otp/": dict(county_admin=200, alice=200, bob=200, viewer=200, charlie=200, dora=200),
 }
 
 
@@ -193,11 +194,11 @@ def test_audit_paginates(world, client_for):
 
 
 @pytest.mark.parametrize("who", ["county_admin", "alice", "viewer", "charlie", "dora"])
-def test_otp_page_is_for_superusers_only(world, client_for, who):
+def test_otp_page_is_for_every_user(world, client_for, who):
     client = client_for(getattr(world, who))
-    assert client.get("/core/otp/").status_code == 404
-    assert client.post("/core/otp/", {"action": "start"}).status_code == 404
-    assert not TOTPDevice.objects.exists()
+    assert client.get("/core/otp/").status_code == 200
+    assert client.post("/core/otp/", {"action": "start"}).status_code == 302
+    assert TOTPDevice.objects.get(user=getattr(world, who)).confirmed is False
 
 
 def test_superuser_enrolls_confirms_and_removes_a_device(world, client_for):

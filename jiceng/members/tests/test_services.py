@@ -40,7 +40,9 @@ def fields(**overrides: object) -> dict[str, object]:
 
 
 def tally() -> tuple[int, int, int]:
-    return Member.objects.count(), Membership.objects.count(), ObjectChange.objects.count()
+    # A refused duplicate number is audited (id_refused, issue 11 item 10): nothing else is written.
+    changes = ObjectChange.objects.exclude(action=ObjectChange.Action.ID_REFUSED).count()
+    return Member.objects.count(), Membership.objects.count(), changes
 
 
 def refused(call, field: str, code: str) -> ValidationError:  # noqa: ANN001

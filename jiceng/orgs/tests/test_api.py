@@ -456,10 +456,10 @@ def test_elections_refuse_bad_posts_and_save_nothing(api, world):
 
 
 def test_token_authentication_reaches_the_same_scope(world):
-    from rest_framework.authtoken.models import Token
+    from jiceng.core import tokens
 
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=world.alice).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {tokens.issue(user=world.alice)[1]}")
     assert codes_of(client.get("/api/v1/orgs/")) == ["0101"]
     assert client.get("/api/v1/orgs/0102/").status_code == 404
     assert client.patch("/api/v1/orgs/0101/", {"name": "改名"}, format="json").status_code == 200

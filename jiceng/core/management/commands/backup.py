@@ -6,6 +6,7 @@ docs/deployment.md ("Backup and restore"). Exits non-zero with a message on any 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from jiceng.core import backup
+from jiceng.core.backup_crypto import DecryptionError, Secret
 from jiceng.core.context import action_context
 
 
@@ -26,10 +28,27 @@ class Command(BaseCommand):
         action.add_argument("--restore", metavar="ARCHIVE", help="从此备份恢复数据库与附件文件")
         parser.add_argument("--yes", action="store_true", help="确认恢复（会替换当前数据库与附件文件）")
         parser.add_argument(
+            "--passphrase-file",
+            metavar="PATH",
+            help="加密备份（或解密恢复）用的口令所在文件；也可用环境变量 JICENG_BACKUP_PASSPHRASE",
+        )
+        parser.add_argument(
+            "--key-file", metavar="PATH", help="加密备份（或解密恢复）用的密钥文件（至少32字节随机数据）"
+        )
+        parser.add_argument(
             "--ignore-key-check",
             action="store_true",
             help="当前身份号码密钥与备份不符时仍然恢复（身份号码将无法解密）",
         )
+
+    def secret(self, options: dict[str, Any]) -> Secret | None:
+        passphrase = os.environ.get("JICENG_BACKUP_PASSPHRASE") or None
+        if options["passphrase_file"]:
+            passphrase = Path(options["passphrase_file"]).read_text(encoding="utf-8").strip()
+        try:
+            return Secret.from_options(passphrase=passphrase, key_file=options["key_file"])
+        except DecryptionError as e:
+            raise CommandError(str(e)) from e
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -39,7 +58,7 @@ class Command(BaseCommand):
                 elif options["restore"]:
                     self.restore(options["restore"], options["output"], options)
                 else:
-                    self.backup(options["output"])
+                    self.backup(options["output"], self.secret(options))
         except backup.BackupError as e:
             raise CommandError(str(e)) from e
         except OSError as e:
@@ -60,8 +79,8 @@ class Command(BaseCommand):
             )
         )
 
-    def backup(self, output: str | None) -> None:
-        result = backup.create_backup(output, progress=self.progress)
+    def backup(self, output: str | None, secret: Secret | None) -> None:
+        result = backup.create_backup(output, progress=self.progress, secret=secret)
         self.stdout.write(
             self.style.SUCCESS(
                 _("已写入备份：%(path)s（%(size)s）")
@@ -76,6 +95,18 @@ class Command(BaseCommand):
             _("附件文件：%(n)s 个，%(size)s")
             % {"n": media["files"], "size": backup.human_size(media["bytes"])}
         )
+        for line in backup.describe_left_out(result.manifest):
+            self.stdout.write(line)
+        if secret is None:
+            self.stdout.write(
+                self.style.WARNING(
+                    _(
+                        "备份未加密：离开本机保存时，请用 --passphrase-file 或 --key-file 加密（见 docs/security.md）"
+                    )
+                )
+            )
+        else:
+            self.stdout.write(_("备份已加密：恢复时需要同一口令或密钥文件，请与备份分开保管"))
         self.keys_notice()
 
     def list(self, output: str | None) -> None:
@@ -109,7 +140,11 @@ class Command(BaseCommand):
             candidate = (Path(output) if output else backup.default_directory()) / path.name
             if candidate.exists():
                 path = candidate
-        inspection = backup.inspect_archive(path)
+        with backup.opened(path, self.secret(options)) as plain:
+            self.restore_plain(path, plain, options)
+
+    def restore_plain(self, path: Path, plain: Path, options: dict[str, Any]) -> None:
+        inspection = backup.inspect_archive(plain)
         for line in backup.describe(inspection):
             self.stdout.write(line)
         if not options["yes"]:
@@ -119,7 +154,7 @@ class Command(BaseCommand):
                 )
             )
         result = backup.restore_backup(
-            path, ignore_key_check=options["ignore_key_check"], progress=self.progress
+            plain, ignore_key_check=options["ignore_key_check"], progress=self.progress
         )
         self.stdout.write(self.style.SUCCESS(_("已从备份恢复：%(path)s") % {"path": path}))
         for kept in result.kept:
