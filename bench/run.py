@@ -87,6 +87,7 @@ def bench_database(name: str, url: str, data: Path) -> dict:
     out["meetings_load"] = run_json([PY, "bench/load_province.py", str(data), "--only-meetings"], url)
     out["pages"] = run_json([PY, "bench/bench_pages.py"], url)
     out["compliance"] = run_json([PY, "bench/bench_compliance.py"], url)
+    out["limits"] = run_json([PY, "bench/bench_limits.py"], url)
     return out
 
 
@@ -149,6 +150,10 @@ def summary(results: dict) -> list[tuple[str, str, object, object]]:
         rows.append((db, "compliance ÷ raw SQL", comp.get("ratio"), TARGETS["compliance_ratio_to_raw"]))
         rows.append(
             (db, "health check page (fresh) ms", comp.get("page_fresh_ms"), TARGETS["health_check_page_ms"])
+        )
+        limits = r.get("limits", {})
+        rows.append(
+            (db, "attack files, worst peak RSS MB", limits.get("peak_rss_mb"), TARGETS["import_peak_rss_mb"])
         )
     return rows
 

@@ -71,9 +71,14 @@ class Problem:
 
 
 class Report:
-    """Every problem of a run. All are written to a JSON-lines file; the first few are kept in memory."""
+    """Every problem of a run: counted by code, the first ``settings.IMPORT_MAX_ERRORS`` written to a
+    JSON-lines file (the page and the bad-rows workbook read no more), the first few kept in memory.
 
-    def __init__(self, path: Path | None = None, keep: int = 200) -> None:
+    A value or message longer than ``settings.IMPORT_MAX_CELL_CHARS`` is stored cut: a bad file with
+    a million errors, or a cell of gigabytes, makes a report of bounded size.
+    """
+
+    def __init__(self, path: Path | None = None, keep: int = 200, limit: int | None = None) -> None:
         if path is None:
             handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (kept open for the run)
                 "w+", encoding="utf-8", suffix=".jsonl", delete=False
@@ -85,19 +90,37 @@ class Report:
             self.path = path
             self._file = open(path, "w+", encoding="utf-8")  # noqa: SIM115
         self.keep = keep
+        self.limit = settings.IMPORT_MAX_ERRORS if limit is None else limit
+        self._cell = settings.IMPORT_MAX_CELL_CHARS
         self._lock = threading.Lock()  # the reader and the database thread both report
         self.count = 0
         self.first: list[Problem] = []
         self.by_code: Counter[str] = Counter()
 
+    @property
+    def stored(self) -> int:
+        """How many problems the file holds (the rest are only counted)."""
+        return min(self.count, self.limit)
+
     def add(self, problem: Problem) -> None:
-        line = json.dumps(problem.as_dict(), ensure_ascii=False) + "\n"
+        cell = self._cell
+        if len(problem.value) > cell or len(problem.message) > cell:
+            problem = Problem(
+                problem.file[:cell],
+                problem.row,
+                problem.column[:cell],
+                readers.cut(problem.value, cell),
+                problem.code,
+                readers.cut(problem.message, cell),
+            )
         with self._lock:
             self.count += 1
             self.by_code[problem.code] += 1
+            if self.count > self.limit:
+                return
             if len(self.first) < self.keep:
                 self.first.append(problem)
-            self._file.write(line)
+            self._file.write(json.dumps(problem.as_dict(), ensure_ascii=False) + "\n")
 
     def close(self) -> None:
         if not self._file.closed:
@@ -135,6 +158,7 @@ class ImportResult:
     notices: list[str]
     error_count: int
     problems: list[Problem]  # the first few
+    error_codes: dict[str, int]  # every error counted by code (the report stores the first ones only)
     report_path: Path
     org_path: str
 
@@ -563,6 +587,7 @@ def run_import(
         notices=run.notices,
         error_count=report.count,
         problems=report.first,
+        error_codes=dict(report.by_code.most_common()),
         report_path=report.path,
         org_path=common_path(run.touched_paths),
     )

@@ -12,6 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -88,9 +89,34 @@ def org_for_export(*, actor: User | None, code: str) -> Organization:
 # Import jobs (the page) --------------------------------------------------------------------------------
 
 
+# A stored file's name in bytes (file systems allow 255) and an uploaded name as shown (characters).
+MAX_STORED_NAME_BYTES = 120
+MAX_SHOWN_NAME_CHARS = 200
+
+
 def _safe_name(name: str) -> str:
+    """The name a file is stored under: safe characters, at most ``MAX_STORED_NAME_BYTES`` bytes with
+    its suffix kept (a 150-character Chinese name is 450 bytes: too long for the file system)."""
     base_name = os.path.basename(name).strip() or "upload"
-    return re.sub(r"[^\w.\-\u4e00-\u9fff]+", "_", base_name)[:100]
+    safe = re.sub(r"[^\w.\-\u4e00-\u9fff]+", "_", base_name)
+    stem, dot, suffix = safe.rpartition(".")
+    if not dot or len(suffix) > 8:
+        stem, suffix = safe, ""
+    suffix = f".{suffix}" if suffix else ""
+    room = MAX_STORED_NAME_BYTES - len(suffix.encode())
+    stem = stem.encode()[:room].decode(errors="ignore") or "upload"
+    return stem + suffix
+
+
+def _shown_name(name: str) -> str:
+    base_name = os.path.basename(name).replace("\x00", "").strip() or "upload"
+    return (
+        base_name if len(base_name) <= MAX_SHOWN_NAME_CHARS else base_name[: MAX_SHOWN_NAME_CHARS - 1] + "…"
+    )
+
+
+def _size_text(n: int) -> str:
+    return f"{n / (1024 * 1024):,.0f} MB"
 
 
 def can_import(user: User) -> bool:
@@ -113,28 +139,62 @@ def start_import(*, actor: User, files: list[UploadedFile], ip_address: str | No
                 )
             }
         )
+    limit = settings.IMPORT_MAX_UPLOAD_BYTES
     for f in files:
         if not f.name.lower().endswith(ALLOWED_SUFFIXES):
             raise ValidationError(
                 {
                     "files": ValidationError(
-                        _("%(name)s：只支持CSV或.xlsx文件") % {"name": f.name}, code="file_type"
+                        _("%(name)s：只支持CSV或.xlsx文件") % {"name": _shown_name(f.name)}, code="file_type"
                     )
                 }
             )
+        if f.size is not None and f.size > limit:
+            raise ValidationError(
+                {
+                    "files": ValidationError(
+                        _("%(name)s：文件大小%(size)s，超过上限%(limit)s")
+                        % {
+                            "name": _shown_name(f.name),
+                            "size": _size_text(f.size),
+                            "limit": _size_text(limit),
+                        },
+                        code="file_too_large",
+                    )
+                }
+            )
+    total = sum(f.size or 0 for f in files)
+    if total > limit:
+        raise ValidationError(
+            {
+                "files": ValidationError(
+                    _("文件共%(size)s，超过一次导入的上限%(limit)s")
+                    % {"size": _size_text(total), "limit": _size_text(limit)},
+                    code="file_too_large",
+                )
+            }
+        )
     job = ImportJob.objects.create(created_by=actor, ip_address=ip_address, status=ImportJob.Status.CHECKING)
-    job.directory.mkdir(parents=True, exist_ok=True)
-    stored = []
-    used: set[str] = set()
-    for i, f in enumerate(files):
-        name = _safe_name(f.name)
-        if name in used:
-            name = f"{i}-{name}"
-        used.add(name)
-        with open(job.directory / name, "wb") as out:
-            for chunk in f.chunks():
-                out.write(chunk)
-        stored.append({"name": os.path.basename(f.name), "path": name})
+    try:
+        job.directory.mkdir(parents=True, exist_ok=True)
+        stored = []
+        used: set[str] = set()
+        for i, f in enumerate(files):
+            name = _safe_name(f.name)
+            if name in used:
+                name = f"{i}-{name}"
+            used.add(name)
+            with open(job.directory / name, "wb") as out:
+                for chunk in f.chunks():
+                    out.write(chunk)
+            stored.append({"name": _shown_name(f.name), "path": name})
+    except OSError as e:  # a full disk, a name the file system refuses: no job left "checking"
+        logger.exception("import upload %s could not be stored", job.uuid)
+        _remove_files(job)
+        job.delete()
+        raise ValidationError(
+            {"files": ValidationError(_("无法保存上传的文件，请稍后重试"), code="file_store")}
+        ) from e
     job.files = stored
     job.save(update_fields=["files"])
     result = tasks.check_import.enqueue(job.pk)
@@ -203,6 +263,7 @@ def read_progress(job: ImportJob) -> dict[str, Any]:
 def _store_result(job: ImportJob, result: ImportResult) -> None:
     job.rows = result.rows
     job.error_count = result.error_count
+    job.error_codes = result.error_codes
     job.counts = {"tables": result.counts, "extra": [[str(label), n] for label, n in result.extra]}
     job.notices = [str(n) for n in result.notices]
     job.org_path = result.org_path
@@ -261,9 +322,24 @@ def run_job(job_id: int) -> None:
     job.save()
 
 
+def not_shown_text(job: ImportJob) -> str:
+    """ "另有N处错误未列出：…" with the counts by code of every error (the report stores the first ones)."""
+    codes = "、".join(f"{code} {n}" for code, n in (job.error_codes or {}).items())
+    return _("另有%(n)d处错误未列出（只保存前%(stored)d处）；全部错误按代码：%(codes)s") % {
+        "n": job.errors_not_shown,
+        "stored": job.errors_stored,
+        "codes": codes,
+    }
+
+
 def bad_rows_workbook(job: ImportJob) -> Path:
     """An .xlsx of the rows with errors, as uploaded, each with a 错误原因 column; file-level errors
-    on a sheet of their own. Fix it, upload it again."""
+    on a sheet of their own. Fix it, upload it again.
+
+    Bounded whatever the upload: the report stores the first ``settings.IMPORT_MAX_ERRORS`` errors,
+    so the workbook has at most that many rows (cells cut as the reader cuts them), and each source is
+    read only up to its last bad row. The errors counted beyond get a line saying how many, by code.
+    """
     from openpyxl import Workbook
 
     by_source: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
@@ -298,14 +374,19 @@ def bad_rows_workbook(job: ImportJob) -> Path:
             handler = base.identify(source.headers)
             ws = sheet(handler.sheet_name if handler else source.display)
             ws.append([_("行号"), *source.headers, _("错误原因")])
+            last = max(bad)
             try:
                 for number, cells in source.rows():
                     if number in bad:
                         ws.append([number, *(neutralize(c) for c in cells), "；".join(bad[number])])
+                    if number >= last:
+                        break
             except readers.SourceError:
                 pass
             for number in sorted(n for n in bad if n <= source.header_row):  # header problems
                 ws.append([number, *([""] * len(source.headers)), "；".join(bad[number])])
+    if job.errors_not_shown:
+        general.append(["", not_shown_text(job)])
     if general:
         ws = sheet(_("文件错误"))
         ws.append([_("文件"), _("错误原因")])
