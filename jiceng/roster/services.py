@@ -322,6 +322,31 @@ def run_job(job_id: int) -> None:
     job.save()
 
 
+def download_bad_rows(*, actor: User, job: ImportJob) -> Path:
+    """The bad-rows workbook for its uploader, audited like every export: it holds the file's rows in
+    full (identity numbers included)."""
+    if job.created_by_id != actor.pk:
+        raise PermissionDenied
+    if job.status != ImportJob.Status.INVALID or not job.directory.exists():
+        raise ValidationError({"status": ValidationError(_("该导入没有可下载的错误行"), code="no_bad_rows")})
+    path = bad_rows_workbook(job)
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            action=audit.Action.EXPORT,
+            obj=job,
+            org_path=job.org_path,
+            after={
+                "format": "xlsx",
+                "bad_rows": True,
+                "errors": job.errors_stored,
+                "files": [f["name"] for f in job.files],
+            },
+            message=_("下载导入错误行（.xlsx，含完整公民身份号码）"),
+        )
+    return path
+
+
 def not_shown_text(job: ImportJob) -> str:
     """ "另有N处错误未列出：…" with the counts by code of every error (the report stores the first ones)."""
     codes = "、".join(f"{code} {n}" for code, n in (job.error_codes or {}).items())

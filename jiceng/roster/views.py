@@ -136,9 +136,10 @@ def job_discard(request: HttpRequest, job: Any) -> HttpResponse:
 def job_bad_rows(request: HttpRequest, job: Any) -> HttpResponse:
     """The rows with errors, as uploaded, with a 错误原因 column (full values: it is the user's own file)."""
     found = selectors.get_job(request.user, job)
-    if found.status != ImportJob.Status.INVALID or not found.directory.exists():
-        raise Http404
-    path = services.bad_rows_workbook(found)
+    try:
+        path = services.download_bad_rows(actor=request.user, job=found)
+    except ValidationError as e:
+        raise Http404 from e
     return FileResponse(open(path, "rb"), as_attachment=True, filename=_("导入错误行.xlsx"))  # noqa: SIM115
 
 
