@@ -352,7 +352,7 @@ def _guarded(rows: Iterator[Any], where: Callable[[], int]) -> Iterator[Any]:
 
 
 def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):,.0f} MB"
+    return f"{n / (1024 * 1024):,.1f} MB"
 
 
 def check_workbook(path: Path) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
 import re
 import shutil
 import tempfile
+import threading
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -280,13 +284,165 @@ def _run(job: ImportJob, *, check_only: bool) -> ImportResult:
         )
 
 
+# Jobs whose worker died, and old uploads -----------------------------------------------------------
+
+
+class _Heartbeat:
+    """While a worker runs a job, a thread touches the job's heartbeat file every
+    ``settings.IMPORT_HEARTBEAT_SECONDS``; ``recover_stale_jobs`` takes a job whose file has not been
+    touched for ``settings.IMPORT_STALE_SECONDS`` as one whose worker is gone."""
+
+    def __init__(self, job: ImportJob) -> None:
+        self.path = job.heartbeat_path
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"import-heartbeat-{job.pk}", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.touch()
+        self._thread.start()
+        return self
+
+    def _beat(self) -> None:
+        while not self._stop.wait(settings.IMPORT_HEARTBEAT_SECONDS):
+            try:
+                self.path.touch()
+            except OSError:  # the directory was removed (discarded): nothing left to beat for
+                return
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+STALE_STATUSES = (ImportJob.Status.CHECKING, ImportJob.Status.RUNNING)
+
+
+def is_stale(job: ImportJob, *, now: float | None = None) -> bool:
+    """A job a worker started (it has a heartbeat, or it is running) whose heartbeat stopped."""
+    if job.status not in STALE_STATUSES:
+        return False
+    now = time.time() if now is None else now
+    limit = settings.IMPORT_STALE_SECONDS
+    try:
+        beat = job.heartbeat_path.stat().st_mtime
+    except OSError:
+        if job.status != ImportJob.Status.RUNNING or job.started_at is None:
+            return False  # still waiting for a worker: not ours to judge
+        beat = job.started_at.timestamp()
+    return now - beat > limit
+
+
+def recover_stale_jobs(*, job: ImportJob | None = None) -> int:
+    """Mark failed the jobs (or ``job``) whose worker is gone: they can then be discarded or checked
+    again. Called by every import task before its own work, by the job's page, and by
+    ``jiceng imports --sweep``. A dead worker's transaction was rolled back by the database when its
+    connection closed (its reading process dies with it: ``parallel``), so nothing was written."""
+    candidates = [job] if job is not None else ImportJob.objects.filter(status__in=STALE_STATUSES)
+    now = time.time()
+    failed = 0
+    for candidate in candidates:
+        if not is_stale(candidate, now=now):
+            continue
+        failure = _("导入进程意外终止（%(n)d秒没有心跳），没有写入任何数据；可重新校验或放弃") % {
+            "n": settings.IMPORT_STALE_SECONDS
+        }
+        updated = ImportJob.objects.filter(pk=candidate.pk, status=candidate.status).update(
+            status=ImportJob.Status.FAILED, failure=failure, finished_at=timezone.now()
+        )
+        if updated:
+            logger.warning("import job %s: worker gone, marked failed", candidate.uuid)
+            candidate.refresh_from_db()
+            failed += 1
+    return failed
+
+
+PURGED_STATUSES = (
+    ImportJob.Status.DONE,
+    ImportJob.Status.FAILED,
+    ImportJob.Status.DISCARDED,
+    ImportJob.Status.INVALID,
+    ImportJob.Status.VALID,
+)
+
+
+def purge_old_jobs(*, now: dt.datetime | None = None) -> int:
+    """Delete the uploads and reports (personal data) of jobs that ended, failed, were discarded or
+    were left unconfirmed more than ``settings.IMPORT_RETENTION_DAYS`` ago; a job left valid or
+    invalid becomes discarded. The job rows stay (who imported what, when)."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.IMPORT_RETENTION_DAYS)
+    purged = 0
+    ended = ImportJob.objects.annotate(ended=Coalesce("finished_at", "checked_at", "created_at"))
+    for job in ended.filter(status__in=PURGED_STATUSES, ended__lt=cutoff):
+        if not job.directory.exists():
+            continue
+        _remove_files(job)
+        purged += 1
+        if job.status in (ImportJob.Status.VALID, ImportJob.Status.INVALID):
+            ImportJob.objects.filter(pk=job.pk, status=job.status).update(
+                status=ImportJob.Status.DISCARDED,
+                failure=_("超过%(days)d天的保留期限，上传的文件已自动删除")
+                % {"days": settings.IMPORT_RETENTION_DAYS},
+            )
+    return purged
+
+
+def sweep() -> tuple[int, int]:
+    """(jobs found dead, jobs whose files were deleted): what ``jiceng imports --sweep`` does."""
+    return recover_stale_jobs(), purge_old_jobs()
+
+
+def retry_import(*, actor: User, job: ImportJob) -> ImportJob:
+    """Check a failed job's files again (a worker died, or a bug since fixed): back to the report."""
+    from . import tasks
+
+    if job.created_by_id != actor.pk:
+        raise PermissionDenied
+    if job.status != ImportJob.Status.FAILED or not all(p.is_file() for p in job.paths):
+        raise ValidationError(
+            {"status": ValidationError(_("只有失败且文件仍在的导入才能重新校验"), code="not_retryable")}
+        )
+    job.errors_path.unlink(missing_ok=True)
+    job.heartbeat_path.unlink(missing_ok=True)
+    updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.FAILED).update(
+        status=ImportJob.Status.CHECKING,
+        failure="",
+        rows=0,
+        error_count=0,
+        error_codes={},
+        counts={},
+        notices=[],
+        started_at=None,
+        finished_at=None,
+    )
+    if not updated:
+        raise ValidationError(
+            {"status": ValidationError(_("只有失败且文件仍在的导入才能重新校验"), code="not_retryable")}
+        )
+    result = tasks.check_import.enqueue(job.pk)
+    ImportJob.objects.filter(pk=job.pk).update(task_id=str(result.id)[:64])
+    job.refresh_from_db()
+    return job
+
+
+def _before_task() -> None:
+    """What every import task does first: take over from a dead worker, delete expired uploads."""
+    try:
+        sweep()
+    except Exception:  # never let housekeeping stop the job itself
+        logger.exception("import sweep failed")
+
+
 def check_job(job_id: int) -> None:
     """The background validation of an uploaded job (the task body)."""
+    _before_task()
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     if job.status != ImportJob.Status.CHECKING:
         return
     try:
-        result = _run(job, check_only=True)
+        with _Heartbeat(job):
+            result = _run(job, check_only=True)
     except Exception as e:  # a bug, not bad data: keep the files, say so on the page
         logger.exception("import check %s failed", job.uuid)
         job.status, job.failure, job.finished_at = ImportJob.Status.FAILED, str(e)[:2000], timezone.now()
@@ -300,13 +456,15 @@ def check_job(job_id: int) -> None:
 
 def run_job(job_id: int) -> None:
     """The background import of a confirmed job (the task body): all or nothing."""
+    _before_task()
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     if job.status != ImportJob.Status.QUEUED:
         return
     job.status, job.started_at = ImportJob.Status.RUNNING, timezone.now()
     job.save(update_fields=["status", "started_at"])
     try:
-        result = _run(job, check_only=False)
+        with _Heartbeat(job):
+            result = _run(job, check_only=False)
     except Exception as e:
         logger.exception("import %s failed", job.uuid)
         job.status, job.failure, job.finished_at = ImportJob.Status.FAILED, str(e)[:2000], timezone.now()
