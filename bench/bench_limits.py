@@ -98,8 +98,12 @@ def _one_cell(size: int):
 
 def _long_cells(rows: int):
     def write(sheet) -> None:
-        cell = "名" * 5000
+        import random
+
+        rng = random.Random(2)
+        alphabet = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥"  # varied: compresses like real text
         for r in range(2, rows + 2):
+            cell = "".join(rng.choices(alphabet, k=5000))
             sheet.write(f'<row r="{r}"><c t="inlineStr"><is><t>{cell}</t></is></c></row>'.encode())
 
     return write
