@@ -30,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, reset_queries, transaction
+from django.db import IntegrityError, OperationalError, connection, models, reset_queries, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -565,14 +565,32 @@ def run_import(
     started = time.perf_counter()
     report = Report(report_path)
     run = ImportRun(actor=actor, check_only=check_only, report=report, progress=progress)
+    instances: dict[str, base.TableHandler] = {}
     try:
-        with transaction.atomic():
-            instances = run.execute(files)
-            changed = any(h.counts["created"] or h.counts["updated"] for h in instances.values())
-            if run.writing and (changed or run.extra):
-                _record_import(run, instances)
-            if not run.writing:
-                transaction.set_rollback(True)
+        try:
+            with transaction.atomic():
+                if not check_only:
+                    take_import_lock()
+                instances = run.execute(files)
+                changed = any(h.counts["created"] or h.counts["updated"] for h in instances.values())
+                if run.writing and (changed or run.extra):
+                    _record_import(run, instances)
+                if not run.writing:
+                    transaction.set_rollback(True)
+        except ImportBusy:
+            run.error(
+                "", None, "", "", "import_running", _("另一导入正在进行，请等它结束后再试；没有写入任何数据")
+            )
+        except IntegrityError as e:  # a page wrote the same record meanwhile: rolled back, say so
+            run.error(
+                "",
+                None,
+                "",
+                "",
+                "conflict",
+                _("导入期间相同的记录被同时修改（%(error)s），没有写入任何数据；请重新导入")
+                % {"error": str(e).splitlines()[0][:200]},
+            )
     finally:
         report.close()
     counts = {table: vars(_counts(h)) for table, h in instances.items()}
@@ -591,6 +609,33 @@ def run_import(
         report_path=report.path,
         org_path=common_path(run.touched_paths),
     )
+
+
+class ImportBusy(Exception):
+    """Another import holds the import lock."""
+
+
+# The key of the PostgreSQL advisory lock one writing import holds for its transaction.
+IMPORT_LOCK_KEY = 0x6A6963656E67  # "jiceng"
+
+
+def take_import_lock() -> None:
+    """One writing import at a time (two imports of the same organizations would collide on their
+    keys halfway): PostgreSQL's advisory lock for the transaction, tried without waiting; SQLite's
+    write lock, taken now rather than at the first write, within the connection's timeout.
+    Raises ImportBusy."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [IMPORT_LOCK_KEY])
+            if not cursor.fetchone()[0]:
+                raise ImportBusy
+            return
+        try:  # a write that changes nothing still takes SQLite's write lock
+            cursor.execute("UPDATE roster_importjob SET id = id WHERE 0")
+        except OperationalError as e:
+            if "locked" in str(e):
+                raise ImportBusy from e
+            raise
 
 
 def _counts(handler: base.TableHandler) -> TableCounts:

@@ -475,6 +475,8 @@ def run_job(job_id: int) -> None:
     if result.ok:
         job.status = ImportJob.Status.DONE
         _remove_files(job)  # the uploads hold identity numbers: gone once imported
+    elif set(result.error_codes) == {"import_running"}:  # try again later: 重新校验, then confirm
+        job.status, job.failure = ImportJob.Status.FAILED, "；".join(p.message for p in result.problems)
     else:  # the data changed between the check and the run: nothing was written
         job.status = ImportJob.Status.INVALID
     job.save()

@@ -196,3 +196,87 @@ def test_the_reading_process_dies_with_its_worker(tmp_path):
     finally:
         if worker.poll() is None:
             worker.kill()
+
+
+# Item 7: hostile names, concurrent imports --------------------------------------------------------------
+
+
+def test_a_file_name_of_150_chinese_characters_is_stored_and_checked(world, client_for, tmp_path):
+    """The attack: a 150-character name (450 bytes, over the file system's 255) answered 500 and left
+    the job "checking". The stored name is cut by bytes, the shown one kept."""
+    name = "党" * 150 + ".csv"
+    job = upload(client_for(world.county_admin), tmp_path, [member("甲", 1, "0101")], name=name)
+    assert job.status == ImportJob.Status.VALID
+    assert job.files[0]["name"] == name
+    assert len(job.files[0]["path"].encode()) <= 120 and job.files[0]["path"].endswith(".csv")
+
+
+def test_an_upload_that_cannot_be_stored_leaves_no_job(world, client_for, tmp_path, monkeypatch):
+    import builtins
+
+    real_open = builtins.open
+
+    def refusing_open(path, mode="r", *args, **kwargs):
+        if "w" in mode and "imports" in str(path):
+            raise OSError(36, "File name too long")
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", refusing_open)
+    path = write_csv(tmp_path / "members.csv", [member("甲", 1, "0101")], MEMBER_HEADERS)
+    client = client_for(world.county_admin)
+    response = client.post(
+        reverse("roster:import"), {"files": [SimpleUploadedFile("members.csv", path.read_bytes())]}
+    )
+    assert response.status_code == 200 and "无法保存上传的文件" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_a_second_import_while_one_runs_is_told_so(world, tmp_path, monkeypatch):
+    """The attack: two imports of the same organizations at once, the second died on a raw duplicate
+    key. It now gets "另一导入正在进行", nothing written."""
+    from django.db import OperationalError
+
+    from jiceng.roster import importer
+    from jiceng.roster.importer import InputFile, run_import
+
+    path = write_csv(tmp_path / "members.csv", [member("甲新", 1, "0101")], MEMBER_HEADERS)
+
+    def busy():
+        raise importer.ImportBusy from OperationalError("database is locked")
+
+    monkeypatch.setattr(importer, "take_import_lock", busy)
+    result = run_import(actor=None, files=[InputFile(path, "members.csv")])
+    assert [p.code for p in result.problems] == ["import_running"]
+    assert "另一导入正在进行" in result.problems[0].message
+    from jiceng.members.models import Member
+
+    assert not Member.objects.filter(name="甲新").exists()
+    # A check alone takes no lock: it writes nothing.
+    assert run_import(actor=None, files=[InputFile(path, "members.csv")], check_only=True).ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_import_lock_is_held_by_one_transaction_at_a_time(world, tmp_path):
+    """PostgreSQL: the advisory lock taken by another connection refuses a second writing import
+    without waiting. SQLite: the write lock of another connection (within the timeout)."""
+    from django.db import connection, connections
+
+    from jiceng.roster import importer
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the SQLite test database is in memory: one connection")
+    import psycopg
+
+    params = connection.get_connection_params()
+    other = psycopg.connect(
+        **{k: v for k, v in params.items() if k in ("dbname", "user", "host", "port", "password")}
+    )
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [importer.IMPORT_LOCK_KEY])
+        path = write_csv(tmp_path / "members.csv", [member("甲新", 1, "0101")], MEMBER_HEADERS)
+        result = importer.run_import(actor=None, files=[importer.InputFile(path, "members.csv")])
+        assert [p.code for p in result.problems] == ["import_running"]
+    finally:
+        other.close()
+        connections.close_all()
