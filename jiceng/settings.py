@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "jiceng.core.middleware.BadInputMiddleware",
     "jiceng.core.middleware.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -202,7 +203,7 @@ IMPORT_MAX_ERRORS = int(os.environ.get("JICENG_IMPORT_MAX_ERRORS", "1000"))
 # Uploads and reports of finished, failed or discarded import jobs are deleted after this many days.
 IMPORT_RETENTION_DAYS = int(os.environ.get("JICENG_IMPORT_RETENTION_DAYS", "7"))
 # A running import job whose worker has not written a heartbeat for this long is taken as dead.
-IMPORT_HEARTBEAT_SECONDS = int(os.environ.get("JICENG_IMPORT_HEARTBEAT_SECONDS", "30"))
+IMPORT_HEARTBEAT_SECONDS = float(os.environ.get("JICENG_IMPORT_HEARTBEAT_SECONDS", "30"))
 IMPORT_STALE_SECONDS = int(os.environ.get("JICENG_IMPORT_STALE_SECONDS", "300"))
 
 # Strict CSP: nothing inline, nothing from another origin (intranets have no internet anyway).
