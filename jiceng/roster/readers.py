@@ -371,16 +371,6 @@ def check_workbook(path: Path) -> None:
         raise SourceError("file_format", _("无法打开工作簿，文件可能已损坏或不是.xlsx格式")) from e
     with archive:
         infos = archive.infolist()
-        total = sum(i.file_size for i in infos)
-        if total > settings.IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES:
-            raise SourceError(
-                "file_too_large",
-                problem
-                % {
-                    "reason": _("解压后共%(size)s，超过上限%(limit)s")
-                    % {"size": _mb(total), "limit": _mb(settings.IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES)}
-                },
-            )
         for info in infos:
             ratio = info.file_size / max(1, info.compress_size)
             if info.file_size > 1024 * 1024 and ratio > settings.IMPORT_MAX_XLSX_RATIO:
@@ -410,6 +400,16 @@ def check_workbook(path: Path) -> None:
                         % {"part": info.filename, "size": _mb(info.file_size), "limit": _mb(cap)}
                     },
                 )
+        total = sum(i.file_size for i in infos)
+        if total > settings.IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES:
+            raise SourceError(
+                "file_too_large",
+                problem
+                % {
+                    "reason": _("解压后共%(size)s，超过上限%(limit)s")
+                    % {"size": _mb(total), "limit": _mb(settings.IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES)}
+                },
+            )
         for info in infos:
             name = info.filename.lower()
             if name.startswith("xl/media/") or not name.endswith((".xml", ".rels", ".vml")):
