@@ -13,7 +13,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, scope
+from jiceng.core import audit, dates, scope
 from jiceng.core.models import User
 
 from . import rules, tallies
@@ -49,6 +49,7 @@ def _check_code_free(code: str, *, exclude_pk: int | None = None) -> None:
 
 
 def _check_founded(founded_on: dt.date | None) -> None:
+    dates.check_date(founded_on, field="founded_on", label=_("成立日期"), not_before=[dates.founded()])
     if founded_on and founded_on > _today():
         raise ValidationError(
             {"founded_on": ValidationError(_("成立日期不能晚于今天"), code="date_in_future")}
@@ -163,7 +164,22 @@ def _move_members(*, actor: User, members: Iterable, target: Organization, on: d
 
     count = 0
     deltas: dict[str, Counter] = {target.path: Counter()}
+    dates.party_event(on, field="on", label=_("转接日期"))
     for member in members:
+        current = Membership.objects.filter(member=member, ended_on__isnull=True).values_list(
+            "started_on", flat=True
+        )
+        started = max(current, default=None)
+        if started is not None and on < started:  # the period would end before it began
+            raise ValidationError(
+                {
+                    "on": ValidationError(
+                        _("%(name)s在本支部的组织关系自%(day)s起，转接日期不能早于该日"),
+                        code="date_too_early",
+                        params={"name": member.name, "day": started.isoformat()},
+                    )
+                }
+            )
         before = audit.snapshot(member)
         keys = tallies.keys_of_member(member)
         deltas.setdefault(member.org_path, Counter()).subtract(keys)
@@ -362,6 +378,12 @@ def record_election(
         raise ValidationError(
             {"elected_on": ValidationError(_("选举日期不能晚于今天"), code="date_in_future")}
         )
+    dates.check_date(
+        elected_on,
+        field="elected_on",
+        label=_("选举日期"),
+        not_before=[dates.founded(), dates.Bound(org.founded_on, _("成立日期")) if org.founded_on else None],
+    )
     previous = org.committees.filter(ended_on__isnull=True).first()
     if previous and elected_on <= previous.elected_on:
         raise ValidationError(
@@ -499,6 +521,15 @@ def set_secretary(
             raise ValidationError(
                 {"since": ValidationError(_("任职日期不能晚于今天"), code="date_in_future")}
             )
+        dates.check_date(
+            since,
+            field="since",
+            label=_("任职日期"),
+            not_before=[
+                dates.founded(),
+                dates.Bound(fresh.joined_on, _("入党日期")) if fresh.joined_on else None,
+            ],
+        )
         org.secretary = fresh
         org.secretary_since = since
     org.save(update_fields=["secretary", "secretary_since", "updated_at"])
