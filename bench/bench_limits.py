@@ -160,8 +160,8 @@ def check(path: Path) -> dict:
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
         "exit": proc.returncode,
         "errors_listed": sum(1 for line in lines if line.endswith(")")),
-        "first_error": lines[0][:300] if lines else "",
-        "last_line": lines[-1][:300] if lines else "",
+        "first_error": lines[0][:160] if lines else "",
+        "last_line": lines[-1][:160] if lines else "",
     }
 
 
