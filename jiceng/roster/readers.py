@@ -322,8 +322,9 @@ def _xlsx_sources(path: Path, identify: Identify, display: str) -> list[Source]:
 # Workbooks before parsing ------------------------------------------------------------------------------
 
 # What openpyxl builds whole: a worksheet's row, a shared string.
-_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
-_SI_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s>/]")
+# (What follows the last one, up to the end tag ``end``, belongs to it; what follows the end tag is not measured.)
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]|(?P<end></(?:[A-Za-z_][\w.-]*:)?sheetData>)")
+_SI_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s>/]|(?P<end></(?:[A-Za-z_][\w.-]*:)?sst>)")
 _DTD = (b"<!DOCTYPE", b"<!ENTITY")
 _SCAN_CHUNK = 1024 * 1024
 
@@ -452,7 +453,10 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, tag: re.Pattern[
                         if at - last_row > MAX_ROW_XML_BYTES and last_row:
                             return _row_too_long(info)
                         last_row = at
-                    if last_row and offset + len(chunk) - last_row > MAX_ROW_XML_BYTES:
+                        if match.group("end"):  # the rows (strings) are over
+                            tag = None
+                            break
+                    if tag is not None and last_row and offset + len(chunk) - last_row > MAX_ROW_XML_BYTES:
                         return _row_too_long(info)
                 offset += len(chunk)
                 tail = window[-32:]

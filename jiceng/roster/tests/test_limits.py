@@ -260,3 +260,23 @@ def test_the_report_file_stays_small_for_a_flood_of_long_bad_values(tmp_path, se
     assert report.stat().st_size < 2 * MB
     lines = report.read_text(encoding="utf-8").splitlines()
     assert all(len(json.loads(line)["value"]) <= 1001 for line in lines)
+
+
+def test_what_follows_the_rows_is_not_taken_for_a_long_row(tmp_path):
+    """Merged cells, validations or hyperlinks after ``</sheetData>`` may take megabytes: not a row."""
+    merges = "".join(f'<mergeCell ref="P{i}:Q{i}"/>' for i in range(1, 120_000)).encode()
+    sheet = (
+        b'<?xml version="1.0" encoding="UTF-8"?>'
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        + b'<row r="1">'
+        + b"".join(
+            f'<c r="{chr(65 + i)}1" t="inlineStr"><is><t>{h}</t></is></c>'.encode()
+            for i, h in enumerate(MEMBER_HEADERS)
+        )
+        + b'</row></sheetData><mergeCells count="119999">'
+        + merges
+        + b"</mergeCells></worksheet>"
+    )
+    assert len(merges) > 2 * MB
+    result = run(workbook_with_sheet(tmp_path / "merged.xlsx", sheet), check=True)
+    assert "cell_too_long" not in codes(result)
