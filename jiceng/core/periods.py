@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from . import dates
-
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
@@ -88,11 +86,8 @@ def day(value: dt.date) -> Period:
 def parse(text: str) -> Period:
     """Parse a period name; raise PeriodError with a message a person understands."""
     text = (text or "").strip()
-    if (m := re.match(r"^(\d{4})", text)) and not dates.within_years(int(m[1])):
-        raise PeriodError(
-            _("年份应在%(first)d年至%(last)d年之间：%(text)s")
-            % {"first": dates.PARTY_FOUNDED.year, "last": dates.LATEST_YEAR, "text": text}
-        )
+    if (m := re.match(r"^(\d{4})", text)) and int(m[1]) < 1:  # year 0 is no date (was a 500)
+        raise PeriodError(_("无效的日期：%(text)s") % {"text": text})
     if m := _MONTH.match(text):
         return month(int(m[1]), int(m[2]))
     if m := _QUARTER.match(text.upper()):

@@ -23,7 +23,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jiceng.core import periods, scope
+from jiceng.core import dates, periods, scope
 from jiceng.core.selectors import history_for
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization, OrgKind
@@ -296,8 +296,8 @@ def calendar(request: HttpRequest) -> HttpResponse:
             month = periods.parse(text)
         except periods.PeriodError:
             month = None
-        if month is not None and month.kind != "month":
-            month = None
+        if month is not None and (month.kind != "month" or not dates.within_years(month.start.year)):
+            month = None  # year 1 or 9999: the calendar's neighbouring months would not exist
         if month is None:
             messages.error(request, _("月份应写作YYYY-MM，如2026-09；已显示本月。"))
     cal = selectors.branch_calendar(user, branch, month=month)

@@ -382,7 +382,7 @@ def record_election(
         elected_on,
         field="elected_on",
         label=_("选举日期"),
-        not_before=[dates.founded(), dates.Bound(org.founded_on, _("成立日期")) if org.founded_on else None],
+        not_before=[dates.founded()],
     )
     previous = org.committees.filter(ended_on__isnull=True).first()
     if previous and elected_on <= previous.elected_on:

@@ -46,13 +46,14 @@ def test_json_nested_a_hundred_thousand_deep_is_a_clear_400(world):
 
 def test_a_calendar_month_of_year_zero_is_refused_with_a_message(world, client_for):
     """``month=0000-01`` answered 500; the calendar says what a month looks like and shows this one."""
-    response = client_for(world.alice).get("/life/calendar/?org=0101&month=0000-01")
-    assert response.status_code == 200
-    assert "月份应写作YYYY-MM" in response.content.decode()
-    for text in ("0000-01", "9999-12", "0001-01-01", "0000"):
-        with pytest.raises(Exception, match="年份应在1921年至2200年之间"):
-            from jiceng.core import periods
+    from jiceng.core import periods
 
+    for month in ("0000-01", "0001-01", "9999-12"):
+        response = client_for(world.alice).get(f"/life/calendar/?org=0101&month={month}")
+        assert response.status_code == 200
+        assert "月份应写作YYYY-MM" in response.content.decode()
+    for text in ("0000-01", "0000", "0000-Q1", "0000-01-01"):
+        with pytest.raises(periods.PeriodError):
             periods.parse(text)
     response = api(world.county_admin).get("/api/v1/findings/?org=01&period=0000-01")
     assert response.status_code == 400
