@@ -110,5 +110,5 @@ def party_event(value: dt.date | None, *, field: str, label: str | Promise, futu
 
 
 def within_years(year: int) -> bool:
-    """A year a period (calendar, compliance) may name."""
+    """A year the organizational-life calendar may show."""
     return PARTY_FOUNDED.year <= year <= LATEST_YEAR
