@@ -87,6 +87,7 @@ def bench_database(name: str, url: str, data: Path) -> dict:
     out["meetings_load"] = run_json([PY, "bench/load_province.py", str(data), "--only-meetings"], url)
     out["pages"] = run_json([PY, "bench/bench_pages.py"], url)
     out["compliance"] = run_json([PY, "bench/bench_compliance.py"], url)
+    out["limits"] = run_json([PY, "bench/bench_limits.py"], url)
     return out
 
 
@@ -157,6 +158,10 @@ def summary(results: dict) -> list[tuple[str, str, object, object]]:
                 )
             )
         rows.append((db, "health check refresh (background) ms", comp.get("refresh_ms"), "-"))
+        limits = r.get("limits", {})
+        rows.append(
+            (db, "attack files, worst peak RSS MB", limits.get("peak_rss_mb"), TARGETS["import_peak_rss_mb"])
+        )
     return rows
 
 

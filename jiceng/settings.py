@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "jiceng.core.security.NoStoreMiddleware",
+    "jiceng.core.middleware.BadInputMiddleware",
     "jiceng.core.middleware.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "jiceng.core.access.TwoFactorRequiredMiddleware",
@@ -202,6 +203,23 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# Limits on imported files (docs/security.md, "Limits on input"): what an upload may be and what
+# reading it may cost, whatever it holds. Each can be changed through the environment.
+IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("JICENG_IMPORT_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
+IMPORT_MAX_CELL_CHARS = int(os.environ.get("JICENG_IMPORT_MAX_CELL_CHARS", "1000"))
+# A workbook is a zip: its parts' declared sizes are checked before anything is parsed.
+IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("JICENG_IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES", str(2 * 1024 * 1024 * 1024))
+)
+IMPORT_MAX_XLSX_RATIO = int(os.environ.get("JICENG_IMPORT_MAX_XLSX_RATIO", "100"))
+# Errors kept with their row, column and value; beyond, only counted by code.
+IMPORT_MAX_ERRORS = int(os.environ.get("JICENG_IMPORT_MAX_ERRORS", "1000"))
+# Uploads and reports of finished, failed or discarded import jobs are deleted after this many days.
+IMPORT_RETENTION_DAYS = int(os.environ.get("JICENG_IMPORT_RETENTION_DAYS", "7"))
+# A running import job whose worker has not written a heartbeat for this long is taken as dead.
+IMPORT_HEARTBEAT_SECONDS = float(os.environ.get("JICENG_IMPORT_HEARTBEAT_SECONDS", "30"))
+IMPORT_STALE_SECONDS = int(os.environ.get("JICENG_IMPORT_STALE_SECONDS", "300"))
 
 # Strict CSP: nothing inline, nothing from another origin (intranets have no internet anyway).
 CONTENT_SECURITY_POLICY = {

@@ -25,3 +25,6 @@ urlpatterns = [
     path("api/v1/", include("jiceng.api_urls")),
     path("admin/", admin.site.urls),
 ]
+
+# The database away (a connection cut while a middleware worked): 503 "请稍后重试", not a raw 500.
+handler500 = "jiceng.core.middleware.server_error"

@@ -12,6 +12,8 @@ not run under pytest 9); serving it touches no database.
 
 from __future__ import annotations
 
+import collections
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -112,3 +114,75 @@ def test_schema_is_complete_and_valid(tmp_path):
     out = tmp_path / "openapi.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     assert "operationId: members_reveal_id_create" in out.read_text()
+
+
+# Bad inputs (issue 11 item 7): every operation of the schema with hostile values where its path,
+# query and body take them. Each must answer something other than a server error.
+
+BAD_PATH = ["%00", "0000-01", "9" * 30, "-1", "%E4%B8%AD" * 60, "..%2F..%2Fetc"]
+BAD_VALUES = [
+    "\x00",
+    "a\x00b",
+    "0000-01",
+    "0001-01-01",
+    "9999-12-31",
+    "2026-02-30",
+    10**30,
+    -(10**30),
+    "x" * 5000,
+    [[[[[]]]]],
+    {"a": {"b": {"c": None}}},
+    None,
+]
+
+
+def _body_fields(spec, operation) -> list[str]:
+    body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    ref = body.get("$ref", "")
+    if ref:
+        body = spec["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    return list(body.get("properties", {}))
+
+
+def test_bad_inputs_never_answer_a_server_error(world):
+    """NUL bytes, year 0 and year 9999, numbers beyond 64 bits, deep JSON, wrong types, in every path
+    parameter, query parameter and body field the schema documents: never a 5xx, nothing written."""
+    from django.test import Client
+
+    from jiceng.orgs.models import Organization
+
+    client = Client(
+        raise_request_exception=False, HTTP_AUTHORIZATION=_auth(world.county_admin)["Authorization"]
+    )
+    spec = client.get("/api/v1/openapi.json").json()
+    before = Organization.objects.count()
+    known = {"code": world.branch_a.code, "id": world.members_a[1].pk, "kind": "talk", "job": "0" * 32}
+    known = collections.defaultdict(lambda: 1, known)
+    known.update(_development_ids(world))
+    failures = []
+    for template, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            params = [p for p in operation.get("parameters", []) if p.get("in") == "query"]
+            names = [p["name"] for p in operation.get("parameters", []) if p.get("in") == "path"]
+            for bad in [*BAD_PATH, None] if names else [None]:
+                path = template
+                for name in names:  # None: real objects, so that the bodies reach the services
+                    path = path.replace("{" + name + "}", bad if bad is not None else str(known[name]))
+                queries = [{p["name"]: v for p in params} for v in BAD_VALUES if isinstance(v, str)] or [{}]
+                for query in queries[:3] if method == "get" else [{}]:
+                    response = getattr(client, method)(path, query) if method == "get" else None
+                    if response is not None and response.status_code >= 500:
+                        failures.append((method, path, query, response.status_code))
+                if method == "get":
+                    continue
+                fields = _body_fields(spec, operation) or ["on"]
+                bodies = ["[" * 100_000, '{"a":' * 50_000, "{bad json"]
+                bodies += [__import__("json").dumps({f: v for f in fields}) for v in BAD_VALUES]
+                for body in bodies:
+                    response = getattr(client, method)(path, body, content_type="application/json")
+                    if response.status_code >= 500:
+                        failures.append((method, path, body[:80], response.status_code))
+    assert not failures, failures[:20]
+    assert Organization.objects.count() == before

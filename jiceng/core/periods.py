@@ -86,6 +86,8 @@ def day(value: dt.date) -> Period:
 def parse(text: str) -> Period:
     """Parse a period name; raise PeriodError with a message a person understands."""
     text = (text or "").strip()
+    if (m := re.match(r"^(\d{4})", text)) and int(m[1]) < 1:  # year 0 is no date (was a 500)
+        raise PeriodError(_("无效的日期：%(text)s") % {"text": text})
     if m := _MONTH.match(text):
         return month(int(m[1]), int(m[2]))
     if m := _QUARTER.match(text.upper()):

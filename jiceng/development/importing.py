@@ -36,7 +36,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from jiceng.core import crypto, idnumber, scope
+from jiceng.core import crypto, dates, idnumber, scope
 from jiceng.core.rulebook import RuleBook
 from jiceng.members.models import Category, Education, Gender, Member
 from jiceng.orgs.models import Organization, OrgKind
@@ -388,9 +388,14 @@ class DevelopmentHandler(TableHandler):
                 continue
             if key in DATE_KEYS and key != "birth_date":
                 try:
-                    values[key] = parse_date(text)
+                    day = parse_date(text)
                 except ValueError:
                     err(key, "date_invalid", _("日期格式不正确，应为YYYY-MM-DD"), text)
+                    continue
+                if early := dates.date_problem(day, label=label(key), not_before=[dates.founded()]):
+                    err(key, "date_too_early", early.messages[0], text)  # as development.services
+                else:
+                    values[key] = day
             elif key in COUNT_KEYS:
                 number = _count(text)
                 if number is None:

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, crypto, idnumber, normalize, probes
+from jiceng.core import audit, crypto, dates, idnumber, normalize, probes
 from jiceng.core.models import User
 from jiceng.core.rulebook import RuleBook
 from jiceng.core.scope import ensure_change
@@ -152,6 +152,39 @@ def _ensure_not_member_or_open(number: str, *, org_path: str, exclude: int | Non
         )
 
 
+def _check_dates(
+    *, on: dt.date, birth_date: dt.date | None = None, evidence: dict[str, Any] | None = None
+) -> None:
+    """Bounds from the dates' meaning (core.dates), before the rules judge the order of the steps: a
+    step is a Party event (not before 1921-07-01; the rules refuse a future one); a birth not before 1900; a filing
+    or an end date not before the step's own day (and not after today for a filing)."""
+    dates.check_date(
+        birth_date,
+        field="birth_date",
+        label=_("出生日期"),
+        not_before=[dates.earliest_birth()],
+        not_after=[dates.today()],
+    )
+    # Not after today: the rules say so themselves, with their code (dev.sequence).
+    dates.check_date(on, field="on", label=_("日期"), not_before=[dates.founded()])
+    evidence = evidence or {}
+    step_day = dates.Bound(on, _("本环节日期"))
+    dates.check_date(
+        evidence.get("filed_on"),
+        field="filed_on",
+        label=_("备案日期"),
+        not_before=[step_day],
+        not_after=[dates.today()],
+    )
+    dates.check_date(
+        evidence.get("ends_on"),
+        field="ends_on",
+        label=_("结束日期"),
+        not_before=[step_day],
+        not_after=[dates.latest()],
+    )
+
+
 @probes.guard(lambda kwargs: kwargs["org"].path)
 @transaction.atomic
 def apply(
@@ -175,6 +208,7 @@ def apply(
     number = _check_person(id_number=id_number, birth_date=person.get("birth_date"), fields=person)
     if not person.get("birth_date"):
         person["birth_date"] = idnumber.birth_date_of(number)
+    _check_dates(on=on, birth_date=person["birth_date"])
     today = timezone.localdate()
     step = rules.StepFacts(kind=StepKind.APPLICATION, on=on)
     refusals = rules.check_step(rules.Timeline(person["birth_date"]), step, book_on(book), today)
@@ -346,6 +380,7 @@ def record_step(
     plain = [f for f in missing if f not in judged]
     if plain:
         raise ValidationError({f: ValidationError(_("此项为必填项"), code="required") for f in plain})
+    _check_dates(on=on, evidence=evidence)
     timeline = timeline_of(development)
     proposed = rules.StepFacts(
         kind=kind,

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jiceng.core import dates
 from jiceng.core.models import ObjectChange
 from jiceng.orgs.models import OrgKind
 from jiceng.roster.formats import chinese_labels, choice_map, parse_date
@@ -167,6 +168,10 @@ class MeetingsHandler(TableHandler):
             else:
                 if row.held_on > self.run.today:
                     err("held_on", "date_in_future", _("会议日期不能晚于今天：只能记录已经召开的会议"), text)
+                elif early := dates.date_problem(
+                    row.held_on, label=_("会议日期"), not_before=[dates.founded()]
+                ):
+                    err("held_on", "date_too_early", early.messages[0], text)
         if not row.topic:
             err("topic", "required", _("会议主题不能为空"))
         elif len(row.topic) > 300:

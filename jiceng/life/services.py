@@ -24,7 +24,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, scope
+from jiceng.core import audit, dates, scope
 from jiceng.core.models import User
 from jiceng.members.models import Member, Membership
 from jiceng.orgs.models import Organization, OrgKind, PartyGroup
@@ -171,6 +171,8 @@ def _check_meeting(
         problems.add("held_on", _("请填写会议日期"), "required")
     elif meeting.held_on > _today():
         problems.add("held_on", _("会议日期不能晚于今天：只能记录已经召开的会议"), "date_in_future")
+    elif early := dates.date_problem(meeting.held_on, label=_("会议日期"), not_before=[dates.founded()]):
+        problems.add("held_on", early.messages[0], "date_too_early")
     if not (meeting.topic or "").strip():
         problems.add("topic", _("请填写会议主题"), "required")
     elif len(meeting.topic) > 300:

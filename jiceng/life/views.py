@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from jiceng.core import periods, scope
+from jiceng.core import dates, periods, scope
 from jiceng.core.generic.views import ObjectDeleteView, ObjectDetailView, ObjectFormView, ObjectView
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization, OrgKind
@@ -262,8 +262,8 @@ def calendar(request: HttpRequest) -> HttpResponse:
             month = periods.parse(text)
         except periods.PeriodError:
             month = None
-        if month is not None and month.kind != "month":
-            month = None
+        if month is not None and (month.kind != "month" or not dates.within_years(month.start.year)):
+            month = None  # year 1 or 9999: the calendar's neighbouring months would not exist
         if month is None:
             messages.error(request, _("月份应写作YYYY-MM，如2026-09；已显示本月。"))
     cal = selectors.branch_calendar(user, branch, month=month)

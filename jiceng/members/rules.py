@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from jiceng.core import idnumber
+from jiceng.core import dates, idnumber
 from jiceng.orgs.rules import add_years
 
 MIN_AGE = 18  # 党章 Art. 1; 发展党员工作细则 Art. 5 (RULES.md dev.min_age)
@@ -48,6 +48,16 @@ def check_record(
             problems.append(Problem("id_number", e.code or "id_invalid", e.messages[0]))
     if birth_date and birth_date > today:
         problems.append(Problem("birth_date", "date_in_future", _("出生日期不能晚于今天")))
+    # Bounds from the dates' meaning (core.dates): no member born before 1900, nobody joined the Party
+    # before it was founded (a year-1 date is a typing error, not history).
+    for field, value, label, bound in (
+        ("birth_date", birth_date, _("出生日期"), dates.earliest_birth),
+        ("joined_on", joined_on, _("入党日期"), dates.founded),
+        ("full_member_on", full_member_on, _("转正日期"), dates.founded),
+    ):
+        if value and value < bound().day:
+            early = dates.date_problem(value, label=label, not_before=[bound()])
+            problems.append(Problem(field, "date_too_early", early.messages[0]))
     if joined_on and joined_on > today:
         problems.append(Problem("joined_on", "date_in_future", _("入党日期不能晚于今天")))
     if full_member_on and full_member_on > today:

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, idnumber, normalize, probes, scope
+from jiceng.core import audit, dates, idnumber, normalize, probes, scope
 from jiceng.core.models import User
 from jiceng.core.scope import ensure_change
 from jiceng.orgs import tallies
@@ -82,6 +82,29 @@ def _validate(member: Member, *, id_number: str | None, actor: User) -> None:
     )
 
 
+def _check_after_membership(
+    member: Member, on: dt.date, *, field: str, label: str, period: bool = True
+) -> None:
+    """A day that ends the member's current membership period (a transfer, the end of membership):
+    not before the Party's founding, the member's joining, or the period's own start (a transfer
+    dated 0001-01-01 left a period that ended before it began)."""
+    current = (
+        Membership.objects.filter(member=member, ended_on__isnull=True).order_by("-started_on").first()
+        if period
+        else None
+    )
+    dates.check_date(
+        on,
+        field=field,
+        label=label,
+        not_before=[
+            dates.founded(),
+            dates.Bound(member.joined_on, _("入党日期")) if member.joined_on else None,
+            dates.Bound(current.started_on, _("在本支部的组织关系起始日期")) if current else None,
+        ],
+    )
+
+
 @probes.guard(lambda kwargs: kwargs["org"].path)
 @transaction.atomic
 def create_member(
@@ -103,6 +126,7 @@ def create_member(
         raise ValueError(f"unknown member fields {sorted(unknown)}")
     if "phone" in fields:
         fields["phone"] = normalize.phone(fields["phone"])
+    dates.party_event(started_on, field="started_on", label=_("组织关系起始日期"))
     member = Member(org=org, org_path=org.path, **fields)
     if not member.birth_date and id_number:
         member.birth_date = idnumber.birth_date_of(idnumber.normalize(id_number))
@@ -170,6 +194,7 @@ def transfer_member(
     on = on or timezone.localdate()
     if on > timezone.localdate():
         raise ValidationError({"on": ValidationError(_("转接日期不能晚于今天"), code="date_in_future")})
+    _check_after_membership(member, on, field="on", label=_("转接日期"))
     _move_members(actor=actor, members=[member], target=to_org, on=on, reason=Membership.Reason.TRANSFER)
     member.refresh_from_db()
     return member
@@ -186,6 +211,9 @@ def close_member(*, actor: User, member: Member, on: dt.date, reason: str, messa
         raise ValidationError(
             {"closed_on": ValidationError(_("终止日期不能晚于今天"), code="date_in_future")}
         )
+    # Not bounded by the current period's start: a member registered in jiceng today may have left
+    # the Party on an earlier day (the period's start is the day of registration, not history).
+    _check_after_membership(member, on, field="closed_on", label=_("终止日期"), period=False)
     before = audit.snapshot(member)
     keys_before = tallies.keys_of_member(member)
     member.closed_on, member.closed_reason = on, reason

@@ -13,7 +13,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, normalize, scope
+from jiceng.core import audit, dates, normalize, scope
 from jiceng.core.models import User
 
 from . import rules, tallies
@@ -49,6 +49,7 @@ def _check_code_free(code: str, *, exclude_pk: int | None = None) -> None:
 
 
 def _check_founded(founded_on: dt.date | None) -> None:
+    dates.check_date(founded_on, field="founded_on", label=_("成立日期"), not_before=[dates.founded()])
     if founded_on and founded_on > _today():
         raise ValidationError(
             {"founded_on": ValidationError(_("成立日期不能晚于今天"), code="date_in_future")}
@@ -180,7 +181,22 @@ def _move_members(*, actor: User, members: Iterable, target: Organization, on: d
 
     count = 0
     deltas: dict[str, Counter] = {target.path: Counter()}
+    dates.party_event(on, field="on", label=_("转接日期"))
     for member in members:
+        current = Membership.objects.filter(member=member, ended_on__isnull=True).values_list(
+            "started_on", flat=True
+        )
+        started = max(current, default=None)
+        if started is not None and on < started:  # the period would end before it began
+            raise ValidationError(
+                {
+                    "on": ValidationError(
+                        _("%(name)s在本支部的组织关系自%(day)s起，转接日期不能早于该日"),
+                        code="date_too_early",
+                        params={"name": member.name, "day": started.isoformat()},
+                    )
+                }
+            )
         before = audit.snapshot(member)
         keys = tallies.keys_of_member(member)
         deltas.setdefault(member.org_path, Counter()).subtract(keys)
@@ -392,6 +408,12 @@ def record_election(
                 )
             }
         )
+    dates.check_date(
+        elected_on,
+        field="elected_on",
+        label=_("任命日期") if appointed else _("选举日期"),
+        not_before=[dates.founded()],
+    )
     previous = org.committees.filter(ended_on__isnull=True).first()
     if previous and elected_on <= previous.elected_on:
         message = (
@@ -551,6 +573,7 @@ def set_secretary(
                     )
                 }
             )
+        dates.check_date(since, field="since", label=_("任职日期"), not_before=[dates.founded()])
         org.secretary = fresh
         org.secretary_since = since
     org.save(update_fields=["secretary", "secretary_since", "updated_at"])

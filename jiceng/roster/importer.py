@@ -30,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, reset_queries, transaction
+from django.db import IntegrityError, OperationalError, connection, models, reset_queries, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -71,9 +71,14 @@ class Problem:
 
 
 class Report:
-    """Every problem of a run. All are written to a JSON-lines file; the first few are kept in memory."""
+    """Every problem of a run: counted by code, the first ``settings.IMPORT_MAX_ERRORS`` written to a
+    JSON-lines file (the page and the bad-rows workbook read no more), the first few kept in memory.
 
-    def __init__(self, path: Path | None = None, keep: int = 200) -> None:
+    A value or message longer than ``settings.IMPORT_MAX_CELL_CHARS`` is stored cut: a bad file with
+    a million errors, or a cell of gigabytes, makes a report of bounded size.
+    """
+
+    def __init__(self, path: Path | None = None, keep: int = 200, limit: int | None = None) -> None:
         if path is None:
             handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (kept open for the run)
                 "w+", encoding="utf-8", suffix=".jsonl", delete=False
@@ -85,19 +90,37 @@ class Report:
             self.path = path
             self._file = open(path, "w+", encoding="utf-8")  # noqa: SIM115
         self.keep = keep
+        self.limit = settings.IMPORT_MAX_ERRORS if limit is None else limit
+        self._cell = settings.IMPORT_MAX_CELL_CHARS
         self._lock = threading.Lock()  # the reader and the database thread both report
         self.count = 0
         self.first: list[Problem] = []
         self.by_code: Counter[str] = Counter()
 
+    @property
+    def stored(self) -> int:
+        """How many problems the file holds (the rest are only counted)."""
+        return min(self.count, self.limit)
+
     def add(self, problem: Problem) -> None:
-        line = json.dumps(problem.as_dict(), ensure_ascii=False) + "\n"
+        cell = self._cell
+        if len(problem.value) > cell or len(problem.message) > cell:
+            problem = Problem(
+                problem.file[:cell],
+                problem.row,
+                problem.column[:cell],
+                readers.cut(problem.value, cell),
+                problem.code,
+                readers.cut(problem.message, cell),
+            )
         with self._lock:
             self.count += 1
             self.by_code[problem.code] += 1
+            if self.count > self.limit:
+                return
             if len(self.first) < self.keep:
                 self.first.append(problem)
-            self._file.write(line)
+            self._file.write(json.dumps(problem.as_dict(), ensure_ascii=False) + "\n")
 
     def close(self) -> None:
         if not self._file.closed:
@@ -135,6 +158,7 @@ class ImportResult:
     notices: list[str]
     error_count: int
     problems: list[Problem]  # the first few
+    error_codes: dict[str, int]  # every error counted by code (the report stores the first ones only)
     report_path: Path
     org_path: str
 
@@ -553,14 +577,32 @@ def run_import(
     run = ImportRun(
         actor=actor, check_only=check_only, report=report, progress=progress, records_since=records_since
     )
+    instances: dict[str, base.TableHandler] = {}
     try:
-        with transaction.atomic():
-            instances = run.execute(files)
-            changed = any(h.counts["created"] or h.counts["updated"] for h in instances.values())
-            if run.writing and (changed or run.extra):
-                _record_import(run, instances)
-            if not run.writing:
-                transaction.set_rollback(True)
+        try:
+            with transaction.atomic():
+                if not check_only:
+                    take_import_lock()
+                instances = run.execute(files)
+                changed = any(h.counts["created"] or h.counts["updated"] for h in instances.values())
+                if run.writing and (changed or run.extra):
+                    _record_import(run, instances)
+                if not run.writing:
+                    transaction.set_rollback(True)
+        except ImportBusy:
+            run.error(
+                "", None, "", "", "import_running", _("另一导入正在进行，请等它结束后再试；没有写入任何数据")
+            )
+        except IntegrityError as e:  # a page wrote the same record meanwhile: rolled back, say so
+            run.error(
+                "",
+                None,
+                "",
+                "",
+                "conflict",
+                _("导入期间相同的记录被同时修改（%(error)s），没有写入任何数据；请重新导入")
+                % {"error": str(e).splitlines()[0][:200]},
+            )
     finally:
         report.close()
     counts = {table: vars(_counts(h)) for table, h in instances.items()}
@@ -575,9 +617,37 @@ def run_import(
         notices=run.notices,
         error_count=report.count,
         problems=report.first,
+        error_codes=dict(report.by_code.most_common()),
         report_path=report.path,
         org_path=common_path(run.touched_paths),
     )
+
+
+class ImportBusy(Exception):
+    """Another import holds the import lock."""
+
+
+# The key of the PostgreSQL advisory lock one writing import holds for its transaction.
+IMPORT_LOCK_KEY = 0x6A6963656E67  # "jiceng"
+
+
+def take_import_lock() -> None:
+    """One writing import at a time (two imports of the same organizations would collide on their
+    keys halfway): PostgreSQL's advisory lock for the transaction, tried without waiting; SQLite's
+    write lock, taken now rather than at the first write, within the connection's timeout.
+    Raises ImportBusy."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [IMPORT_LOCK_KEY])
+            if not cursor.fetchone()[0]:
+                raise ImportBusy
+            return
+        try:  # a write that changes nothing still takes SQLite's write lock
+            cursor.execute("UPDATE roster_importjob SET id = id WHERE 0")
+        except OperationalError as e:
+            if "locked" in str(e):
+                raise ImportBusy from e
+            raise
 
 
 def _counts(handler: base.TableHandler) -> TableCounts:

@@ -41,6 +41,8 @@ class ImportJob(models.Model):
     progress_total = models.PositiveIntegerField(default=0)
     rows = models.PositiveIntegerField(_("数据行数"), default=0)
     error_count = models.PositiveIntegerField(_("错误数"), default=0)
+    # Every error counted by code: errors.jsonl holds the first settings.IMPORT_MAX_ERRORS only.
+    error_codes = models.JSONField(_("错误数（按代码）"), default=dict, blank=True)
     # {"orgs": {"created": n, "updated": n, "unchanged": n}, "members": {...}}
     counts = models.JSONField(_("导入结果"), default=dict, blank=True)
     notices = models.JSONField(_("提示"), default=list, blank=True)
@@ -74,6 +76,20 @@ class ImportJob(models.Model):
     @property
     def progress_path(self) -> Path:
         return self.directory / "progress.json"
+
+    @property
+    def heartbeat_path(self) -> Path:
+        """Touched every few seconds by the worker running the job (a file: the import's own
+        transaction may hold SQLite's write lock, so the database cannot carry it)."""
+        return self.directory / "heartbeat"
+
+    @property
+    def errors_stored(self) -> int:
+        return min(self.error_count, settings.IMPORT_MAX_ERRORS)
+
+    @property
+    def errors_not_shown(self) -> int:
+        return max(0, self.error_count - self.errors_stored)
 
     @property
     def is_active(self) -> bool:

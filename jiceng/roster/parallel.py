@@ -16,7 +16,11 @@ so the parent reports them in the same order, and stops writing at the same batc
 process would; all-or-nothing is the parent's transaction, as before. A file the child cannot read
 (``SourceError``) reaches the parent after the batches read before it, as it would in one process.
 A failure of the child is raised in the parent (and the transaction rolled back); a failure of the
-parent ends the child.
+parent ends the child. So does the parent's death, however sudden (a worker killed by the OOM killer
+or ``kill -9``): the child inherited the parent's database socket, and while it lived the server
+kept the dead import's transaction open with its locks. On Linux the kernel kills the child
+(``prctl(PR_SET_PDEATHSIG)``); everywhere, a thread of the child checks every ``WATCH_SECONDS``
+that its parent is still there and ends it otherwise.
 
 The child is forked, so it starts with the parent's state (settings, translations, the handler's
 lookup tables) and needs no set-up; pages the child only reads stay shared with the parent.
@@ -24,12 +28,16 @@ lookup tables) and needs no set-up; pages the child only reads stay shared with 
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
 import os
 import pickle
 import queue
+import signal
+import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -41,6 +49,9 @@ MIN_BYTES = 2_000_000
 # Batches received ahead of use: the child goes on reading while the importing process is busy
 # elsewhere (writing the organizations), instead of waiting on a full pipe after its first batch.
 AHEAD = 24
+# How often the child checks that its parent is alive (where the kernel cannot be asked to tell it).
+WATCH_SECONDS = 1.0
+PR_SET_PDEATHSIG = 1
 
 
 def available_here() -> bool:
@@ -86,7 +97,9 @@ class Reader:
     def start(self) -> Reader:
         ctx = multiprocessing.get_context("fork")
         receive, send = ctx.Pipe(duplex=False)
-        child = ctx.Process(target=_child, args=(send, *self._args), daemon=True)
+        # prctl's signal comes when the *thread* that forked ends: only ask for it from the main thread.
+        kernel_watch = threading.current_thread() is threading.main_thread()
+        child = ctx.Process(target=_child, args=(send, os.getpid(), kernel_watch, *self._args), daemon=True)
         # The collector of the child would otherwise walk (and so write to, and so copy) every object
         # inherited from the parent: frozen, they stay shared pages.
         gc.freeze()
@@ -170,7 +183,39 @@ def batches(
     return Reader(source, read_batch, problems, state).batches()
 
 
-def _child(send: Any, source: Source, read_batch: Callable, problems: list[tuple], state: Callable) -> None:
+def die_with_parent(parent: int, *, kernel: bool = True) -> None:
+    """End this (forked) process when ``parent`` is gone: by the kernel's signal on Linux, and by a
+    thread polling the parent's pid everywhere (the signal alone misses a parent that died before
+    it was set up)."""
+    if kernel and sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(WATCH_SECONDS)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, name="import-reader-watch", daemon=True).start()
+
+
+def _child(
+    send: Any,
+    parent: int,
+    kernel_watch: bool,
+    source: Source,
+    read_batch: Callable,
+    problems: list[tuple],
+    state: Callable,
+) -> None:
+    die_with_parent(parent, kernel=kernel_watch)
+
     def post(message: tuple) -> None:
         send.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
 

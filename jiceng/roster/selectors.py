@@ -39,7 +39,7 @@ class ErrorList:
         self.job = job
 
     def __len__(self) -> int:
-        return self.job.error_count
+        return self.job.errors_stored
 
     def __getitem__(self, index: slice) -> list[Problem]:
         if not isinstance(index, slice):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("import/<uuid:job>/progress/", views.job_progress, name="progress"),
     path("import/<uuid:job>/confirm/", views.job_confirm, name="confirm"),
     path("import/<uuid:job>/discard/", views.job_discard, name="discard"),
+    path("import/<uuid:job>/retry/", views.job_retry, name="retry"),
     path("import/<uuid:job>/bad-rows.xlsx", views.job_bad_rows, name="bad_rows"),
     path("export/<str:code>/", views.export, name="export"),
 ]

@@ -79,6 +79,8 @@ def import_start(request: HttpRequest) -> HttpResponse:
 def job_detail(request: HttpRequest, job: Any) -> HttpResponse:
     """The job's page: progress while it runs, then the report (errors) or the summary."""
     found = selectors.get_job(request.user, job)
+    if found.is_active:
+        services.recover_stale_jobs(job=found)  # a worker that died leaves no job "running" forever
     context = _job_context(request, found)
     context["percent"] = _percent(context["progress"])
     if request.headers.get("HX-Request") == "true" and "page" in request.GET:
@@ -94,6 +96,8 @@ def job_detail(request: HttpRequest, job: Any) -> HttpResponse:
 def job_progress(request: HttpRequest, job: Any) -> HttpResponse:
     """The progress bar, polled by htmx; once the job has finished, the page reloads to show the result."""
     found = selectors.get_job(request.user, job)
+    if found.is_active:
+        services.recover_stale_jobs(job=found)
     if not found.is_active:
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
@@ -119,6 +123,18 @@ def job_confirm(request: HttpRequest, job: Any) -> HttpResponse:
 
 @login_required
 @require_POST
+def job_retry(request: HttpRequest, job: Any) -> HttpResponse:
+    """Check a failed job's files again (its worker died, say)."""
+    found = selectors.get_job(request.user, job)
+    try:
+        services.retry_import(actor=request.user, job=found)
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+    return redirect("roster:job", job=found.uuid)
+
+
+@login_required
+@require_POST
 def job_discard(request: HttpRequest, job: Any) -> HttpResponse:
     found = selectors.get_job(request.user, job)
     try:
@@ -136,9 +152,10 @@ def job_discard(request: HttpRequest, job: Any) -> HttpResponse:
 def job_bad_rows(request: HttpRequest, job: Any) -> HttpResponse:
     """The rows with errors, as uploaded, with a 错误原因 column (full values: it is the user's own file)."""
     found = selectors.get_job(request.user, job)
-    if found.status != ImportJob.Status.INVALID or not found.directory.exists():
-        raise Http404
-    path = services.bad_rows_workbook(found)
+    try:
+        path = services.download_bad_rows(actor=request.user, job=found)
+    except ValidationError as e:
+        raise Http404 from e
     return FileResponse(open(path, "rb"), as_attachment=True, filename=_("导入错误行.xlsx"))  # noqa: SIM115
 
 

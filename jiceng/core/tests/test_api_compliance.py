@@ -58,7 +58,7 @@ def test_findings_filtered_by_rule_and_paginated(world: Any, client_for: Any) ->
         ("sysadmin", "0101", 404),
         ("county_admin", "010301", 200),
         ("alice", "nonexistent", 404),
-        ("alice", "01\x0001", 404),
+        ("alice", "01\x0001", 400),  # a NUL byte: refused before any view (BadInputMiddleware)
         ("alice", "0101' OR '1'='1", 404),
     ],
 )
@@ -67,7 +67,7 @@ def test_findings_are_scoped(world: Any, client_for: Any, who: str, code: str, s
     assert response.status_code == status
     if status == 404:
         assert response.json() == {"code": "not_found", "message": "未找到"}
-    else:
+    elif status == 200:
         assert {r["org_code"] for r in response.json()["results"]} <= {code}
 
 

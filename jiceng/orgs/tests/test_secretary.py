@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from jiceng.core import compliance
 from jiceng.core.models import ObjectChange
 from jiceng.members import services as member_services
-from jiceng.members.models import Member
+from jiceng.members.models import Member, Membership
 from jiceng.orgs import services
 from jiceng.orgs.models import Organization
 
@@ -139,6 +139,8 @@ def test_a_committee_less_branch_secretary_with_short_standing(world):
 def test_a_secretary_who_transferred_away_no_longer_counts(world):
     member = world.members_a[1]
     services.set_secretary(actor=world.alice, org=world.branch_a, member=member, since=SINCE)
+    # Registered in the fixture today: its period in the branch starts, as recorded, before the day.
+    Membership.objects.filter(member=member).update(started_on=dt.date(2010, 7, 1))
     member_services.transfer_member(
         actor=world.county_admin, member=member, to_org=world.branch_b, on=dt.date(2025, 1, 1)
     )

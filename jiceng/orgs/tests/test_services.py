@@ -65,6 +65,8 @@ def test_move_under_a_branch_is_refused_by_kind(world):
 
 def test_merge_moves_members_with_history_and_removes_the_source(world):
     on = dt.date(2025, 6, 30)
+    # Registered in the fixture today: their periods in the branch start, as recorded, before the day.
+    Membership.objects.filter(org=world.branch_b).update(started_on=dt.date(2010, 7, 1))
     moved = services.merge_branches(
         actor=world.county_admin, source=world.branch_b, target=world.branch_a, on=on
     )

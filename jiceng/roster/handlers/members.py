@@ -347,8 +347,8 @@ class MembersHandler(TableHandler):
                     m.digest, m.cipher, m.masked = digest(number_id), encrypt(number_id), mask(number_id)
                     m.pinyin, m.initials = pinyin_keys(m.values[0])
                     batch.append(m.flat())
-                    if len(batch) >= BATCH:
-                        break
+                if n >= BATCH:  # rows read, good or bad: a file of bad rows is sent in pieces too
+                    break
             return (n, batch) if n else None
 
         return parallel.Reader(source, read_batch, problems, state)
@@ -381,8 +381,8 @@ class MembersHandler(TableHandler):
                 m = parse(number, cells)
                 if m is not None:
                     good.append(m)
-                    if len(good) >= BATCH:
-                        break
+                if n >= BATCH:  # rows read, good or bad (their problems travel with the batch)
+                    break
             if not n:
                 return None
             numbers = [m.id_number for m in good]

@@ -30,7 +30,7 @@ from django.db.models import F, Max
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from jiceng.core import audit
+from jiceng.core import audit, dates
 from jiceng.core.models import ObjectChange, User
 from jiceng.core.rulebook import RuleBook
 from jiceng.orgs import rules as org_rules
@@ -195,6 +195,11 @@ class OrgsHandler(TableHandler):
             return None
         if day > self.run.today:
             err(key, "date_in_future", _("%(label)s不能晚于今天") % {"label": label}, text)
+            return None
+        if early := dates.date_problem(day, label=label, not_before=[dates.founded()]):
+            err(
+                key, "date_too_early", early.messages[0], text
+            )  # as orgs.services: 1921-07-01 at the earliest
             return None
         return day
 

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -66,6 +67,16 @@ class Command(BaseCommand):
                 column = f" [{p.column}]" if p.column else ""
                 value = f" “{p.value}”" if p.value else ""
                 self.stderr.write(f"{where}{column}{value}：{p.message} ({p.code})")
+            if result.error_count > settings.IMPORT_MAX_ERRORS:
+                codes = "、".join(f"{code} {n}" for code, n in result.error_codes.items())
+                self.stderr.write(
+                    _("另有%(n)d处错误未列出（只保存前%(stored)d处）；全部错误按代码：%(codes)s")
+                    % {
+                        "n": result.error_count - settings.IMPORT_MAX_ERRORS,
+                        "stored": settings.IMPORT_MAX_ERRORS,
+                        "codes": codes,
+                    }
+                )
             raise CommandError(
                 _("发现%(n)d处错误，未写入任何数据。") % {"n": result.error_count}, returncode=1
             )
