@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
@@ -105,8 +106,9 @@ class NoStoreMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        personal = request.path.startswith("/api/") or getattr(user, "is_authenticated", False)
+        # A session cookie stands for a signed-in user: asking ``request.user`` here would load the
+        # session from the database after the response is made (and fail when the database is away).
+        personal = request.path.startswith("/api/") or settings.SESSION_COOKIE_NAME in request.COOKIES
         if personal and "no-store" not in response.get("Cache-Control", ""):
             add_never_cache_headers(response)
         return response
