@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "jiceng.development",
     "jiceng.roster",
     "jiceng.reports",
+    "jiceng.accounts",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "jiceng.accounts.middleware.MustChangePasswordMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "jiceng.core.middleware.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
