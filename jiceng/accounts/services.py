@@ -102,6 +102,7 @@ def _audit_user(
         after=after,
         org_path=_user_path(user),
         message=message,
+        object_repr=user.username,
     )
 
 
