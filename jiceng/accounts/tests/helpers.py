@@ -13,7 +13,9 @@ from jiceng.orgs import services as orgs
 def elect(world, *, secretary, others=(), on=dt.date(2024, 1, 10), actor=None):
     """Record an election in ``secretary``'s branch with ``secretary`` as 书记."""
     posts = [(secretary, "secretary"), *[(m, "organization_member") for m in others]]
-    return orgs.record_election(actor=actor or world.county_admin, org=secretary.org, elected_on=on, posts=posts)
+    return orgs.record_election(
+        actor=actor or world.county_admin, org=secretary.org, elected_on=on, posts=posts
+    )
 
 
 @contextlib.contextmanager

@@ -40,7 +40,9 @@ def test_bulk_accounts_equal_the_recorded_secretaries(world):
     wang = world.members_a[1]
     with committed():
         elect(world, secretary=wang, others=[world.members_a[2]])
-        orgs.set_secretary(actor=world.county_admin, org=world.branch_b, member=world.members_b[1], since=dt.date(2025, 1, 1))
+        orgs.set_secretary(
+            actor=world.county_admin, org=world.branch_b, member=world.members_b[1], since=dt.date(2025, 1, 1)
+        )
     result = services.create_secretary_accounts(actor=world.county_admin, org=world.root)
     recorded = selectors.recorded_secretaries(Organization.objects.all())
     assert {s.member_id for s in recorded.values()} == {wang.pk, world.members_b[1].pk}
@@ -75,7 +77,9 @@ def test_bulk_grants_the_role_to_a_recorded_secretary_who_already_has_an_account
 def test_bulk_accounts_stay_in_the_admins_subtree(world):
     branch_admin = User.objects.create_user("ga", full_name="总支管理员")
     RoleAssignment.objects.create(user=branch_admin, org=world.general, role="org_admin")
-    orgs.set_secretary(actor=world.county_admin, org=world.branch_b, member=world.members_b[0], since=dt.date(2025, 1, 1))
+    orgs.set_secretary(
+        actor=world.county_admin, org=world.branch_b, member=world.members_b[0], since=dt.date(2025, 1, 1)
+    )
     with pytest.raises(Http404):
         services.create_secretary_accounts(actor=branch_admin, org=world.root)
     with pytest.raises(ValidationError):  # nothing recorded in its own subtree
@@ -116,7 +120,9 @@ def test_an_election_moves_the_role_and_leaves_a_notice(world):
 
 def test_a_new_secretary_without_an_account_is_noticed(world):
     with committed():
-        orgs.set_secretary(actor=world.county_admin, org=world.branch_b, member=world.members_b[2], since=dt.date(2025, 1, 1))
+        orgs.set_secretary(
+            actor=world.county_admin, org=world.branch_b, member=world.members_b[2], since=dt.date(2025, 1, 1)
+        )
     notice = AdminNotice.objects.get(org=world.branch_b)
     assert notice.incoming_name == "吴霞" and notice.incoming_user is None
     # Bob (孙强's account in the fixture) was never secretary by post: his role is left alone.
@@ -128,7 +134,9 @@ def test_clearing_the_committee_less_secretary_withdraws_the_role(world):
     sun.user = world.bob
     sun.save(update_fields=["user"])
     with committed():
-        orgs.set_secretary(actor=world.county_admin, org=world.branch_b, member=sun, since=dt.date(2025, 1, 1))
+        orgs.set_secretary(
+            actor=world.county_admin, org=world.branch_b, member=sun, since=dt.date(2025, 1, 1)
+        )
     assert SecretaryHolder.objects.get(org=world.branch_b).user == world.bob
     with committed():
         orgs.set_secretary(actor=world.county_admin, org=world.branch_b, member=None, since=None)
@@ -150,17 +158,25 @@ def test_a_transfer_takes_the_role_away_and_the_member_role_along(world):
 
 def test_a_by_election_moves_the_role(world):
     with committed():
-        committee = elect(world, secretary=world.members_a[0], others=[world.members_a[1]], on=dt.date(2021, 1, 10))
-    wf, _ = services.create_user(actor=world.county_admin, username="wf", full_name="", org=world.branch_a, member=world.members_a[1])
+        committee = elect(
+            world, secretary=world.members_a[0], others=[world.members_a[1]], on=dt.date(2021, 1, 10)
+        )
+    wf, _ = services.create_user(
+        actor=world.county_admin, username="wf", full_name="", org=world.branch_a, member=world.members_a[1]
+    )
     with committed():
-        orgs.set_posts(actor=world.county_admin, committee=committee, posts=[(world.members_a[1], "secretary")])
+        orgs.set_posts(
+            actor=world.county_admin, committee=committee, posts=[(world.members_a[1], "secretary")]
+        )
     assert _roles(world.alice) == set() and _roles(wf) == {"0101"}
 
 
 def test_a_role_withdrawn_by_hand_is_not_granted_again_until_the_post_changes(world):
     with committed():
         elect(world, secretary=world.members_a[0], on=dt.date(2021, 1, 10))
-    services.withdraw_role(actor=world.county_admin, assignment=RoleAssignment.objects.get(user=world.alice, role="secretary"))
+    services.withdraw_role(
+        actor=world.county_admin, assignment=RoleAssignment.objects.get(user=world.alice, role="secretary")
+    )
     with committed():
         members.update_member(actor=world.county_admin, member=world.members_a[0], phone="13800000000")
     assert _roles(world.alice) == set()

@@ -97,7 +97,9 @@ def test_withdraw_role_and_never_ones_own_admin_role(world):
     assignment = RoleAssignment.objects.get(user=world.bob, role="secretary")
     services.withdraw_role(actor=world.county_admin, assignment=assignment)
     assert not RoleAssignment.objects.filter(pk=assignment.pk).exists()
-    assert ObjectChange.objects.filter(action="delete", message="撤销角色", org_path=world.branch_b.path).exists()
+    assert ObjectChange.objects.filter(
+        action="delete", message="撤销角色", org_path=world.branch_b.path
+    ).exists()
     own = RoleAssignment.objects.get(user=world.county_admin, role="org_admin")
     with pytest.raises(ValidationError) as caught:
         services.withdraw_role(actor=world.county_admin, assignment=own)
@@ -134,7 +136,9 @@ def test_reset_ends_the_accounts_api_tokens(world):
 
 
 def test_an_account_moved_out_keeps_visible_only_where_it_still_has_something(world):
-    user, _ = services.create_user(actor=world.county_admin, username="tmp1", full_name="临时", org=world.branch_c)
+    user, _ = services.create_user(
+        actor=world.county_admin, username="tmp1", full_name="临时", org=world.branch_c
+    )
     branch_admin = User.objects.create_user("ga", full_name="总支管理员")
     RoleAssignment.objects.create(user=branch_admin, org=world.general, role="org_admin")
     assert user in selectors.visible_users(branch_admin)  # created under 010301: its home
