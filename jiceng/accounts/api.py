@@ -162,6 +162,21 @@ class CountSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+def _page_of(item: type[serializers.Serializer], name: str) -> type[serializers.Serializer]:
+    """The paginated answer's shape (``count``, ``next``, ``previous``, ``results``)."""
+    fields = {
+        "count": serializers.IntegerField(),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": item(many=True),
+    }
+    return type(name, (serializers.Serializer,), fields)
+
+
+UserPageSerializer = _page_of(UserSerializer, "PaginatedAccountList")
+NoticePageSerializer = _page_of(NoticeSerializer, "PaginatedAccountNoticeList")
+
+
 class TooManyAttempts(exceptions.APIException):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_code = "too_many_attempts"
@@ -195,7 +210,7 @@ class UserListView(ScopedAPIMixin, views.APIView):
         operation_id="accounts_users_list",
         summary="Accounts the caller manages (their subtree)",
         parameters=[OpenApiParameter("q", str, description="Login name or name contains")],
-        responses={200: UserSerializer(many=True), **error_responses(401)},
+        responses={200: UserPageSerializer, **error_responses(401)},
         tags=TAGS,
     )
     def get(self, request: Request) -> Response:
@@ -433,7 +448,7 @@ class NoticeListView(ScopedAPIMixin, views.APIView):
     @extend_schema(
         operation_id="accounts_notices_list",
         summary="Open notices for the caller's subtree (secretary changes)",
-        responses={200: NoticeSerializer(many=True), **error_responses(401)},
+        responses={200: NoticePageSerializer, **error_responses(401)},
         tags=TAGS,
     )
     def get(self, request: Request) -> Response:
