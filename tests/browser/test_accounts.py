@@ -4,7 +4,6 @@ for the first time with the one-time password and must choose their own before a
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 from openpyxl import load_workbook
 from playwright.sync_api import expect
@@ -38,7 +37,7 @@ def test_admin_creates_the_streets_secretary_accounts_and_a_secretary_signs_in(p
     check_page(page)
     with page.expect_download() as download_info:
         page.get_by_role("button", name="开通书记账号并下载一次性密码表").click()
-    sheet = load_workbook(io.BytesIO(open(download_info.value.path(), "rb").read())).active
+    sheet = load_workbook(download_info.value.path()).active
     rows = {r[2]: r for r in sheet.iter_rows(min_row=2, values_only=True) if r and r[3]}
     assert set(rows) == {"王芳", "周杰"}
     _code, _branch, _name, username, password = rows["王芳"]
