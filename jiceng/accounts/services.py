@@ -530,7 +530,8 @@ def sync_secretary_roles(
     outgoing secretary's account loses the secretary role on the branch and keeps (or gets) its member
     role on its own branch; the incoming one's account gains the secretary role and the member role.
     Each change is audited, and a change of person leaves a notice for the administrators (also when
-    the new secretary has no account yet: the notice says so). Returns the notices made.
+    the new secretary has no account yet: the notice says so); a branch met for the first time (no
+    holder yet) gets its holder without a notice. Returns the notices made.
     """
     org_paths, org_ids, member_ids = set(org_paths), set(org_ids), set(member_ids)
     if not (org_paths or org_ids or member_ids):
@@ -556,6 +557,8 @@ def sync_secretary_roles(
         holder = holders.get(branch.pk)
         have = (holder.member_id, holder.user_id) if holder else (None, None)
         if want == have:
+            if holder is None:  # met for the first time, without a secretary: known from now on
+                SecretaryHolder.objects.create(org=branch)
             continue
         out_user, in_user = have[1], want[1]
         if out_user and out_user != in_user:
@@ -575,12 +578,15 @@ def sync_secretary_roles(
                     role=Role.SECRETARY,
                     message=_("书记职务变动，授予书记角色"),
                 )
+        holder_existed = holder is not None
         if holder is None:
             holder = SecretaryHolder(org=branch)
         outgoing_member_id = holder.member_id
         holder.member_id, holder.user_id = want
         holder.save()
-        if want[0] != have[0]:
+        # A branch seen for the first time (created, or imported, since the holders were started by
+        # migration 0002) starts silently: its first secretary is a record, not a change of post.
+        if holder_existed and want[0] != have[0]:
             outgoing_name = (
                 Member.objects.filter(pk=outgoing_member_id).values_list("name", flat=True).first() or ""
                 if outgoing_member_id

@@ -1,5 +1,6 @@
-"""Start every existing branch's ``SecretaryHolder`` at its recorded secretary, so that only posts
-changed from now on move roles (an installation's existing grants are left as they are)."""
+"""Start every existing branch's ``SecretaryHolder`` at its recorded secretary (or none), so that only
+posts changed from now on move roles and leave notices (an installation's existing grants stay as
+they are)."""
 
 from django.db import migrations
 
@@ -30,10 +31,13 @@ def forwards(apps, schema_editor):  # noqa: ANN001, ANN201
         ).values_list("pk", "org_id", "user_id"):
             people[pk] = (org_id, user_id)
     rows = []
-    for org_id, member_id in wanted.items():
-        person = people.get(member_id)
+    for org_id in Organization.objects.filter(kind="branch").values_list("pk", flat=True).iterator():
+        member_id = wanted.get(org_id)
+        person = people.get(member_id) if member_id else None
         if person is not None and person[0] == org_id:
             rows.append(SecretaryHolder(org_id=org_id, member_id=member_id, user_id=person[1]))
+        else:  # no secretary (or one no longer in the branch): known, without one
+            rows.append(SecretaryHolder(org_id=org_id))
     SecretaryHolder.objects.bulk_create(rows, batch_size=1000)
 
 

@@ -82,6 +82,7 @@ def test_users_without_the_manage_right_get_404_on_the_management_pages(world, c
 
 
 def test_notices_reach_only_admins_over_the_branch(world, client, branch_admin):
+    services.sync_secretary_roles(org_ids=[world.branch_b.pk])  # known, without a secretary
     orgs.set_secretary(
         actor=world.county_admin, org=world.branch_b, member=world.members_b[2], since=dt.date(2025, 1, 1)
     )
