@@ -144,3 +144,17 @@ def test_an_account_moved_out_keeps_visible_only_where_it_still_has_something(wo
     assert user in selectors.visible_users(branch_admin)  # created under 010301: its home
     orgs.move_org(actor=world.county_admin, org=world.branch_c, new_parent=world.root)
     assert user not in selectors.visible_users(branch_admin)
+
+
+def test_one_time_passwords_use_light_argon2_that_the_ordinary_hasher_verifies(world, settings):
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+    password = services.reset_password(actor=world.county_admin, user=world.bob)
+    world.bob.refresh_from_db()
+    assert world.bob.password.startswith("argon2$argon2id$v=19$m=8192,t=1,p=1$")
+    assert world.bob.check_password(password)
+    # Verified once, it is hashed again with the installation's full parameters.
+    world.bob.refresh_from_db()
+    assert not world.bob.password.startswith("argon2$argon2id$v=19$m=8192,")
