@@ -176,3 +176,21 @@ def test_the_api_creates_and_lists(world, client):
         ).status_code
         == 400
     )
+
+
+def test_the_account_list_asks_a_fixed_number_of_queries(world, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world.county_admin)
+    url = reverse("accounts:users")
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for i in range(10):
+        services.create_user(
+            actor=world.county_admin, username=f"u{i}", full_name="某人", org=world.branch_a, role="viewer"
+        )
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many) == len(few)
