@@ -13,7 +13,7 @@ from django.http import Http404
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jiceng.accounts import services
+from jiceng.accounts import selectors, services
 from jiceng.accounts.models import AccountState
 from jiceng.core import scope
 from jiceng.core.models import RoleAssignment, User
@@ -58,11 +58,13 @@ def _tree(parents: list[int | None]) -> list[Organization]:
 
 
 def _attempt(*, actor: User, user: User, org: Organization, role: str, manage: tuple[str, ...]) -> bool:
-    """Grant, and check the outcome against the rule: allowed exactly inside ``manage``."""
+    """Grant, and check the outcome against the rule: allowed exactly inside ``manage``, to an account
+    the actor manages (one of their subtree; any other answers 404 as if it did not exist)."""
+    visible = selectors.visible_users(actor).filter(pk=user.pk).exists()
     try:
         services.grant_role(actor=actor, user=user, org=org, role=role)
     except (Http404, PermissionDenied):
-        assert not scope.covers(manage, org.path), "refused inside the granter's manage subtree"
+        assert not visible or not scope.covers(manage, org.path), "refused inside the granter's subtree"
         return False
     except ValidationError as e:
         codes = {err.code for errors in e.error_dict.values() for err in errors}
@@ -76,7 +78,7 @@ def _attempt(*, actor: User, user: User, org: Organization, role: str, manage: t
             expected.add("role_held")
         assert codes and codes <= expected, (codes, expected)
         return False
-    assert scope.covers(manage, org.path), "granted outside the granter's manage subtree"
+    assert visible and scope.covers(manage, org.path), "granted outside the granter's manage subtree"
     return True
 
 
