@@ -37,7 +37,8 @@ def test_admin_creates_the_streets_secretary_accounts_and_a_secretary_signs_in(p
     check_page(page)
     with page.expect_download() as download_info:
         page.get_by_role("button", name="开通书记账号并下载一次性密码表").click()
-    sheet = load_workbook(download_info.value.path()).active
+    with open(download_info.value.path(), "rb") as downloaded:
+        sheet = load_workbook(downloaded).active
     rows = {r[2]: r for r in sheet.iter_rows(min_row=2, values_only=True) if r and r[3]}
     assert set(rows) == {"王芳", "周杰"}
     _code, _branch, _name, username, password = rows["王芳"]
