@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework.routers import SimpleRouter
 
+from jiceng.accounts.api import URLS as ACCOUNTS_URLS
 from jiceng.core import api_compliance
 from jiceng.core.api import CredentialsSerializer, TokenSerializer, TokenView, error_responses, not_found
 from jiceng.development.api import ROUTES as DEVELOPMENT_ROUTES
@@ -55,6 +56,7 @@ urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
     path("roster/imports/<uuid:job>/", ImportJobStatus.as_view(), name="api-import-job"),
+    *ACCOUNTS_URLS,
     *router.urls,
     # Anything else under /api/v1/ answers a JSON 404 like the endpoints do, not Django's HTML page.
     re_path(r"^", not_found),

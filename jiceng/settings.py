@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "jiceng.development",
     "jiceng.roster",
     "jiceng.reports",
+    "jiceng.accounts",
 ]
 
 MIDDLEWARE = [
@@ -86,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "jiceng.accounts.middleware.MustChangePasswordMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "jiceng.core.security.NoStoreMiddleware",
     "jiceng.core.middleware.BadInputMiddleware",

@@ -22,6 +22,7 @@ urlpatterns = [
     path("development/", include("jiceng.development.urls")),
     path("reports/", include("jiceng.reports.urls")),
     path("roster/", include("jiceng.roster.urls")),
+    path("accounts/", include("jiceng.accounts.urls")),
     path("api/v1/", include("jiceng.api_urls")),
     path("admin/", admin.site.urls),
 ]

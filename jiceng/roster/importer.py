@@ -31,6 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, OperationalError, connection, models, reset_queries, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,6 +43,10 @@ from jiceng.orgs import tallies
 from . import readers
 from .handlers import base
 from .writer import BulkWriter
+
+# Sent on commit of an import that wrote rows, with ``org_paths``: the subtree it touched (its rows are
+# written without model signals, so apps that follow posts or members listen here).
+imported = Signal()
 
 ProgressCallback = Callable[[str, int, float], None]  # (phase label, rows read, fraction 0..1)
 
@@ -587,6 +592,8 @@ def run_import(
                 changed = any(h.counts["created"] or h.counts["updated"] for h in instances.values())
                 if run.writing and (changed or run.extra):
                     _record_import(run, instances)
+                    paths = (common_path(run.touched_paths),) if run.touched_paths else ()
+                    transaction.on_commit(lambda: imported.send(sender=ImportRun, org_paths=paths))
                 if not run.writing:
                     transaction.set_rollback(True)
         except ImportBusy:
