@@ -13,7 +13,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, scope
+from jiceng.core import audit, concurrency, scope
 from jiceng.core.models import User
 
 from . import rules, tallies
@@ -86,10 +86,11 @@ def create_org(
 
 
 @transaction.atomic
-def update_org(*, actor: User, org: Organization, **changes: object) -> Organization:
+def update_org(*, actor: User, org: Organization, version: object = None, **changes: object) -> Organization:
     """Change the name, code, unit kind or founding date. The kind changes only when allowed."""
     org = Organization.objects.select_for_update().get(pk=org.pk)
     scope.ensure(actor, scope.CHANGE, org.path)
+    concurrency.ensure_current(org, version)
     before = audit.snapshot(org)
     keys_before = tallies.keys_of_org(org)
     allowed = {"code", "name", "unit_kind", "founded_on", "kind"}
