@@ -80,6 +80,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "jiceng.core.health.HealthMiddleware",  # /healthz, /readyz: before host checks and redirects
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -94,6 +95,14 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# Readiness (/readyz) fails when no background worker has beaten for this long (it beats every 10 s).
+# Addresses of the reverse proxies whose X-Forwarded-* headers are believed (gunicorn's
+# forwarded_allow_ips; comma-separated).
+JICENG_TRUSTED_PROXIES = [
+    a.strip() for a in os.environ.get("JICENG_TRUSTED_PROXIES", "127.0.0.1").split(",") if a.strip()
+]
+JICENG_WORKER_STALE_SECONDS = int(os.environ.get("JICENG_WORKER_STALE_SECONDS", "60"))
 
 ROOT_URLCONF = "jiceng.urls"
 WSGI_APPLICATION = "jiceng.wsgi.application"

@@ -28,7 +28,9 @@ def test_second_save_from_the_same_version_is_refused_and_names_the_first(world)
     member_services.update_member(actor=world.county_admin, member=member, version=seen, name="王建国")
     changes_before = ObjectChange.objects.count()
     with pytest.raises(StaleWrite) as refused:
-        member_services.update_member(actor=world.alice, member=member, version=seen, education="postgraduate")
+        member_services.update_member(
+            actor=world.alice, member=member, version=seen, education="postgraduate"
+        )
     member.refresh_from_db()
     assert (member.name, member.education) == ("王建国", "bachelor")  # the first change stands
     assert ObjectChange.objects.count() == changes_before  # nothing of the second was written
@@ -100,9 +102,7 @@ def test_organization_meeting_and_development_file_are_checked_too(world) -> Non
     meeting.refresh_from_db()
     assert (meeting.topic, meeting.place) == ("学习党章", "")
 
-    development = development_services.apply(
-        actor=world.alice, org=org, on=dt.date(2026, 1, 5), **person(1)
-    )
+    development = development_services.apply(actor=world.alice, org=org, on=dt.date(2026, 1, 5), **person(1))
     seen = concurrency.version_of(development)
     development_services.update_person(
         actor=world.county_admin, development=development, version=seen, name="赵六"
