@@ -26,7 +26,7 @@ run: install
 	$(BIN)/jiceng demo --if-empty
 	@echo "jiceng: http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the background worker)"
 	@trap 'kill 0' INT TERM EXIT; \
-	  $(BIN)/jiceng db_worker --interval 1 >var/worker.log 2>&1 & \
+	  $(BIN)/jiceng worker --interval 1 >var/worker.log 2>&1 & \
 	  $(BIN)/jiceng runserver $(HOST):$(PORT)
 
 test: install

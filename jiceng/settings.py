@@ -80,6 +80,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "jiceng.core.health.HealthMiddleware",  # /healthz, /readyz: before host checks and redirects
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -98,6 +99,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# Readiness (/readyz) fails when no background worker has beaten for this long (it beats every 10 s).
+JICENG_WORKER_STALE_SECONDS = int(os.environ.get("JICENG_WORKER_STALE_SECONDS", "60"))
 
 ROOT_URLCONF = "jiceng.urls"
 WSGI_APPLICATION = "jiceng.wsgi.application"

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import tokens
+from .concurrency import StaleWrite
 
 
 class Pagination(pagination.PageNumberPagination):
@@ -53,6 +54,12 @@ def _drf_detail(detail: Any) -> Any:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every error as ``{"code": ..., "message": ..., "errors": {...}}`` with a Chinese message."""
+    if isinstance(exc, StaleWrite):
+        # The record changed after the version the client sent: 409 with the changes it did not see.
+        return Response(
+            {"code": "stale", "message": exc.messages[0], "changes": exc.changes},
+            status=status.HTTP_409_CONFLICT,
+        )
     if isinstance(exc, DjangoValidationError):
         return Response(
             {"code": "invalid", "message": _("提交的数据有误"), "errors": validation_detail(exc)},

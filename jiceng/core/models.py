@@ -247,3 +247,25 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}…"
+
+
+class WorkerBeat(models.Model):
+    """The last sign of life of each background worker (``jiceng worker``), for ``/readyz``.
+
+    A thread of the worker writes it every few seconds, also while a long task runs; a worker that died
+    stops beating, and the readiness check reports it once the beat is older than
+    ``JICENG_WORKER_STALE_SECONDS``.
+    """
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("后台任务进程")
+        verbose_name_plural = _("后台任务进程")
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.pid}"

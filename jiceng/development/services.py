@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, crypto, dates, idnumber, normalize, probes
+from jiceng.core import audit, concurrency, crypto, dates, idnumber, normalize, probes
 from jiceng.core.models import User
 from jiceng.core.rulebook import RuleBook
 from jiceng.core.scope import ensure_change
@@ -229,10 +229,13 @@ def apply(
 
 
 @transaction.atomic
-def update_person(*, actor: User, development: Development, **changes: Any) -> Development:
+def update_person(
+    *, actor: User, development: Development, version: object = None, **changes: Any
+) -> Development:
     """Correct the person's details on their file (not the identity number: a new file if wrong)."""
     development = Development.objects.select_for_update().get(pk=development.pk)
     ensure_change(actor, development.org_path)
+    concurrency.ensure_current(development, version)
     unknown = set(changes) - set(PERSON_FIELDS) - {"birth_date"}
     if unknown:
         raise ValueError(f"unknown fields {sorted(unknown)}")

@@ -24,7 +24,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, dates, scope
+from jiceng.core import audit, concurrency, dates, scope
 from jiceng.core.models import User
 from jiceng.members.models import Member, Membership
 from jiceng.orgs.models import Organization, OrgKind, PartyGroup
@@ -381,7 +381,12 @@ def record_meeting(
 
 @transaction.atomic
 def update_meeting(
-    *, actor: User, meeting: Meeting, attendance: Mapping[Member, str] | None = None, **changes: Any
+    *,
+    actor: User,
+    meeting: Meeting,
+    attendance: Mapping[Member, str] | None = None,
+    version: object = None,
+    **changes: Any,
 ) -> Meeting:
     """Change a recorded meeting. ``attendance``, when given, replaces the whole list.
 
@@ -392,6 +397,7 @@ def update_meeting(
         Meeting.objects.select_for_update(of=("self",)).select_related("org", "group").get(pk=meeting.pk)
     )
     scope.ensure(actor, scope.CHANGE, meeting.org_path)
+    concurrency.ensure_current(meeting, version)
     unknown = set(changes) - set(FIELDS)
     if unknown:
         raise ValueError(f"unknown meeting fields {sorted(unknown)}")

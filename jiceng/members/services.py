@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, dates, idnumber, normalize, probes, scope
+from jiceng.core import audit, concurrency, dates, idnumber, normalize, probes, scope
 from jiceng.core.models import User
 from jiceng.core.scope import ensure_change
 from jiceng.orgs import tallies
@@ -150,10 +150,13 @@ def create_member(
 
 @probes.guard(lambda kwargs: kwargs["member"].org_path)
 @transaction.atomic
-def update_member(*, actor: User, member: Member, id_number: str | None = None, **changes: Any) -> Member:
+def update_member(
+    *, actor: User, member: Member, id_number: str | None = None, version: object = None, **changes: Any
+) -> Member:
     """Change a member's record; the identity number only when ``id_number`` is given."""
     member = Member.objects.select_for_update().get(pk=member.pk)
     ensure_change(actor, member.org_path)
+    concurrency.ensure_current(member, version)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValueError(f"unknown member fields {sorted(unknown)}")

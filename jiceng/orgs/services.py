@@ -13,7 +13,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, dates, normalize, scope
+from jiceng.core import audit, concurrency, dates, normalize, scope
 from jiceng.core.models import User
 
 from . import rules, tallies
@@ -96,7 +96,7 @@ def _check_records_since(day: dt.date | None) -> None:
 
 
 @transaction.atomic
-def update_org(*, actor: User, org: Organization, **changes: object) -> Organization:
+def update_org(*, actor: User, org: Organization, version: object = None, **changes: object) -> Organization:
     """Change the name, code, unit kind, founding date or 记录起始日期 (``records_since``: the day from
     which jiceng holds the organization's records). The kind changes only when allowed.
 
@@ -104,6 +104,7 @@ def update_org(*, actor: User, org: Organization, **changes: object) -> Organiza
     appointed); the next election or appointment follows the new kind."""
     org = Organization.objects.select_for_update().get(pk=org.pk)
     scope.ensure(actor, scope.CHANGE, org.path)
+    concurrency.ensure_current(org, version)
     before = audit.snapshot(org)
     keys_before = tallies.keys_of_org(org)
     allowed = {"code", "name", "unit_kind", "founded_on", "kind", "records_since"}
