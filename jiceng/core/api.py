@@ -55,10 +55,11 @@ def _drf_detail(detail: Any) -> Any:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every error as ``{"code": ..., "message": ..., "errors": {...}}`` with a Chinese message."""
     if isinstance(exc, StaleWrite):
-        # The record changed after the version the client sent: 409 with the changes it did not see.
+        # The record changed after the version (If-Match) the client sent: 412, with the changes it
+        # did not see.
         return Response(
             {"code": "stale", "message": exc.messages[0], "changes": exc.changes},
-            status=status.HTTP_409_CONFLICT,
+            status=status.HTTP_412_PRECONDITION_FAILED,
         )
     if isinstance(exc, DjangoValidationError):
         return Response(

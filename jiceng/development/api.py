@@ -36,7 +36,7 @@ from rest_framework.response import Response
 from jiceng.core import scope
 from jiceng.core.api import MAX_ID, error_responses, parse_id
 from jiceng.core.api_compliance import FindingSerializer
-from jiceng.core.generic.api import ScopedViewSet, reveal_action
+from jiceng.core.generic.api import ScopedViewSet, reveal_action, with_etag
 from jiceng.core.models import User
 from jiceng.life import selectors as life_selectors
 from jiceng.life.models import Meeting
@@ -496,7 +496,8 @@ class DevelopmentViewSet(ScopedViewSet):
         responses={200: DevelopmentDetailSerializer, **error_responses(401, 404)},
     )
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(detail_of(self.get_object()))
+        development = self.get_object()
+        return with_etag(Response(detail_of(development)), development)
 
     @extend_schema(
         summary="The development board of an organization's subtree",
@@ -554,7 +555,9 @@ class DevelopmentViewSet(ScopedViewSet):
     def partial_update(self, request: Request, pk: str) -> Response:
         development = self.allowed()
         data = self.body(DevelopmentUpdateSerializer, partial=True)
-        development = services.update_person(actor=request.user, development=development, **data)
+        development = services.update_person(
+            actor=request.user, development=development, version=self.if_match(), **data
+        )
         return self.detail_response(development)
 
     reveal_id = reveal_action(

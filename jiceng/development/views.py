@@ -344,12 +344,15 @@ class Edit(FileView, ObjectFormView):
     """Correct the person's details (the identity number is not editable: a wrong one needs a new file)."""
 
     template_name = "development/edit.html"
+    versioned = True
 
     def get_form(self, data: Any, files: Any) -> PersonForm:
         return PersonForm(data, development=self.object)
 
     def perform(self, form: PersonForm) -> tuple[Development, str]:
-        services.update_person(actor=self.user, development=self.object, **form.person())
+        services.update_person(
+            actor=self.user, development=self.object, version=self.version(form), **form.person()
+        )
         return self.object, _("已保存%(name)s的个人信息") % {"name": form.cleaned_data["name"]}
 
     def get_context_data(self, **extra: Any) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from rest_framework.response import Response
 
 from jiceng.core import scope
 from jiceng.core.api import error_responses, parse_id
-from jiceng.core.generic.api import ScopedViewSet
+from jiceng.core.generic.api import ScopedViewSet, with_etag
 from jiceng.members.models import Member
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization, PartyGroup
@@ -275,9 +275,13 @@ class MeetingViewSet(
             qs = qs.prefetch_related("attendance__member", "attachments")
         return qs.order_by("-held_on", "-id")
 
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        meeting = self.get_object()
+        return with_etag(Response(self.get_serializer(meeting).data), meeting)
+
     def _read(self, meeting: Meeting, status_code: int = status.HTTP_200_OK) -> Response:
         meeting = self.get_queryset().prefetch_related("attendance__member", "attachments").get(pk=meeting.pk)
-        return Response(self.get_serializer(meeting).data, status=status_code)
+        return with_etag(Response(self.get_serializer(meeting).data, status=status_code), meeting)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         code = str(request.data.get("org") or "").strip()
@@ -305,7 +309,7 @@ class MeetingViewSet(
         values = _resolve(values, org=meeting.org)
         attendance = values.pop("attendance", None)
         meeting = services.update_meeting(
-            actor=request.user, meeting=meeting, attendance=attendance, **values
+            actor=request.user, meeting=meeting, attendance=attendance, version=self.if_match(), **values
         )
         return self._read(meeting)
 

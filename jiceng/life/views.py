@@ -138,24 +138,30 @@ class MeetingDetail(MeetingView, ObjectDetailView):
 
 
 class MeetingEdit(MeetingFormMixin, MeetingView, ObjectFormView):
+    versioned = True
+
     def get_form(self, data: Any, files: Any) -> MeetingForm:
         meeting = self.object
         roll_call = selectors.roll_call(meeting.org, meeting)
         return MeetingForm(data, files, branch=meeting.org, roll_call=roll_call, meeting=meeting)
 
     def perform(self, form: MeetingForm) -> tuple[Meeting, str]:
-        meeting = _save_edit(self.request, self.object, form)
+        meeting = _save_edit(self.request, self.object, form, version=self.version(form))
         return meeting, _("已保存：%(meeting)s") % {"meeting": meeting}
 
     def get_context_data(self, **extra: Any) -> dict[str, Any]:
         return {"branch": self.object.org, "meeting": self.object, **extra}
 
 
-def _save_edit(request: HttpRequest, meeting: Meeting, form: MeetingForm) -> Meeting:
+def _save_edit(request: HttpRequest, meeting: Meeting, form: MeetingForm, *, version: str | None) -> Meeting:
     """The changes and the new attachments stand or fall together."""
     with transaction.atomic():
         meeting = services.update_meeting(
-            actor=request.user, meeting=meeting, attendance=form.attendance(), **form.service_fields()
+            actor=request.user,
+            meeting=meeting,
+            attendance=form.attendance(),
+            version=version,
+            **form.service_fields(),
         )
         for upload in form.cleaned_data["attachments"]:
             try:

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 
 from jiceng.core import scope
 from jiceng.core.api import MAX_ID, ScopedAPIMixin, error_responses, parse_id, validated
-from jiceng.core.generic.api import ScopedViewSet, history_action, reveal_action
+from jiceng.core.generic.api import ScopedViewSet, history_action, reveal_action, with_etag
 from jiceng.core.models import User
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.api import resolve_org
@@ -195,7 +195,8 @@ class MemberViewSet(ScopedViewSet):
         responses={200: MemberSerializer, **error_responses(401, 404)},
     )
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(MemberSerializer(self.get_object()).data)
+        member = self.get_object()
+        return with_etag(Response(MemberSerializer(member).data), member)
 
     history = history_action(summary="Change records of the member", parameters=[ID_PARAM])
 
@@ -229,6 +230,7 @@ class MemberViewSet(ScopedViewSet):
             actor=request.user,
             member=member,
             id_number=data.get("id_number") or None,
+            version=self.if_match(),
             **_service_fields(request.user, data),
         )
         return self.detail_response(member)

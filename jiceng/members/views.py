@@ -159,6 +159,7 @@ class MemberCreate(BranchFormView):
 
 class MemberEdit(MemberView, ObjectFormView):
     template_name = "members/form.html"
+    versioned = True
 
     def get_form(self, data: Any, files: Any) -> MemberForm:
         return MemberForm(data, instance=self.object, branch=self.object.org, editing=True)
@@ -169,6 +170,7 @@ class MemberEdit(MemberView, ObjectFormView):
             actor=self.user,
             member=member,
             id_number=form.cleaned_data.get("id_number") or None,
+            version=self.version(form),
             **form.service_fields(),
         )
         return member, _("已保存%(name)s的党员信息") % {"name": member.name}
@@ -184,6 +186,7 @@ class MemberTransfer(MemberEdit):
     """组织关系转接 to another branch the user may change."""
 
     template_name = "members/transfer.html"
+    versioned = False  # a transfer changes no field of the record the reader edits
 
     def get_form(self, data: Any, files: Any) -> TransferForm:
         self.branches = org_selectors.changeable_branches(self.user).exclude(pk=self.object.org_id)

@@ -25,7 +25,7 @@ from rest_framework.response import Response
 
 from jiceng.core import scope
 from jiceng.core.api import error_responses, validated
-from jiceng.core.generic.api import ScopedViewSet, history_action
+from jiceng.core.generic.api import ScopedViewSet, history_action, with_etag
 from jiceng.core.models import User
 
 from . import selectors, services
@@ -312,7 +312,7 @@ class OrgViewSet(ScopedViewSet):
     @extend_schema(parameters=[CODE_PARAM])
     def retrieve(self, request: Request, code: str) -> Response:
         org = self.get_object()
-        return Response(OrgDetailSerializer(org, context=self.get_serializer_context()).data)
+        return with_etag(Response(OrgDetailSerializer(org, context=self.get_serializer_context()).data), org)
 
     @extend_schema(
         summary="Key numbers of the organization's whole subtree",
@@ -352,7 +352,7 @@ class OrgViewSet(ScopedViewSet):
     def partial_update(self, request: Request, code: str) -> Response:
         org = self.allowed(scope.CHANGE)
         data = validated(OrgUpdateSerializer, request)
-        org = services.update_org(actor=request.user, org=org, **data)
+        org = services.update_org(actor=request.user, org=org, version=self.if_match(), **data)
         return self.detail_response(org)
 
     @extend_schema(

@@ -381,13 +381,16 @@ class Edit(OrgFormView):
     """修改组织信息. Changing the kind needs the manage right."""
 
     title, submit = gettext_lazy("修改组织信息"), gettext_lazy("保存")
+    versioned = True
 
     def get_form(self, data: Any, files: Any) -> OrgEditForm:
         can_change_kind = scope.can(self.user, scope.MANAGE, self.object.path)
         return OrgEditForm(data, org=self.object, can_change_kind=can_change_kind)
 
     def perform(self, form: OrgEditForm) -> tuple[Organization, str]:
-        updated = services.update_org(actor=self.user, org=self.object, **form.changes())
+        updated = services.update_org(
+            actor=self.user, org=self.object, version=self.version(form), **form.changes()
+        )
         return updated, _("已保存%(name)s") % {"name": updated.name}
 
 

@@ -21,7 +21,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core import scope
+from jiceng.core import concurrency, scope
 from jiceng.core.api import ScopedAPIMixin, error_responses
 from jiceng.core.models import DIFF_HIDDEN, DIFF_LABELS, ObjectChange
 from jiceng.core.selectors import history_for
@@ -70,6 +70,13 @@ class ObjectChangeSerializer(serializers.ModelSerializer):
         return rows
 
 
+def with_etag(response: Response, obj: Any) -> Response:
+    """``ETag``: the record's version (``core.concurrency``); an update sent with ``If-Match`` set to
+    it is refused (412 ``stale``) when someone changed the record since."""
+    response["ETag"] = f'"{concurrency.version_of(obj)}"'
+    return response
+
+
 class ScopedViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
     """Endpoints over one kind of scoped object.
 
@@ -105,6 +112,14 @@ class ScopedViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 
+    def if_match(self) -> str | None:
+        """The version named by the request's ``If-Match`` header (an ETag of a detail answer), for an
+        update service's ``version=``; None without the header."""
+        header = (self.request.headers.get("If-Match") or "").strip()
+        if not header or header == "*":
+            return None
+        return header.removeprefix("W/").strip('"')
+
     def detail_data(self, obj: Any) -> Any:
         serializer = self.detail_serializer_class or self.get_serializer_class()
         return serializer(obj, context=self.get_serializer_context()).data
@@ -116,7 +131,7 @@ class ScopedViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
             fresh = self.lookup(str(getattr(obj, self.lookup_field)))
         except Http404:
             fresh = obj
-        return Response(self.detail_data(fresh), status=status_code)
+        return with_etag(Response(self.detail_data(fresh), status=status_code), fresh)
 
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))

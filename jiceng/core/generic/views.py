@@ -22,7 +22,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views import View
 
-from jiceng.core import audit, scope
+from jiceng.core import audit, concurrency, scope
 from jiceng.core.forms import add_service_errors
 from jiceng.core.selectors import history_for
 
@@ -139,6 +139,13 @@ class ObjectFormView(ObjectView):
     rename: ClassVar[dict[str, str] | None] = None
     # What a service raises to refuse the write; shown on the form by ``show_service_errors``.
     refusals: ClassVar[tuple[type[Exception], ...]] = (ValidationError,)
+    # An edit of a record carries the version it was based on (a hidden field): the service refuses
+    # the save when someone else changed the record meanwhile (``core.concurrency``).
+    versioned: ClassVar[bool] = False
+
+    def version(self, form: Any) -> str | None:
+        """The version the edit was based on, for the service's ``version=``."""
+        return (form.cleaned_data.get("version") or None) if self.versioned else None
 
     def get_form(self, data: Any, files: Any) -> forms.BaseForm:
         raise NotImplementedError
@@ -163,11 +170,22 @@ class ObjectFormView(ObjectView):
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         posted = request.method == "POST"
         form = self.get_form(request.POST if posted else None, request.FILES if posted else None)
+        if self.versioned:
+            form.fields["version"] = forms.CharField(
+                widget=forms.HiddenInput,
+                required=False,
+                max_length=concurrency.MAX_VERSION_LENGTH,
+                initial=concurrency.version_of(self.object),
+            )
         if posted and form.is_valid():
             try:
                 landing, message = self.perform(form)
             except self.refusals as error:
                 self.show_service_errors(form, error)
+                if isinstance(error, concurrency.StaleWrite):
+                    # The reader now sees what changed; saving again applies their edit over it.
+                    form.data = form.data.copy()
+                    form.data["version"] = concurrency.version_of(self.object)
             else:
                 messages.success(request, message)
                 self.succeeded(landing)

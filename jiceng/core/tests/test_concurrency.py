@@ -16,6 +16,7 @@ from jiceng.development.tests.helpers import person
 from jiceng.life import services as life_services
 from jiceng.members import services as member_services
 from jiceng.members.models import Member
+from jiceng.members.tests.test_pages import edit_data
 from jiceng.orgs import services as org_services
 
 pytestmark = pytest.mark.django_db
@@ -113,3 +114,58 @@ def test_organization_meeting_and_development_file_are_checked_too(world) -> Non
         )
     development.refresh_from_db()
     assert development.name == "赵六"
+
+
+# Pages and API ------------------------------------------------------------------------------------------
+
+
+def test_two_edit_forms_on_one_member_the_second_save_is_refused_then_applies(world, client_for) -> None:  # noqa: ANN001
+    member = world.members_a[0]
+    admin, alice = client_for(world.county_admin), client_for(world.alice)
+    url = f"/members/{member.pk}/edit/"
+    seen = concurrency.version_of(member)
+    assert f'name="version" value="{seen}"' in alice.get(url).content.decode()
+
+    def form(**changes: str) -> dict[str, str]:
+        return edit_data(Member.objects.get(pk=member.pk), version=seen, **changes)
+
+    first = form(name="王建国")
+    assert admin.post(url, first).status_code == 302
+    second = {**first, "name": member.name, "education": "postgraduate"}  # alice's form, opened before
+    response = alice.post(url, second)
+    page = response.content.decode()
+    assert response.status_code == 200 and "此记录已被他人修改" in page and "姓名" in page
+    assert Member.objects.get(pk=member.pk).name == "王建国"  # nothing of alice's was saved
+    current = concurrency.version_of(member)
+    assert f'name="version" value="{current}"' in page  # she has now seen the change
+    assert alice.post(url, {**second, "version": current}).status_code == 302
+    assert Member.objects.get(pk=member.pk).education == "postgraduate"
+
+
+def test_the_api_gives_an_etag_and_refuses_a_stale_if_match(world, api) -> None:  # noqa: ANN001
+    member = world.members_a[0]
+    admin, alice = api("county_admin"), api("alice")
+    etag = alice.get(f"/api/v1/members/{member.pk}/")["ETag"]
+    assert etag == f'"{concurrency.version_of(member)}"'
+    ok = admin.patch(f"/api/v1/members/{member.pk}/", {"name": "王建国"}, format="json", HTTP_IF_MATCH=etag)
+    assert ok.status_code == 200 and ok["ETag"] != etag
+    stale = alice.patch(
+        f"/api/v1/members/{member.pk}/", {"education": "postgraduate"}, format="json", HTTP_IF_MATCH=etag
+    )
+    assert stale.status_code == 412
+    body = stale.json()
+    assert body["code"] == "stale" and body["changes"][0]["fields"][0]["field"] == "name"
+    assert Member.objects.get(pk=member.pk).education == "bachelor"
+    # Without If-Match the API writes as before.
+    assert (
+        alice.patch(f"/api/v1/members/{member.pk}/", {"education": "postgraduate"}, format="json").status_code
+        == 200
+    )
+    org_etag = alice.get("/api/v1/orgs/0101/")["ETag"]
+    admin.patch("/api/v1/orgs/0101/", {"name": "和平社区第一党支部"}, format="json")
+    assert (
+        alice.patch(
+            "/api/v1/orgs/0101/", {"name": "x支部"}, format="json", HTTP_IF_MATCH=org_etag
+        ).status_code
+        == 412
+    )
