@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlencode
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -26,7 +27,11 @@ class MustChangePasswordMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session = getattr(request, "session", None)
-        if session is not None and session.get(SESSION_FLAG) and request.user.is_authenticated:
+        try:
+            flagged = session is not None and session.get(SESSION_FLAG) and request.user.is_authenticated
+        except DatabaseError:  # the database is away: the view answers 503 (core.middleware)
+            flagged = False
+        if flagged:
             page = reverse("accounts:password_change")
             path = request.path
             if path != page and not path.startswith(ALLOWED_PREFIXES):

@@ -137,9 +137,9 @@ def _ensure_wholly_managed(actor: User, user: User) -> None:
 
 
 def _drop_tokens(user: User) -> None:
-    from rest_framework.authtoken.models import Token
+    from jiceng.core.models import ApiToken
 
-    Token.objects.filter(user=user).delete()
+    ApiToken.objects.filter(user=user).delete()
 
 
 def _set_one_time_password(user: User, *, actor: User | None, home_org: Organization | None = None) -> str:

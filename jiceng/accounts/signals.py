@@ -117,9 +117,9 @@ def _remember_must_change(sender: Any, request: Any, user: Any, **kwargs: Any) -
     flagged = must_change_password(user)
     if request is not None and request.path.startswith("/api/"):
         if flagged:
-            from rest_framework.authtoken.models import Token
+            from jiceng.core.models import ApiToken
 
-            Token.objects.filter(user=user).delete()  # made just before this signal; never handed out
+            ApiToken.objects.filter(user=user).delete()  # made just before this signal; never handed out
             raise PermissionDenied(_("请先在网页上登录并修改一次性密码"))
         return
     if request is not None and hasattr(request, "session"):

@@ -389,7 +389,10 @@ class Edit(OrgFormView):
 
     def perform(self, form: OrgEditForm) -> tuple[Organization, str]:
         updated = services.update_org(
-            actor=self.user, org=self.object, version=self.version(form), **form.changes()
+            actor=self.user,
+            org=self.object,
+            version=self.version(form),
+            **{k: v for k, v in form.changes().items() if k != "version"},
         )
         return updated, _("已保存%(name)s") % {"name": updated.name}
 

@@ -70,7 +70,7 @@ def test_no_api_token_for_a_one_time_password(world, client):
         "/api/v1/auth/token/", {"username": "bob", "password": password}, content_type="application/json"
     )
     assert response.status_code == 403 and "token" not in response.json()
-    from rest_framework.authtoken.models import Token
+    from jiceng.core.models import ApiToken as Token
 
     assert not Token.objects.filter(user=world.bob).exists()
 

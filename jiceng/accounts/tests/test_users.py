@@ -128,9 +128,10 @@ def test_reset_and_deactivate_need_the_whole_account_in_the_subtree(world):
 
 
 def test_reset_ends_the_accounts_api_tokens(world):
-    from rest_framework.authtoken.models import Token
+    from jiceng.core import tokens
+    from jiceng.core.models import ApiToken as Token
 
-    Token.objects.create(user=world.bob)
+    tokens.issue(user=world.bob)
     services.reset_password(actor=world.county_admin, user=world.bob)
     assert not Token.objects.filter(user=world.bob).exists()
 
