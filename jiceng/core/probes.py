@@ -72,6 +72,18 @@ def _record(*, actor: Any, code: str, digest: str, org_path: str, message: str) 
         )
 
 
+def over_limit(actor: Any) -> bool:
+    """Whether ``actor`` has had too many refusals lately to try registering any identity number."""
+    return getattr(actor, "pk", None) is not None and recent_refusals(actor) >= limit()
+
+
+def record_refusals(*, actor: Any, refusals: list[tuple[str, str, str]], message: str) -> None:
+    """Record refusals found outside a service (an import, rolled back as a whole): each
+    ``(code, digest, org_path)`` as an ``id_refused`` change record, in its own transaction."""
+    for code, digest, org_path in dict.fromkeys(refusals):
+        _record(actor=actor, code=code, digest=digest, org_path=org_path, message=message)
+
+
 def guard(org_path_of: Callable[[dict[str, Any]], str]) -> Callable[[F], F]:
     """Wrap a service that takes ``actor`` and ``id_number``: refuse it while the actor is over the
     limit, and audit every ``IdRefused`` it raises. ``org_path_of(kwargs)`` places the record of a

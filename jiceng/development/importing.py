@@ -632,6 +632,7 @@ class DevelopmentHandler(TableHandler):
                     % {"day": open_file.applied_on.isoformat()},
                 )
             else:
+                self.run.probes.append(("development_open", r.digest, ref.path or ""))
                 err(
                     "id_number",
                     r.cells.get("id_number"),
@@ -640,6 +641,7 @@ class DevelopmentHandler(TableHandler):
                 )
             return None
         if existing is not None and existing.org_id != ref.pk:
+            self.run.probes.append(("development_elsewhere", r.digest, ref.path or ""))
             err(
                 "org_code",
                 r.org_code,
@@ -648,6 +650,7 @@ class DevelopmentHandler(TableHandler):
             )
             return None
         if existing is None and member is not None and member.closed_on is None:
+            self.run.probes.append(("already_member", r.digest, ref.path or ""))
             err(
                 "id_number", r.cells.get("id_number"), "already_member", _("此人已是党员，不能再提出入党申请")
             )
@@ -742,6 +745,7 @@ class DevelopmentHandler(TableHandler):
                     )
                 return None
             if p.kind == StepKind.ADMISSION and member is not None:
+                self.run.probes.append(("id_duplicate", r.digest, ref.path or ""))
                 err(
                     p.spec.date,
                     p.value,

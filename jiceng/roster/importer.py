@@ -35,7 +35,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import scope
+from jiceng.core import probes, scope
 from jiceng.core.context import current
 from jiceng.core.models import ObjectChange, User
 from jiceng.orgs import tallies
@@ -315,6 +315,9 @@ class ImportRun:
         # ``jiceng import --records-since``: the 记录起始日期 of the organizations the orgs table lists
         # (created or existing) whose row gives none of its own.
         self.records_since = records_since
+        # Identity numbers the run found held elsewhere (code, digest, branch path): recorded after the
+        # run, whatever became of it, as the services record such refusals (core.probes).
+        self.probes: list[tuple[str, str, str]] = []
         self.check_only = check_only
         self.report = report
         self.today = timezone.localdate()
@@ -562,6 +565,10 @@ def common_path(paths: set[str]) -> str:
     return low[: n - n % Organization.steplen]
 
 
+class ProbeLimit(Exception):
+    """The actor had too many identity numbers refused lately (core.probes): no import."""
+
+
 def run_import(
     *,
     actor: User | None,
@@ -585,6 +592,8 @@ def run_import(
     instances: dict[str, base.TableHandler] = {}
     try:
         try:
+            if probes.over_limit(actor):
+                raise ProbeLimit
             with transaction.atomic():
                 if not check_only:
                     take_import_lock()
@@ -610,8 +619,21 @@ def run_import(
                 _("导入期间相同的记录被同时修改（%(error)s），没有写入任何数据；请重新导入")
                 % {"error": str(e).splitlines()[0][:200]},
             )
+        except ProbeLimit:
+            run.error(
+                "",
+                None,
+                "",
+                "",
+                "too_many_refusals",
+                _("近期登记的公民身份号码因重复被拒次数过多，暂停导入；请稍后再试，或联系上级党组织"),
+            )
     finally:
         report.close()
+        if run.probes and getattr(actor, "pk", None) is not None:
+            probes.record_refusals(
+                actor=actor, refusals=run.probes, message=_("导入被拒：该公民身份号码已有记录")
+            )
     counts = {table: vars(_counts(h)) for table, h in instances.items()}
     return ImportResult(
         ok=report.count == 0,

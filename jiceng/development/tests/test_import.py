@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from conftest import make_id
+from jiceng.core import crypto
 from jiceng.core.models import ObjectChange
 from jiceng.development import services
 from jiceng.development.importing import DevelopmentHandler
@@ -420,6 +421,14 @@ def test_a_person_with_an_open_file_elsewhere_or_already_a_member(world, tmp_pat
         (4, "公民身份号码", "already_member"),
     ]
     assert "新华村" not in result.problems[1].message  # never names the other branch
+    # Each refusal is recorded by its digest where it was tried (issue 11, item 10), the number nowhere.
+    refused = ObjectChange.objects.filter(user=world.county_admin, action="id_refused").order_by("id")
+    assert [(c.postchange_data["code"], c.org_path) for c in refused] == [
+        ("development_elsewhere", world.branch_a.path),
+        ("development_open", world.branch_a.path),
+        ("already_member", world.branch_a.path),
+    ]
+    assert refused[2].postchange_data["id_number_digest"] == crypto.digest(make_id(dt.date(1980, 5, 17), 3))
 
 
 def _person_kwargs(seq: int) -> dict[str, Any]:

@@ -728,6 +728,7 @@ class MembersHandler(TableHandler):
             if post_now is not None:
                 self.listed_posts.add(pk)
             if closed_on is not None:
+                self.run.probes.append(("member_closed", m.digest, ref.path or ""))
                 self._err(
                     m,
                     "id_number",
@@ -1279,6 +1280,7 @@ class MembersHandler(TableHandler):
             target = d.by_code[m.org_code]
             if origin.code in d.named and not origin.changeable:
                 self._err(m, "org_code", "not_allowed", _("您没有转出该党员所在党支部的权限"), m.org_code)
+                run.probes.append(("not_allowed", m.digest, target.path or ""))
                 continue
             if origin.code not in d.named:
                 where = (
@@ -1286,6 +1288,7 @@ class MembersHandler(TableHandler):
                     if origin.visible
                     else _("该公民身份号码已登记在其他党组织")
                 )
+                run.probes.append(("member_elsewhere", m.digest, target.path or ""))
                 self._err(
                     m,
                     "org_code",
