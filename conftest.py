@@ -228,11 +228,22 @@ ARGS = [
 ]
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
+    """Browser tests are marked and run in one worker. Tests marked ``postgresql`` run in the
+    PostgreSQL pass only: on SQLite they are deselected (the in-memory test database has one
+    connection), so no run reports them as skipped."""
+    from django.conf import settings
+
     for item in items:
         if {"browser", "page_factory"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.xdist_group("browser"))
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    kept = [item for item in items if item.get_closest_marker("postgresql") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")

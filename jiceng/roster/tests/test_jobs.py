@@ -255,17 +255,15 @@ def test_a_second_import_while_one_runs_is_told_so(world, tmp_path, monkeypatch)
     assert run_import(actor=None, files=[InputFile(path, "members.csv")], check_only=True).ok
 
 
+@pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_the_import_lock_is_held_by_one_transaction_at_a_time(world, tmp_path):
     """PostgreSQL: the advisory lock taken by another connection refuses a second writing import
     without waiting. SQLite: the write lock of another connection (within the timeout)."""
+    import psycopg
     from django.db import connection, connections
 
     from jiceng.roster import importer
-
-    if connection.vendor != "postgresql":
-        pytest.skip("the SQLite test database is in memory: one connection")
-    import psycopg
 
     params = connection.get_connection_params()
     other = psycopg.connect(
