@@ -10,7 +10,7 @@ import datetime as dt
 from typing import NamedTuple
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from jiceng.core.compliance import Finding, OrgRef, fmt_day, make_finding
 from jiceng.core.rulebook import RuleParams
@@ -126,8 +126,10 @@ MESSAGES = {
         }
     ),
     "member.no_life_6_months": lambda f: (
-        _(
-            "%(name)s在%(since)s之后至%(day)s的%(months)s个月内未参加任何一次组织生活，其中%(absent)s次缺席未请假"
+        ngettext(  # English says "1 unexcused absence", "2 unexcused absences"
+            "%(name)s在%(since)s之后至%(day)s的%(months)s个月内未参加任何一次组织生活，其中%(absent)s次缺席未请假",
+            "%(name)s在%(since)s之后至%(day)s的%(months)s个月内未参加任何一次组织生活，其中%(absent)s次缺席未请假",
+            f["absent"],
         )
         % {
             "name": f["name"],

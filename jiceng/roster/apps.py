@@ -14,6 +14,11 @@ class RosterConfig(AppConfig):
     verbose_name = _("党员花名册导入导出")
 
     def ready(self) -> None:
+        from jiceng.core import registry
+
+        from . import services
         from .handlers import builtin
 
         builtin.register_all()
+        # 导入 in the navigation for whoever may import (organization admins and secretaries alike).
+        registry.nav_flags.register(registry.NavFlag(key="can_import", value=services.can_import))

@@ -28,6 +28,7 @@ from django.forms.boundfield import BoundField, BoundWidget
 from django.http import QueryDict
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy
 
 register = template.Library()
 
@@ -189,3 +190,33 @@ def section(context: template.Context, item: Any) -> SafeString:
     tpl = context.template.engine.get_template(item["template"])
     with context.push(**item["context"]):
         return tpl.render(context)
+
+
+@register.filter
+def rule_title(code: Any) -> str:
+    """A rule's title for a page (pages speak the rule's name; its code stays in the API, the console
+    and the rule catalogue); ``""`` for a code the registry does not know."""
+    from jiceng.core import rulebook
+
+    spec = rulebook.BY_CODE.get(str(code))
+    return str(spec.title) if spec is not None else ""
+
+
+_SOURCES = {"web": gettext_lazy("网页"), "api": gettext_lazy("接口"), "cli": gettext_lazy("命令行")}
+
+
+@register.filter
+def audit_source(source: Any) -> str:
+    """Where a change came from, in words (the stored value is ``web``, ``api`` or ``cli``)."""
+    return str(_SOURCES.get(str(source or ""), source or "—"))
+
+
+@register.filter
+def period_name(label: Any) -> str:
+    """``2026-Q4`` → 2026年第四季度 (English: the 4th quarter of 2026), as the compliance pages name periods."""
+    from jiceng.core import compliance, periods
+
+    try:
+        return compliance.fmt_period(str(label))
+    except periods.PeriodError:
+        return str(label)

@@ -125,3 +125,21 @@ def test_no_life_needs_no_presence_and_an_absence_without_leave(
         params=params("member.no_life_6_months"),
     )
     assert (f is not None) == (present == 0 and absent > 0 and joined <= since)
+
+
+def test_no_life_message_counts_absences_in_english_plurals():
+    """English says "1 unexcused absence" and "2 unexcused absences"; Chinese has one form."""
+    from django.utils import translation
+
+    from jiceng.members.rules_compliance import MESSAGES
+
+    def text(absent: int) -> str:
+        return MESSAGES["member.no_life_6_months"](
+            {"name": "Wang", "since": "2024-02-29", "day": "2024-08-31", "months": 6, "absent": absent}
+        )
+
+    with translation.override("en"):
+        assert text(1).endswith("with 1 unexcused absence")
+        assert text(2).endswith("with 2 unexcused absences")
+    with translation.override("zh-hans"):
+        assert text(1).endswith("其中1次缺席未请假")
