@@ -32,7 +32,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from django.db import connection
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from . import periods
 from .periods import Period
@@ -200,14 +202,15 @@ def explanation(rule: str) -> str:
 
 def fmt_day(value: dt.date | str) -> str:
     day = dt.date.fromisoformat(value) if isinstance(value, str) else value
-    return _("%(year)s年%(month)s月%(day)s日") % {"year": day.year, "month": day.month, "day": day.day}
+    # A date format (Django's letters), translated: 2026年6月5日 in Chinese, 2026-06-05 in English.
+    return date_format(day, pgettext("date format of one day", "Y年n月j日"))
 
 
 def fmt_period(label: str) -> str:
     """``2026-03`` → 2026年3月, ``2026-Q1`` → 2026年第一季度, ``2026`` → 2026年, a day → 2026年3月31日."""
     period = periods.parse(label)
     if period.kind == "month":
-        return _("%(year)s年%(month)s月") % {"year": period.start.year, "month": period.start.month}
+        return date_format(period.start, pgettext("date format of a month", "Y年n月"))
     if period.kind == "quarter":
         names = (_("第一季度"), _("第二季度"), _("第三季度"), _("第四季度"))
         return _("%(year)s年%(quarter)s") % {
