@@ -290,7 +290,7 @@ def export_xlsx(
                 f.member_name,
                 f.message,
                 ", ".join(f"{k}={v}" for k, v in f.params.items()),
-                f.citation,
+                f.citation_text,
                 status_names[f.status(today)],
             ]
         )
