@@ -161,13 +161,15 @@ class MeetingForm(forms.Form):
                 "field": self[PRESENCE_FIELD % m.pk],
                 "full": m.status == Status.FULL,
                 "left": m.org_id != self.branch.pk or m.closed_on is not None,
-                "committee": m.pk in self.committee or self._committee_recorded(m),
-                "listed": kind != MeetingKind.COMMITTEE_MEETING
-                or m.pk in self.committee
-                or self._committee_recorded(m),
+                "committee": self._on_committee(m),
+                "listed": kind != MeetingKind.COMMITTEE_MEETING or self._on_committee(m),
             }
             for m in self.roll_call
         ]
+
+    def _on_committee(self, member: Member) -> bool:
+        """Listed for a 支委会: nobody known on the committee (no posts recorded) lists everyone."""
+        return not self.committee or member.pk in self.committee or self._committee_recorded(member)
 
     def _committee_recorded(self, member: Member) -> bool:
         """Editing a 支委会 keeps whoever its record lists, in office that day or not."""
@@ -211,7 +213,7 @@ class MeetingForm(forms.Form):
             return None
         kind, held_on = self.cleaned_data.get("kind"), self.cleaned_data.get("held_on")
         if kind == MeetingKind.COMMITTEE_MEETING and held_on is not None:
-            committee = selectors.committee_in_office(self.branch, held_on)
+            committee = selectors.committee_in_office(self.branch, held_on) or {m.pk for m in self.roll_call}
             return {
                 member: presence
                 for member in self.roll_call

@@ -80,7 +80,8 @@ def roll_call(branch: Organization, meeting: Meeting | None = None) -> list[Memb
 def committee_in_office(branch: Organization, on: dt.date) -> set[int]:
     """The members who sit on ``branch``'s committee on the day ``on`` (the committee then in force:
     elected on or before that day and not yet succeeded); a branch without one: its recorded secretary.
-    A 支委会's roll call lists these, not the whole branch."""
+    A 支委会's roll call lists these, not the whole branch; an empty set means nobody is known (no
+    posts recorded, no secretary), and the roll call then lists the whole branch to pick from."""
     posts = CommitteePost.objects.filter(committee__org=branch, committee__elected_on__lte=on).filter(
         Q(committee__ended_on__isnull=True) | Q(committee__ended_on__gt=on)
     )
@@ -109,7 +110,8 @@ def roll_call_for(
         recorded = set(meeting.attendance.values_list("member_id", flat=True))
     if kind == MeetingKind.COMMITTEE_MEETING:
         committee = committee_in_office(branch, on)
-        return [m for m in people if m.pk in committee or m.pk in recorded]
+        if committee:
+            return [m for m in people if m.pk in committee or m.pk in recorded]
     if kind == MeetingKind.GROUP_MEETING and group is not None:
         return [m for m in people if m.group_id == group.pk or m.pk in recorded]
     return people

@@ -101,3 +101,9 @@ def test_the_committee_meeting_page_lists_only_the_committee(world, client_for) 
     assert sorted(listed_rows(text)) == sorted(m.name for m in people[:3])
     assert text.count('data-committee="1"') == 3
     assert len(listed_rows(page(client.get(url + "&kind=theme_day")))) == 21
+
+
+def test_a_committee_without_recorded_posts_lists_the_whole_branch(world) -> None:  # noqa: ANN001
+    org_services.record_election(actor=world.county_admin, org=world.branch_a, elected_on=dt.date(2024, 5, 1))
+    call = selectors.roll_call_for(world.branch_a, kind="committee_meeting", on=days_ago(1))
+    assert len(call) == len(branch_members(world.branch_a))
