@@ -152,8 +152,18 @@ class ObjectChange(models.Model):
             if field is not None:
                 label = getattr(field, "verbose_name", label)
                 choices = dict(field.flatchoices) if getattr(field, "choices", None) else {}
+            # Foreign keys named by core.selectors.name_references (the history tab), else their ids.
+            refs = self.__dict__.get("reference_names", {}).get(name)
+            if refs is not None:
+                choices = {**choices, **{k: v for k, v in refs.items()}}
+                before, after = _ref(before), _ref(after)
             rows.append((str(label), _display(before, choices), _display(after, choices)))
         return rows
+
+    @property
+    def user_label(self) -> str:
+        """The author as the history tab shows them: their full name where known, else the login."""
+        return self.__dict__.get("user_display") or self.user_name
 
 
 # Model fields kept for the tree's bookkeeping, not shown in a history.
@@ -169,6 +179,11 @@ DIFF_LABELS = {
     "moved_members": _("转移党员人数"),
     "new_branch": _("新设党支部"),
 }
+
+
+def _ref(value: object) -> object:
+    """A stored foreign key as the key of its name (ids are stored as numbers or strings)."""
+    return value if value is None or value == "" else str(value)
 
 
 def _display(value: object, choices: dict) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -12,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from jiceng.members.models import Member, Status
 from jiceng.orgs.models import Organization, PartyGroup
 
-from . import services
+from . import selectors, services
 from .models import Meeting, MeetingKind, Presence
 
 ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
@@ -132,19 +133,48 @@ class MeetingForm(forms.Form):
             )
         if meeting is not None:
             self.fields["attachments"].label = _("添加附件")
+        self.committee = selectors.committee_in_office(branch, self._day())
+
+    def _day(self) -> dt.date:
+        """The meeting day as the page stands: what was typed, else the meeting's, else today."""
+        if self.is_bound:
+            try:
+                return self.fields["held_on"].clean(self.data.get(self.add_prefix("held_on")))
+            except ValidationError:
+                pass
+        return self.meeting.held_on if self.meeting is not None else timezone.localdate()
+
+    def _kind(self) -> str:
+        if self.is_bound:
+            return str(self.data.get(self.add_prefix("kind")) or "")
+        return str(self.initial.get("kind") or (self.meeting.kind if self.meeting is not None else ""))
 
     # ---- What the template lays out ----------------------------------------------------------
 
     def roll_call_rows(self) -> list[dict[str, Any]]:
+        """Every member of the roll call, each marked whether a 支委会 lists them (the committee in
+        office on the meeting day); the page hides the others while the kind is 支委会."""
+        kind = self._kind()
         return [
             {
                 "member": m,
                 "field": self[PRESENCE_FIELD % m.pk],
                 "full": m.status == Status.FULL,
                 "left": m.org_id != self.branch.pk or m.closed_on is not None,
+                "committee": self._on_committee(m),
+                "listed": kind != MeetingKind.COMMITTEE_MEETING or self._on_committee(m),
             }
             for m in self.roll_call
         ]
+
+    def _on_committee(self, member: Member) -> bool:
+        """Listed for a 支委会: nobody known on the committee (no posts recorded) lists everyone."""
+        return not self.committee or member.pk in self.committee or self._committee_recorded(member)
+
+    def _committee_recorded(self, member: Member) -> bool:
+        """Editing a 支委会 keeps whoever its record lists, in office that day or not."""
+        m = self.meeting
+        return m is not None and m.kind == MeetingKind.COMMITTEE_MEETING and member.pk in self.recorded
 
     def main_fields(self) -> list[forms.BoundField]:
         return [self[n] for n in ("kind", "group", "held_on", "topic", "place", "host", "recorder")]
@@ -177,9 +207,19 @@ class MeetingForm(forms.Form):
         return m is not None and m.source == Meeting.Source.IMPORTED and m.group_id is None
 
     def attendance(self) -> dict[Member, str] | None:
-        """The roll call as the service takes it; a group meeting lists its group's members only."""
+        """The roll call as the service takes it; a group meeting lists its group's members only, a
+        支委会 the committee in office on its day."""
         if self.by_count:
             return None
+        kind, held_on = self.cleaned_data.get("kind"), self.cleaned_data.get("held_on")
+        if kind == MeetingKind.COMMITTEE_MEETING and held_on is not None:
+            committee = selectors.committee_in_office(self.branch, held_on) or {m.pk for m in self.roll_call}
+            return {
+                member: presence
+                for member in self.roll_call
+                if member.pk in committee or self._committee_recorded(member)
+                if (presence := self.cleaned_data.get(PRESENCE_FIELD % member.pk))
+            }
         group = self.cleaned_data.get("group")
         same_group = self.meeting is not None and self.meeting.group_id == (group.pk if group else None)
         out: dict[Member, str] = {}

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from jiceng.core import periods, scope
 from jiceng.core.models import User
 from jiceng.members.models import Member
-from jiceng.orgs.models import Organization, OrgKind, PartyGroup
+from jiceng.orgs.models import CommitteePost, Organization, OrgKind, PartyGroup
 
 from .models import Attendance, Meeting, MeetingAttachment, MeetingKind
 
@@ -75,6 +75,46 @@ def roll_call(branch: Organization, meeting: Meeting | None = None) -> list[Memb
     if meeting is not None and meeting.pk:
         q |= Q(attendance__meeting=meeting)
     return list(Member.objects.filter(q).distinct().select_related("group").order_by("name_pinyin", "id"))
+
+
+def committee_in_office(branch: Organization, on: dt.date) -> set[int]:
+    """The members who sit on ``branch``'s committee on the day ``on`` (the committee then in force:
+    elected on or before that day and not yet succeeded); a branch without one: its recorded secretary.
+    A 支委会's roll call lists these, not the whole branch; an empty set means nobody is known (no
+    posts recorded, no secretary), and the roll call then lists the whole branch to pick from."""
+    posts = CommitteePost.objects.filter(committee__org=branch, committee__elected_on__lte=on).filter(
+        Q(committee__ended_on__isnull=True) | Q(committee__ended_on__gt=on)
+    )
+    ids = set(posts.values_list("member_id", flat=True))
+    if ids or branch.committees.filter(elected_on__lte=on).exists():
+        return ids
+    if branch.secretary_id and (branch.secretary_since is None or branch.secretary_since <= on):
+        return {branch.secretary_id}
+    return set()
+
+
+def roll_call_for(
+    branch: Organization,
+    *,
+    kind: str,
+    on: dt.date,
+    group: PartyGroup | None = None,
+    meeting: Meeting | None = None,
+) -> list[Member]:
+    """Who a meeting of ``kind`` held ``on`` calls: a 支委会 the committee in office that day, a 党小组会
+    its group's members, any other kind the whole branch (plus, editing, whoever is already on the
+    meeting's list)."""
+    people = roll_call(branch, meeting)
+    recorded: set[int] = set()
+    if meeting is not None and meeting.pk:
+        recorded = set(meeting.attendance.values_list("member_id", flat=True))
+    if kind == MeetingKind.COMMITTEE_MEETING:
+        committee = committee_in_office(branch, on)
+        if committee:
+            return [m for m in people if m.pk in committee or m.pk in recorded]
+    if kind == MeetingKind.GROUP_MEETING and group is not None:
+        return [m for m in people if m.group_id == group.pk or m.pk in recorded]
+    return people
 
 
 def attendance_of(member: Member, *, since: dt.date | None = None) -> QuerySet[Attendance]:

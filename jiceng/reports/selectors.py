@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 from django.http import Http404
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from jiceng.core import audit, compliance, periods
@@ -316,11 +316,24 @@ def export_xlsx(
 # The secretary's due list ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class DueItem:
+    """A pending finding with its wording: what to do and by when ("12月31日前召开支委会")."""
+
+    finding: compliance.Finding
+    text: str
+
+
 @dataclass
 class DueBlock:
     org: Organization
     overdue: list[compliance.Finding]
     due: list[compliance.Finding]
+    today: dt.date = field(default_factory=timezone.localdate)
+
+    @property
+    def due_items(self) -> list[DueItem]:
+        return [DueItem(f, pending_text(f, today=self.today)) for f in self.due]
 
 
 def _previous(kind: str, period: Period) -> Period:
@@ -341,25 +354,63 @@ def due_plan(today: dt.date) -> compliance.Plan:
     )
 
 
+def _state_day(f: compliance.Finding) -> dt.date | None:
+    """The day a state finding is judged as of (its period is a day), else None."""
+    period = periods.parse(f.period)
+    return period.start if period.kind == "day" else None
+
+
+def _deadline(f: compliance.Finding) -> dt.date:
+    return f.due_on or periods.parse(f.period).end
+
+
+# "本月未召开支委会" → "召开支委会": a rule's title names the missed duty; the pending item names the duty.
+_MISSED = re.compile(r"^[^未]*未(?P<duty>.+)$")
+
+
+def pending_text(f: compliance.Finding, *, today: dt.date) -> str:
+    """A pending finding as a duty with its due date, never as something already missed."""
+    day = _deadline(f)
+    shape = _("n月j日") if day.year == today.year else _("Y年n月j日")
+    title = str(BY_CODE[f.rule].title)
+    match = _MISSED.match(title)
+    # What precedes 未 says who or when ("党小组", "收到入党申请书后一个月内"): only a group is kept.
+    duty = str(f.facts.get("group") or "") + match["duty"] if match else title
+    text = _("%(day)s前%(duty)s") % {"day": dateformat.format(day, shape), "duty": duty}
+    if f.member_name:
+        text = _("%(name)s：%(text)s") % {"name": f.member_name, "text": text}
+    return text
+
+
 def due_for_branch(org: Organization, *, today: dt.date) -> DueBlock:
-    """What a branch has overdue now, and what falls due by the end of the running month, quarter, year."""
+    """What a branch has overdue now, and what falls due by the end of the running month, quarter, year.
+
+    One item per finding: a state finding judged both today and at the month's end is listed once, as
+    of today; one that holds only at the month's end is pending (its "as of" day is still ahead), never
+    overdue."""
     findings = compliance.evaluate_plan(org, due_plan(today))
-    today_label = today.isoformat()
-    holds_today = {(f.org_code, f.rule, f.member, f.subject) for f in findings if f.period == today_label}
+    same: dict[tuple[object, ...], compliance.Finding] = {}
+    for f in sorted(findings, key=lambda f: _state_day(f) or dt.date.min):
+        ident = (f.org_code, f.rule, f.member, f.subject)
+        if _state_day(f) is not None:
+            if (ident, "state") in same:
+                continue
+            same[(ident, "state")] = f
+        else:
+            same[(ident, f.period)] = f
     overdue: list[compliance.Finding] = []
     due: list[compliance.Finding] = []
-    for f in findings:
-        if f.status(today) == "overdue":
+    for f in same.values():
+        as_of = _state_day(f)
+        if f.status(today) == "overdue" and (as_of is None or as_of <= today):
             overdue.append(f)
-        elif f.period != today_label and (f.org_code, f.rule, f.member, f.subject) in holds_today:
-            continue  # the same state finding at the month's end: listed once, as of today
         else:
             due.append(f)
 
     def deadline(f: compliance.Finding) -> tuple[dt.date, str, str]:
-        return (f.due_on or periods.parse(f.period).end, f.rule, f.subject)
+        return (_deadline(f), f.rule, f.subject)
 
-    return DueBlock(org, sorted(overdue, key=deadline), sorted(due, key=deadline))
+    return DueBlock(org, sorted(overdue, key=deadline), sorted(due, key=deadline), today=today)
 
 
 def due_list(user: User, *, today: dt.date | None = None) -> list[DueBlock]:

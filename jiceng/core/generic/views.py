@@ -24,7 +24,7 @@ from django.views import View
 
 from jiceng.core import audit, concurrency, scope
 from jiceng.core.forms import add_service_errors
-from jiceng.core.selectors import history_for
+from jiceng.core.selectors import history_page
 
 HISTORY_LIMIT = 200
 
@@ -119,7 +119,7 @@ class ObjectDetailView(ObjectView):
     def get_context_data(self, **extra: Any) -> dict[str, Any]:
         context = super().get_context_data(**extra)
         if self.history:
-            context["changes"] = history_for(self.user, self.object)[: self.history_limit]
+            context["changes"] = history_page(self.user, self.object, limit=self.history_limit)
         return context
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:

@@ -554,7 +554,7 @@ def test_edit_shows_up_in_the_history_tab_with_before_and_after(world, client_fo
     assert re.search(
         r"学历</span>：\s*<del[^>]*>.*?大学本科</del>\s*→\s*<ins[^>]*>.*?研究生</ins>", pane, re.S
     )
-    assert "alice" in pane and "修改" in pane
+    assert "张伟" in pane and "修改" in pane  # the author by full name (alice)
 
 
 def test_edit_with_a_new_number(world, client_for) -> None:

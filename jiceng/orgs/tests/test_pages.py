@@ -313,7 +313,7 @@ def test_edit_and_history_show_before_and_after(world, client_for):
 
     history = alice.get("/orgs/0101/history/").content.decode()
     assert "组织名称" in history and "和平社区党支部" in history and "和平社区第一党支部" in history
-    assert "alice" in history and "修改" in history
+    assert "张伟" in history and "修改" in history  # the author by full name (alice)
     fragment = alice.get("/orgs/0101/history/", HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in fragment and "和平社区第一党支部" in fragment
 

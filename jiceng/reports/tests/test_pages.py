@@ -302,5 +302,6 @@ def test_the_due_include_renders(world: Any, rf: Any) -> None:
     checker = PageChecker()
     checker.feed(html)
     assert checker.problems == []
-    assert "2026年5月未开展主题党日" in html and "/reports/0101/" in html
+    assert "2026年4月未开展主题党日" in html and "/reports/0101/" in html
+    assert "5月31日前开展主题党日" in html and "2026年5月未开展主题党日" not in html
     assert "孙强" not in html and "新华村" not in html

@@ -5,8 +5,8 @@
 //   [data-life-votes]             vote figures: shown only while "有表决事项" (name=voted) is ticked
 //   [data-life-quorum-warning]    shown while voters present are not more than half of voting members
 //   [data-life-group-field]       the party group: shown only for a 党小组会 (kind=group_meeting)
-//   [data-life-member]            one row of the roll call (data-group, data-full); a group meeting
-//                                 shows only its group's members
+//   [data-life-member]            one row of the roll call (data-group, data-full, data-committee); a
+//                                 group meeting shows only its group's members, a 支委会 the committee
 //   [data-life-counts]            live 应到/实到 ([data-life-expected], [data-life-present])
 //   [data-life-all-present]       a button that marks everyone listed as present
 (function () {
@@ -35,6 +35,8 @@
     }
 
     function listed(row) {
+      // A 支委会 calls the committee in office on the meeting day (the server marks them).
+      if (kind && kind.value === "committee_meeting") return row.getAttribute("data-committee") === "1";
       if (!isGroupMeeting()) return true;
       var g = group ? group.value : "";
       return g !== "" && row.getAttribute("data-group") === g;
