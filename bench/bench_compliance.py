@@ -71,6 +71,36 @@ def fetch(sql: str, params: list[Any]) -> list[tuple]:
 BRANCHES = "FROM orgs_organization o WHERE o.kind = 'branch' AND o.path LIKE %s AND (o.founded_on IS NULL OR o.founded_on <= %s)"
 
 
+def day_branch(like: str, d: Any) -> tuple[str, list[Any]]:
+    """(member_id, org_id): each member's branch on day ``d`` in the subtree (docs/compliance.md,
+    "Membership of the day"): the membership record started latest by ``d``; before the first record,
+    that record's branch; members without any record, their current branch."""
+    return (
+        "(SELECT ms.member_id AS member_id, ms.org_id AS org_id FROM members_membership ms"
+        " JOIN orgs_organization mo ON mo.id = ms.org_id WHERE mo.path LIKE %s AND ((ms.started_on <= %s"
+        " AND NOT EXISTS (SELECT 1 FROM members_membership l WHERE l.member_id = ms.member_id"
+        " AND l.started_on <= %s AND (l.started_on > ms.started_on OR (l.started_on = ms.started_on"
+        " AND l.id > ms.id)))) OR (ms.started_on > %s AND NOT EXISTS (SELECT 1 FROM members_membership e"
+        " WHERE e.member_id = ms.member_id AND (e.started_on < ms.started_on OR (e.started_on = ms.started_on"
+        " AND e.id < ms.id)))))"
+        " UNION ALL SELECT m0.id, m0.org_id FROM members_member m0 WHERE m0.org_path LIKE %s"
+        " AND NOT EXISTS (SELECT 1 FROM members_membership x WHERE x.member_id = m0.id))",
+        [like, d, d, d, like],
+    )
+
+
+def day_counts(like: str, d: Any) -> tuple[str, list[Any]]:
+    """(org_id, total, full_members) of each branch on ``d``, each member in their branch of the day."""
+    branch, params = day_branch(like, d)
+    return (
+        "(SELECT b.org_id AS org_id, COUNT(*) AS total, SUM(CASE WHEN m.status = 'full'"
+        " AND (m.full_member_on IS NULL OR m.full_member_on <= %s) THEN 1 ELSE 0 END) AS full_members"
+        f" FROM {branch} b JOIN members_member m ON m.id = b.member_id WHERE m.joined_on <= %s"
+        " AND (m.closed_on IS NULL OR m.closed_on > %s) GROUP BY b.org_id)",
+        [d, *params, d, d],
+    )
+
+
 def missing_meeting(prefix: str, kind: str, start: Any, end: Any, *, committee: bool = False) -> list[tuple]:
     """Branches without a meeting of ``kind`` in [start, end] (with a committee on ``start``, if asked)."""
     extra = (
@@ -118,10 +148,11 @@ def raw(prefix: str, label: str) -> Counter:
         )
     )
     # State on the quarter's last day: member counts with the committee in force.
+    counts_sql, counts_params = day_counts(like, d)
     for _code, total, full, committee in fetch(
         "SELECT o.code, COALESCE(t.total, 0), COALESCE(t.full_members, 0), c.id"
-        f" {BRANCHES.replace('FROM orgs_organization o WHERE', 'FROM orgs_organization o LEFT JOIN (SELECT org_id, COUNT(*) AS total, SUM(CASE WHEN status = %s AND (full_member_on IS NULL OR full_member_on <= %s) THEN 1 ELSE 0 END) AS full_members FROM members_member WHERE org_path LIKE %s AND joined_on <= %s AND (closed_on IS NULL OR closed_on > %s) GROUP BY org_id) t ON t.org_id = o.id LEFT JOIN orgs_committee c ON c.org_id = o.id AND c.elected_on <= %s AND (c.ended_on IS NULL OR c.ended_on > %s) WHERE')}",
-        ["full", d, like, d, d, d, d, like, d],
+        f" {BRANCHES.replace('FROM orgs_organization o WHERE', f'FROM orgs_organization o LEFT JOIN {counts_sql} t ON t.org_id = o.id LEFT JOIN orgs_committee c ON c.org_id = o.id AND c.elected_on <= %s AND (c.ended_on IS NULL OR c.ended_on > %s) WHERE')}",
+        [*counts_params, d, d, like, d],
     ):
         n["org.branch_too_small"] += full < 3
         n["org.branch_too_large"] += total > 50
@@ -143,14 +174,12 @@ def raw(prefix: str, label: str) -> Counter:
         " (SELECT COUNT(*) FROM orgs_committeepost p WHERE p.committee_id = c.id),"
         " s.joined_on, s.closed_on, s.full_member_on, s.standing_correction"
         " FROM orgs_committee c JOIN orgs_organization o ON o.id = c.org_id"
-        " LEFT JOIN (SELECT org_id, COUNT(*) AS total, SUM(CASE WHEN status = 'full' AND (full_member_on IS NULL"
-        " OR full_member_on <= %s) THEN 1 ELSE 0 END) AS full_members FROM members_member WHERE org_path LIKE %s"
-        " AND joined_on <= %s AND (closed_on IS NULL OR closed_on > %s) GROUP BY org_id) t ON t.org_id = o.id"
+        f" LEFT JOIN {counts_sql} t ON t.org_id = o.id"
         " LEFT JOIN orgs_committeepost sp ON sp.committee_id = c.id AND sp.post = 'secretary'"
         " LEFT JOIN members_member s ON s.id = sp.member_id"
         " WHERE o.path LIKE %s AND (o.founded_on IS NULL OR o.founded_on <= %s)"
         " AND c.elected_on <= %s AND (c.ended_on IS NULL OR c.ended_on > %s)",
-        [d, like, d, d, like, d, d, d],
+        [*counts_params, like, d, d, d],
     ):
         elected, extended = _date(elected), _date(extended)
         ends = extended or rules.add_years(elected, years)
@@ -180,22 +209,25 @@ def raw(prefix: str, label: str) -> Counter:
             [like, d, d, d, d, d],
         )
     )
+    branch_sql, branch_params = day_branch(like, d)
     for (joined,) in fetch(
-        "SELECT m.joined_on FROM members_member m JOIN orgs_organization o ON o.id = m.org_id"
-        " WHERE m.org_path LIKE %s AND (o.founded_on IS NULL OR o.founded_on <= %s) AND m.joined_on <= %s"
+        f"SELECT m.joined_on FROM {branch_sql} b JOIN members_member m ON m.id = b.member_id"
+        " JOIN orgs_organization o ON o.id = b.org_id"
+        " WHERE (o.founded_on IS NULL OR o.founded_on <= %s) AND m.joined_on <= %s"
         " AND (m.closed_on IS NULL OR m.closed_on > %s) AND (m.status = 'probationary' OR m.full_member_on > %s)",
-        [like, d, d, d, d],
+        [*branch_params, d, d, d, d],
     ):
         n["member.probation_overdue"] += rules.add_years(_date(joined), 1) <= d
     since = rules.add_months(d, -6)
     n["member.no_life_6_months"] += len(
         fetch(
             "SELECT a.member_id FROM life_attendance a JOIN life_meeting mt ON mt.id = a.meeting_id"
-            " JOIN members_member m ON m.id = a.member_id WHERE m.org_path LIKE %s AND mt.held_on > %s"
+            f" JOIN members_member m ON m.id = a.member_id JOIN {branch_sql} b ON b.member_id = a.member_id"
+            " WHERE mt.held_on > %s"
             " AND mt.held_on <= %s AND m.joined_on <= %s AND (m.closed_on IS NULL OR m.closed_on > %s)"
             " GROUP BY a.member_id HAVING SUM(CASE WHEN a.presence = 'present' THEN 1 ELSE 0 END) = 0"
             " AND SUM(CASE WHEN a.presence = 'absent' THEN 1 ELSE 0 END) > 0",
-            [like, since, d, since, d],
+            [*branch_params, since, d, since, d],
         )
     )
     return +n

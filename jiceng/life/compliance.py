@@ -30,11 +30,12 @@ from jiceng.core.rulebook import (
     register_facts,
     register_rules,
 )
+from jiceng.members import compliance as member_compliance
 from jiceng.members import rules_compliance as member_rules
 from jiceng.orgs.models import PartyGroup
 
 from . import rules
-from .models import Attendance, Meeting
+from .models import Meeting
 
 # Which meeting kind each periodic rule looks for.
 KIND_OF = {
@@ -111,35 +112,40 @@ def load_voted(ev: Evaluation) -> list[tuple]:
     )
 
 
-def _members_on(qs: Any, day: dt.date) -> Any:
-    return qs.filter(member__joined_on__lte=day).filter(
-        Q(member__closed_on__isnull=True) | Q(member__closed_on__gt=day)
-    )
-
-
 def load_absentees(ev: Evaluation, day: dt.date, months: int) -> list[tuple]:
-    """Members without a single 'present' in the ``months`` before ``day``, with their absences by kind:
-    (member, branch, name, joined, present, leave, absent)."""
+    """Members without a single 'present' in the ``months`` before ``day``, with their absences by kind,
+    each in their branch of ``day`` (the members app's membership of the day): (member, branch, name,
+    joined, present, leave, absent). Two queries."""
     after, until = member_rules.no_life_window(day, months)
-    return list(
-        _members_on(
-            Attendance.objects.filter(
-                member__org_path__prefix=ev.prefix, meeting__held_on__gt=after, meeting__held_on__lte=until
-            ),
-            day,
+
+    def rows(qs: Any, member: str, key: str) -> list[tuple]:
+        attended = f"{member}attendance"
+        return list(
+            member_compliance.members_on(
+                qs.filter(
+                    **{
+                        f"{attended}__meeting__held_on__gt": after,
+                        f"{attended}__meeting__held_on__lte": until,
+                    }
+                ),
+                day,
+                member,
+            )
+            .order_by()
+            .values(key, "org_id", f"{member}name", f"{member}joined_on")
+            .annotate(
+                present=Count(attended, filter=Q(**{f"{attended}__presence": "present"})),
+                leave=Count(attended, filter=Q(**{f"{attended}__presence": "leave"})),
+                absent=Count(attended, filter=Q(**{f"{attended}__presence": "absent"})),
+            )
+            .filter(present=0)
+            .values_list(key, "org_id", f"{member}name", f"{member}joined_on", "present", "leave", "absent")
         )
-        .order_by()
-        .values("member_id", "member__org_id", "member__name", "member__joined_on")
-        .annotate(
-            present=Count("id", filter=Q(presence="present")),
-            leave=Count("id", filter=Q(presence="leave")),
-            absent=Count("id", filter=Q(presence="absent")),
-        )
-        .filter(present=0)
-        .values_list(
-            "member_id", "member__org_id", "member__name", "member__joined_on", "present", "leave", "absent"
-        )
-    )
+
+    return [
+        *rows(member_compliance.memberships_of_day(day, ev.prefix), "member__", "member_id"),
+        *rows(member_compliance.members_without_history(ev.prefix), "", "id"),
+    ]
 
 
 # Judges -----------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -22,36 +22,88 @@ from jiceng.core.compliance import Evaluation, Finding, raw_rows
 from jiceng.core.rulebook import STATE, RuleParams, RuleSpec, register_facts, register_rules
 
 from . import rules_compliance as rules
-from .models import Member
+from .models import Member, Membership
 
 # Facts -------------------------------------------------------------------------------------------------
 
 
-def _members_on(qs: Any, day: dt.date) -> Any:
-    return qs.filter(joined_on__lte=day).filter(Q(closed_on__isnull=True) | Q(closed_on__gt=day))
+def members_on(qs: Any, day: dt.date, member: str = "") -> Any:
+    """Members (through ``member``, a relation path ending in ``__`` or empty) who had joined by
+    ``day`` and were not closed by then."""
+    return qs.filter(**{f"{member}joined_on__lte": day}).filter(
+        Q(**{f"{member}closed_on__isnull": True}) | Q(**{f"{member}closed_on__gt": day})
+    )
+
+
+def memberships_of_day(day: dt.date, prefix: str) -> Any:
+    """The membership record that places each member in a branch of the subtree ``prefix`` on ``day``.
+
+    The branch of a member on a day (docs/compliance.md, "Membership of the day"): the membership
+    record started latest by that day (the one covering it: a move ends the old record and starts the
+    new on the same day); before their first record, the branch of that first record (jiceng first
+    saw them there: creation and import start the record on that day, not on the joining date). A
+    record whose branch was deleted (a merge) places the member nowhere in the tree. Members with no
+    record at all: ``members_without_history``. One query, whatever the subtree's size.
+    """
+    later_by_day = Membership.objects.filter(member_id=OuterRef("member_id"), started_on__lte=day).filter(
+        Q(started_on__gt=OuterRef("started_on")) | Q(started_on=OuterRef("started_on"), id__gt=OuterRef("id"))
+    )
+    earlier = Membership.objects.filter(member_id=OuterRef("member_id")).filter(
+        Q(started_on__lt=OuterRef("started_on")) | Q(started_on=OuterRef("started_on"), id__lt=OuterRef("id"))
+    )
+    return Membership.objects.filter(org__path__prefix=prefix).filter(
+        (Q(started_on__lte=day) & ~Exists(later_by_day)) | (Q(started_on__gt=day) & ~Exists(earlier))
+    )
+
+
+def members_without_history(prefix: str) -> Any:
+    """Members of the subtree (by their current branch) without any membership record: they count in
+    their current branch on every day (``bench/load_province.py`` writes no records, for one)."""
+    return Member.objects.filter(org_path__prefix=prefix).filter(
+        ~Exists(Membership.objects.filter(member_id=OuterRef("pk")))
+    )
 
 
 def load_counts(ev: Evaluation, day: dt.date) -> dict[int, tuple[int, int]]:
-    """(members, full members) of each branch on ``day``: joined by then, not yet closed, full by then."""
-    full_by_then = Q(status="full") & (Q(full_member_on__isnull=True) | Q(full_member_on__lte=day))
-    rows = (
-        _members_on(Member.objects.filter(org_path__prefix=ev.prefix), day)
-        .order_by()
-        .values("org_id")
-        .annotate(total=Count("id"), full=Count("id", filter=full_by_then))
-        .values_list("org_id", "total", "full")
-    )
-    return {org_id: (total, full) for org_id, total, full in raw_rows(rows)}
+    """(members, full members) of each branch on ``day``, each member in their branch of that day
+    (``memberships_of_day``): joined by then, not yet closed, full by then. Two queries."""
+    out: dict[int, tuple[int, int]] = {}
+
+    def add(qs: Any, member: str) -> None:
+        full_by_then = Q(**{f"{member}status": "full"}) & (
+            Q(**{f"{member}full_member_on__isnull": True}) | Q(**{f"{member}full_member_on__lte": day})
+        )
+        rows = (
+            members_on(qs, day, member)
+            .order_by()
+            .values("org_id")
+            .annotate(total=Count("id"), full=Count("id", filter=full_by_then))
+            .values_list("org_id", "total", "full")
+        )
+        for org_id, total, full in raw_rows(rows):
+            before = out.get(org_id, (0, 0))
+            out[org_id] = (before[0] + total, before[1] + full)
+
+    add(memberships_of_day(day, ev.prefix), "member__")
+    add(members_without_history(ev.prefix), "")
+    return out
 
 
 def load_probationary(ev: Evaluation, day: dt.date) -> list[tuple]:
-    """Members who were probationary on ``day`` (not yet full members by then)."""
-    return list(
-        _members_on(Member.objects.filter(org_path__prefix=ev.prefix), day)
-        .filter(Q(status="probationary") | Q(full_member_on__gt=day))
-        .order_by("id")
-        .values_list("id", "org_id", "name", "joined_on", "full_member_on")
-    )
+    """Members who were probationary on ``day`` (not yet full members by then), each with their branch
+    of that day: (member, branch, name, joined, full-member day). Two queries."""
+
+    def rows(qs: Any, member: str, key: str) -> list[tuple]:
+        return list(
+            members_on(qs, day, member)
+            .filter(Q(**{f"{member}status": "probationary"}) | Q(**{f"{member}full_member_on__gt": day}))
+            .order_by()
+            .values_list(key, "org_id", f"{member}name", f"{member}joined_on", f"{member}full_member_on")
+        )
+
+    found = rows(memberships_of_day(day, ev.prefix), "member__", "member_id")
+    found += rows(members_without_history(ev.prefix), "", "id")
+    return sorted(found, key=lambda r: r[0])
 
 
 # Judges --------------------------------------------------------------------------------------------------

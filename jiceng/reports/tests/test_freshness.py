@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 
 from jiceng.core import audit, compliance, periods, rulesets
 from jiceng.core.models import RuleVersion
@@ -84,13 +84,18 @@ def test_a_member_change_makes_stale(world: Any) -> None:
 
 
 def test_a_transfer_makes_the_branch_left_behind_stale(world: Any) -> None:
-    """The change record of a transfer sits under the new branch; the old one loses a member too."""
-    store.evaluate_and_store(world.branch_b, Q1)
-    store.evaluate_and_store(world.branch_c, Q1)
+    """The change record of a transfer sits under the new branch; the old one loses a member too, from
+    the transfer's day on (a past quarter keeps the member in the branch of its days)."""
+    today = periods.parse(timezone.localdate().isoformat())
+    for period in (Q1, today):
+        store.evaluate_and_store(world.branch_b, period)
+        store.evaluate_and_store(world.branch_c, period)
     members.transfer_member(actor=world.county_admin, member=world.members_b[0], to_org=world.branch_c)
-    assert not fresh(world.branch_b)
-    assert not fresh(world.branch_c)
-    assert {f.rule for f in store.run_for(world.branch_b, Q1).findings.all()} >= {"org.branch_too_small"}
+    for period in (Q1, today):
+        assert not fresh(world.branch_b, period)
+        assert not fresh(world.branch_c, period)
+    assert {f.rule for f in store.run_for(world.branch_b, today).findings.all()} >= {"org.branch_too_small"}
+    assert "org.branch_too_small" not in {f.rule for f in store.run_for(world.branch_b, Q1).findings.all()}
 
 
 def test_a_moved_subtree_makes_its_old_and_new_parents_stale(world: Any) -> None:
