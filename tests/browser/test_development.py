@@ -72,10 +72,13 @@ def test_secretary_takes_a_person_from_application_to_full_member(page_factory, 
             page.locator('#step-form [name="on"]').fill((activist_on + dt.timedelta(days=200)).isoformat())
             page.get_by_role("button", name="保存").click()
             refusal = page.locator('#refusals [data-rule="dev.activist_min_period"]')
-            expect(refusal).to_contain_text("dev.activist_min_period")
+            # The rule by its title (the code stays in data-rule, off the reader's text).
+            expect(refusal).to_contain_text("经过一年以上培养教育和考察方可列为发展对象")
             earliest = activist_on.replace(year=activist_on.year + 1).isoformat()
             expect(refusal.locator("[data-earliest]")).to_have_text(earliest)
-            expect(page.locator("#refusals")).to_contain_text("dev.public_notice")
+            expect(page.locator('#refusals [data-rule="dev.public_notice"]')).to_contain_text(
+                "确定发展对象前须公示不少于5个工作日"
+            )
             check_page(page)
             page.get_by_role("link", name="取消").click()
             expect(page.locator("#stage")).to_have_text("入党积极分子")
