@@ -146,13 +146,10 @@ def evaluate_and_store(
     findings = compliance.evaluate(org, period)
     try:
         with transaction.atomic():
-            if guard is not None and not guard():
-                raise Superseded
-            ComplianceRun.objects.filter(org=org, period=period.label).delete()
-            run = ComplianceRun.objects.create(
-                org=org,
-                org_path=org.path,
-                period=period.label,
+            run = _replace_run(
+                org,
+                period,
+                guard,
                 engine_version=compliance.ENGINE_VERSION,
                 stamps=seen,
                 rules_digest=digest,
@@ -162,6 +159,17 @@ def evaluate_and_store(
     except IntegrityError:  # another request stored the same evaluation at the same moment
         run = ComplianceRun.objects.get(org=org, period=period.label)
     return run
+
+
+def _replace_run(
+    org: Organization, period: Period, guard: Callable[[], bool] | None, **fields: object
+) -> ComplianceRun:
+    """Inside the storing transaction: the run of (org, period) replaced by a new, empty one, unless
+    ``guard`` says this writer lost its claim (``Superseded``: nothing written)."""
+    if guard is not None and not guard():
+        raise Superseded
+    ComplianceRun.objects.filter(org=org, period=period.label).delete()
+    return ComplianceRun.objects.create(org=org, org_path=org.path, period=period.label, **fields)
 
 
 _COLUMNS = (
@@ -338,13 +346,10 @@ def _derive_from_ancestor(
     names = ", ".join(qn(c) for c in _COLUMNS)
     try:
         with transaction.atomic():
-            if guard is not None and not guard():
-                raise Superseded
-            ComplianceRun.objects.filter(org=org, period=period.label).delete()
-            run = ComplianceRun.objects.create(
-                org=org,
-                org_path=org.path,
-                period=period.label,
+            run = _replace_run(
+                org,
+                period,
+                guard,
                 engine_version=source.engine_version,
                 stamps=seen,
                 rules_digest=source.rules_digest,
