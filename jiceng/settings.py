@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "jiceng.roster",
     "jiceng.reports",
     "jiceng.accounts",
+    "jiceng.notifications",
 ]
 
 MIDDLEWARE = [
@@ -143,6 +144,32 @@ TASKS = {
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Notifications (docs/notifications.md). E-mail is off unless JICENG_EMAIL_URL names an SMTP server:
+# smtp://user:password@host:587 (STARTTLS), smtps://user:password@host:465 (TLS), smtp://host:25?tls=0.
+# Mails are sent by the background worker, never in a request.
+EMAIL_URL = os.environ.get("JICENG_EMAIL_URL", "")
+EMAIL_ENABLED = bool(EMAIL_URL)
+if EMAIL_URL:
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    _mail = urlsplit(EMAIL_URL)
+    if _mail.scheme not in ("smtp", "smtps"):
+        raise ImproperlyConfigured("JICENG_EMAIL_URL must start with smtp:// or smtps://")
+    _query = parse_qs(_mail.query)
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _mail.hostname or "localhost"
+    EMAIL_PORT = _mail.port or (465 if _mail.scheme == "smtps" else 587)
+    EMAIL_HOST_USER = unquote(_mail.username or "")
+    EMAIL_HOST_PASSWORD = unquote(_mail.password or "")
+    EMAIL_USE_SSL = _mail.scheme == "smtps"
+    EMAIL_USE_TLS = not EMAIL_USE_SSL and _query.get("tls", ["1"])[0] != "0"
+    EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("JICENG_EMAIL_FROM", "jiceng@localhost")
+# Links in mails: the address users reach jiceng at, e.g. https://jiceng.example.org
+JICENG_BASE_URL = os.environ.get("JICENG_BASE_URL", "")
+# SMS: a dotted path to the installation's class with send(phone, text); none is shipped.
+SMS_SENDER = os.environ.get("JICENG_SMS_SENDER", "")
 
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [

@@ -23,6 +23,7 @@ urlpatterns = [
     path("reports/", include("jiceng.reports.urls")),
     path("roster/", include("jiceng.roster.urls")),
     path("accounts/", include("jiceng.accounts.urls")),
+    path("notifications/", include("jiceng.notifications.urls")),
     path("api/v1/", include("jiceng.api_urls")),
     path("admin/", admin.site.urls),
 ]
