@@ -176,6 +176,38 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Optional single sign-on through OpenID Connect (docs/sso.md): off unless JICENG_OIDC_ENABLED=1.
+OIDC_ENABLED = os.environ.get("JICENG_OIDC_ENABLED", "0") == "1"
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.append("jiceng.accounts.oidc.Backend")
+    _oidc_missing = [
+        name
+        for name in (
+            "JICENG_OIDC_CLIENT_ID",
+            "JICENG_OIDC_CLIENT_SECRET",
+            "JICENG_OIDC_AUTHORIZATION_ENDPOINT",
+            "JICENG_OIDC_TOKEN_ENDPOINT",
+            "JICENG_OIDC_USERINFO_ENDPOINT",
+        )
+        if not os.environ.get(name)
+    ]
+    if _oidc_missing:
+        raise ImproperlyConfigured(f"JICENG_OIDC_ENABLED=1 needs {', '.join(_oidc_missing)}")
+OIDC_RP_CLIENT_ID = os.environ.get("JICENG_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("JICENG_OIDC_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("JICENG_OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("JICENG_OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("JICENG_OIDC_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("JICENG_OIDC_JWKS_ENDPOINT") or None
+OIDC_RP_SIGN_ALGO = os.environ.get("JICENG_OIDC_SIGN_ALGO", "RS256" if OIDC_OP_JWKS_ENDPOINT else "HS256")
+OIDC_RP_SCOPES = os.environ.get("JICENG_OIDC_SCOPES", "openid profile email")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 15
+# The claim matched to a local login name, and whether an unknown person gets an account (no roles).
+JICENG_OIDC_CLAIM = os.environ.get("JICENG_OIDC_CLAIM", "preferred_username")
+OIDC_CREATE_USER = os.environ.get("JICENG_OIDC_CREATE_USERS", "0") == "1"
+LOGIN_REDIRECT_URL_FAILURE = "/oidc/failed/"
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
