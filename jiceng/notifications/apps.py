@@ -10,7 +10,10 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from jiceng.core import events, registry
 
-        from . import services
+        from . import demo, services
 
         events.subscribe(services.deliver)
         registry.nav_flags.register(registry.NavFlag(key="unread", value=services.unread_flag))
+        registry.demo_loaders.register(
+            registry.DemoLoader(key="notifications.inbox", load=demo.load, present=demo.present, order=90)
+        )
