@@ -114,3 +114,15 @@ def test_the_totp_policy_applies_after_single_sign_on(world, client, sso):
     sign_in(client, {"preferred_username": "county"})
     answer = client.get(reverse("home"))
     assert answer.status_code == 302 and answer["Location"] == reverse("core:otp")
+
+
+def test_a_refused_sign_in_is_audited_and_counts_only_against_the_address(world, client, sso):
+    from axes.models import AccessAttempt
+
+    sign_in(client, {"preferred_username": "alice", "email": "a@example.org"})  # fine: nothing counted
+    assert not AccessAttempt.objects.exists()
+    client.logout()
+    sign_in(client, {"preferred_username": "stranger"})
+    [attempt] = AccessAttempt.objects.all()
+    assert attempt.username is None and attempt.failures_since_start == 1
+    assert ObjectChange.objects.filter(action="login_failed", object_repr="").count() == 1
