@@ -2,7 +2,7 @@
 
 After a background refresh stores a run (``tasks.refresh_compliance``), and once a day for the runs
 stored since (``jiceng notifications daily``: runs evaluated on a request are announced there), each
-finding of the run is published with its identity as the dedupe key (rule, organization, period,
+finding of a run of the current or a just-ended period is published with its identity as the dedupe key (rule, organization, period,
 member, subject): a finding is announced once, the first time a run holds it, however often the run
 is stored again. The findings are read from the stored run; nothing is evaluated here.
 """
@@ -22,6 +22,7 @@ from jiceng.core.scope import Role
 from .models import ComplianceRun, StoredFinding
 
 FINDING_NEW = "reports.finding_new"
+RECENT = dt.timedelta(days=45)
 
 
 def _text(event: events.Event) -> events.Message:
@@ -50,8 +51,20 @@ def register() -> None:
     )
 
 
-def announce_run(run: ComplianceRun) -> int:
-    """Publish each finding of ``run`` (deduplicated by the subscriber); returns how many were read."""
+def is_current(period_label: str, today: dt.date) -> bool:
+    """Findings of a period that ended more than ``RECENT`` ago are old news: someone looking at last
+    year's health check does not make them new to the secretary."""
+    try:
+        return compliance.parse_period(period_label).end >= today - RECENT
+    except ValueError:
+        return False
+
+
+def announce_run(run: ComplianceRun, *, today: dt.date | None = None) -> int:
+    """Publish each finding of ``run`` (deduplicated by the subscriber) when its period is current or
+    just ended; returns how many were published."""
+    if not is_current(run.period, today or timezone.localdate()):
+        return 0
     items = []
     rows = StoredFinding.objects.filter(run=run).values_list(
         "org_path", "org_code", "org_name", "rule", "period", "member", "subject", "facts"

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 from django.urls import reverse
+from django.utils import timezone
 
 from jiceng.accounts import services as accounts
 from jiceng.core import events
@@ -75,7 +76,6 @@ def test_development_steps_coming_due_are_announced_once_to_the_branch_secretary
 def test_new_findings_after_a_refresh_reach_the_branch_secretary_once(
     world, django_capture_on_commit_callbacks
 ):
-    from jiceng.core.periods import Period  # noqa: F401
     from jiceng.reports import notices, store
     from jiceng.reports.models import StoredFinding
 
@@ -84,21 +84,26 @@ def test_new_findings_after_a_refresh_reach_the_branch_secretary_once(
     by_path = {f.org_path for f in StoredFinding.objects.filter(run=run)}
     assert world.branch_a.path in by_path  # the test world records no meetings: findings everywhere
     with django_capture_on_commit_callbacks(execute=True):
-        notices.announce_run(run)
+        assert notices.announce_run(run, today=dt.date(2026, 6, 1)) == 0  # a past period: old news
+    assert not Notification.objects.filter(event_key=notices.FINDING_NEW).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        notices.announce_run(run, today=dt.date(2025, 3, 20))
     first = Notification.objects.filter(event_key=notices.FINDING_NEW).count()
     mine = of(world.alice, notices.FINDING_NEW)
     assert mine and all(n.org_path == world.branch_a.path for n in mine)
     assert StoredFinding.objects.filter(run=run, org_path=world.branch_a.path).count() == len(mine)
     assert of(world.county_admin, notices.FINDING_NEW) == [] and of(world.charlie, notices.FINDING_NEW) == []
     with django_capture_on_commit_callbacks(execute=True):
-        notices.announce_run(store.evaluate_and_store(world.root, period))  # stored again: nothing new
+        rerun = store.evaluate_and_store(world.root, period)  # stored again: nothing new
+        notices.announce_run(rerun, today=dt.date(2025, 3, 20))
     assert Notification.objects.filter(event_key=notices.FINDING_NEW).count() == first
 
 
 def test_the_refresh_task_announces_the_run_it_stored(world, django_capture_on_commit_callbacks):
     from jiceng.reports import notices, store, tasks
 
-    period = store.compliance.parse_period("2025-Q1")
+    today = timezone.localdate()
+    period = store.compliance.parse_period(f"{today.year}-Q{(today.month - 1) // 3 + 1}")
     store.request_refresh(world.branch_b, period)
     with django_capture_on_commit_callbacks(execute=True):
         tasks.refresh_compliance.call(world.branch_b.pk, period.label)
