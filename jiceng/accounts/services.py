@@ -436,7 +436,13 @@ def create_secretary_accounts(*, actor: User, org: Organization) -> SecretaryAcc
     one, an account linked to their member record, with the member and secretary roles on their branch
     and a one-time password; a recorded secretary with an account gains the secretary role if missing.
     The answer carries the xlsx of login names and one-time passwords: produced once, its making
-    recorded (``CredentialSheet`` and an export in the change record), the passwords in it alone."""
+    recorded (``CredentialSheet`` and an export in the change record), the passwords in it alone.
+    The new roles are announced to their accounts in one batch."""
+    with events.batched():
+        return _create_secretary_accounts(actor=actor, org=org)
+
+
+def _create_secretary_accounts(*, actor: User, org: Organization) -> SecretaryAccounts:
     org = Organization.objects.get(pk=org.pk)
     scope.ensure(actor, scope.MANAGE, org.path)
     branches = Organization.objects.filter(path__prefix=org.path, kind=OrgKind.BRANCH)

@@ -16,7 +16,9 @@ resolver that names someone else, by mistake or by design, reaches nobody.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -159,10 +161,37 @@ def publish_many(key: str, items: Iterable[Mapping[str, Any]]) -> None:
             log.error("event %s published but not registered", key)
             return
         batch = [_event(key, item) for item in items]
-        if batch:
+        collecting = _collecting.get()
+        if collecting is not None:
+            collecting.extend(batch)
+        elif batch:
             transaction.on_commit(lambda: _dispatch(batch))
     except Exception:  # noqa: BLE001 (never into the caller's write)
         log.exception("event %s could not be published", key)
+
+
+_collecting: ContextVar[list[Event] | None] = ContextVar("jiceng_events_collecting", default=None)
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Collect the events published inside the block and hand them over as one batch when it ends
+    (still after commit): a service that grants a thousand roles tells a thousand people in a few
+    statements. Events of a block left by an exception are dropped with it."""
+    if _collecting.get() is not None:  # nested: the outer block hands everything over
+        yield
+        return
+    collected: list[Event] = []
+    token = _collecting.set(collected)
+    try:
+        yield
+    finally:
+        _collecting.reset(token)
+    if collected:
+        try:
+            transaction.on_commit(lambda: _dispatch(collected))
+        except Exception:  # noqa: BLE001 (never into the caller's write)
+            log.exception("events could not be published")
 
 
 def _dispatch(batch: list[Event]) -> None:

@@ -214,3 +214,20 @@ def test_mark_read_touches_only_the_users_own(world, django_capture_on_commit_ca
     assert services.mark_read(user=world.alice, notification_ids=[mine.pk, theirs.pk]) == 1
     theirs.refresh_from_db()
     assert theirs.unread and services.unread_count(world.alice) == 0
+
+
+def test_a_batched_block_hands_its_events_over_once_and_drops_them_on_error(
+    world, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, events.batched():
+        for i in range(5):
+            events.publish(KEY, org_path=world.branch_a.path, context={"what": i})
+    assert len(callbacks) == 1 and Notification.objects.filter(user=world.alice).count() == 5
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        events.batched(),
+    ):
+        events.publish(KEY, org_path=world.branch_a.path)
+        raise RuntimeError
+    assert callbacks == [] and Notification.objects.filter(user=world.alice).count() == 5
