@@ -145,3 +145,36 @@ def test_the_unread_count_costs_one_query(world, django_assert_num_queries):
 
     with django_assert_num_queries(1):
         unread_flag(world.alice)
+
+
+def test_the_daily_command_announces_and_sends_digests(world, settings, django_capture_on_commit_callbacks):
+    from io import StringIO
+
+    from django.core import mail
+    from django.core.management import call_command
+
+    from jiceng.development import services as development
+    from jiceng.development.tests.helpers import person
+    from jiceng.notifications import services
+
+    settings.EMAIL_ENABLED = True
+    world.alice.email = "alice@example.org"
+    world.alice.save()
+    services.set_preferences(user=world.alice, choices={("development.step_due", "digest"): True})
+    day = dt.date(2026, 6, 1)
+    development.apply(actor=world.alice, org=world.branch_a, on=day - dt.timedelta(days=40), **person(1))
+    out = StringIO()
+    # In production the command runs in autocommit: each announcement is delivered at once, before the
+    # digests. A test runs inside a transaction, so the delivery waits for the block's end here.
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("notifications", "daily", "--day", day.isoformat(), stdout=out)
+    assert "due steps: 1" in out.getvalue()
+    [n] = of(world.alice, "development.step_due")
+    assert n.text.startswith("已逾期：") and n.digest_pending
+    assert [m.to for m in mail.outbox] == [["alice@example.org"]]  # the e-mail (on by default)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("notifications", "digest", "--day", day.isoformat(), stdout=out)
+        call_command("notifications", "daily", "--day", day.isoformat(), stdout=StringIO())
+    assert "digests sent: 1" in out.getvalue()
+    assert len(mail.outbox) == 2 and "每日汇总" in mail.outbox[1].subject
+    assert len(of(world.alice, "development.step_due")) == 1  # announced once
