@@ -15,6 +15,7 @@ from jiceng.core.api import CredentialsSerializer, TokenSerializer, TokenView, e
 from jiceng.development.api import ROUTES as DEVELOPMENT_ROUTES
 from jiceng.life.api import ROUTES as LIFE_ROUTES
 from jiceng.members.api import MemberViewSet, MeView
+from jiceng.notifications.api import URLS as NOTIFICATION_URLS
 from jiceng.orgs.api import OrgViewSet
 from jiceng.reports.api import FindingViewSet
 from jiceng.roster.api import ImportJobStatus
@@ -57,6 +58,7 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
     path("roster/imports/<uuid:job>/", ImportJobStatus.as_view(), name="api-import-job"),
     *ACCOUNTS_URLS,
+    *NOTIFICATION_URLS,
     *router.urls,
     # Anything else under /api/v1/ answers a JSON 404 like the endpoints do, not Django's HTML page.
     re_path(r"^", not_found),

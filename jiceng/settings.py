@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "jiceng.roster",
     "jiceng.reports",
     "jiceng.accounts",
+    "jiceng.notifications",
 ]
 
 MIDDLEWARE = [
@@ -144,11 +145,69 @@ TASKS = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Notifications (docs/notifications.md). E-mail is off unless JICENG_EMAIL_URL names an SMTP server:
+# smtp://user:password@host:587 (STARTTLS), smtps://user:password@host:465 (TLS), smtp://host:25?tls=0.
+# Mails are sent by the background worker, never in a request.
+EMAIL_URL = os.environ.get("JICENG_EMAIL_URL", "")
+EMAIL_ENABLED = bool(EMAIL_URL)
+if EMAIL_URL:
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    _mail = urlsplit(EMAIL_URL)
+    if _mail.scheme not in ("smtp", "smtps"):
+        raise ImproperlyConfigured("JICENG_EMAIL_URL must start with smtp:// or smtps://")
+    _query = parse_qs(_mail.query)
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _mail.hostname or "localhost"
+    EMAIL_PORT = _mail.port or (465 if _mail.scheme == "smtps" else 587)
+    EMAIL_HOST_USER = unquote(_mail.username or "")
+    EMAIL_HOST_PASSWORD = unquote(_mail.password or "")
+    EMAIL_USE_SSL = _mail.scheme == "smtps"
+    EMAIL_USE_TLS = not EMAIL_USE_SSL and _query.get("tls", ["1"])[0] != "0"
+    EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("JICENG_EMAIL_FROM", "jiceng@localhost")
+# Links in mails: the address users reach jiceng at, e.g. https://jiceng.example.org
+JICENG_BASE_URL = os.environ.get("JICENG_BASE_URL", "")
+# SMS: a dotted path to the installation's class with send(phone, text); none is shipped.
+SMS_SENDER = os.environ.get("JICENG_SMS_SENDER", "")
+
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Optional single sign-on through OpenID Connect (docs/sso.md): off unless JICENG_OIDC_ENABLED=1.
+OIDC_ENABLED = os.environ.get("JICENG_OIDC_ENABLED", "0") == "1"
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.append("jiceng.accounts.oidc.Backend")
+    _oidc_missing = [
+        name
+        for name in (
+            "JICENG_OIDC_CLIENT_ID",
+            "JICENG_OIDC_CLIENT_SECRET",
+            "JICENG_OIDC_AUTHORIZATION_ENDPOINT",
+            "JICENG_OIDC_TOKEN_ENDPOINT",
+            "JICENG_OIDC_USERINFO_ENDPOINT",
+        )
+        if not os.environ.get(name)
+    ]
+    if _oidc_missing:
+        raise ImproperlyConfigured(f"JICENG_OIDC_ENABLED=1 needs {', '.join(_oidc_missing)}")
+OIDC_RP_CLIENT_ID = os.environ.get("JICENG_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("JICENG_OIDC_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("JICENG_OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("JICENG_OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("JICENG_OIDC_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("JICENG_OIDC_JWKS_ENDPOINT") or None
+OIDC_RP_SIGN_ALGO = os.environ.get("JICENG_OIDC_SIGN_ALGO", "RS256" if OIDC_OP_JWKS_ENDPOINT else "HS256")
+OIDC_RP_SCOPES = os.environ.get("JICENG_OIDC_SCOPES", "openid profile email")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 15
+# The claim matched to a local login name, and whether an unknown person gets an account (no roles).
+JICENG_OIDC_CLAIM = os.environ.get("JICENG_OIDC_CLAIM", "preferred_username")
+OIDC_CREATE_USER = os.environ.get("JICENG_OIDC_CREATE_USERS", "0") == "1"
+LOGIN_REDIRECT_URL_FAILURE = "/oidc/failed/"
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.urls import include, path
 
+from jiceng.accounts import oidc
 from jiceng.core import views as core_views
 
 # Django's admin is for system administrators alone, and they sign in through jiceng's own login
@@ -14,6 +15,10 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("login/", core_views.LoginView.as_view(), name="login"),
     path("logout/", core_views.LogoutView.as_view(), name="logout"),
+    # Single sign-on (OpenID Connect), answering only when JICENG_OIDC_ENABLED=1 (docs/sso.md).
+    path("oidc/authenticate/", oidc.authenticate_view, name="oidc_authentication_init"),
+    path("oidc/callback/", oidc.callback_view, name="oidc_authentication_callback"),
+    path("oidc/failed/", oidc.failed_view, name="oidc_failed"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("core/", include("jiceng.core.urls")),
     path("orgs/", include("jiceng.orgs.urls")),
@@ -23,6 +28,7 @@ urlpatterns = [
     path("reports/", include("jiceng.reports.urls")),
     path("roster/", include("jiceng.roster.urls")),
     path("accounts/", include("jiceng.accounts.urls")),
+    path("notifications/", include("jiceng.notifications.urls")),
     path("api/v1/", include("jiceng.api_urls")),
     path("admin/", admin.site.urls),
 ]

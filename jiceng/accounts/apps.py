@@ -10,3 +10,6 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # Roles follow posts: the receivers watch committees, posts, branches, members and imports.
         from . import signals  # noqa: F401
+        from .events import register
+
+        register()

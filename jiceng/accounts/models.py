@@ -75,8 +75,8 @@ class NoticeQuerySet(ScopedQuerySet):
 class AdminNotice(models.Model):
     """Something an organization administrator should know about accounts in their subtree.
 
-    Shown on the user-management page until dismissed. A future notifications module publishes the
-    same event (see ``services._notify``) to its channels instead.
+    Shown on the user-management page until dismissed; also published as the event "secretary
+    changed" to the administrators' notifications (``services._notify``).
     """
 
     class Kind(models.TextChoices):

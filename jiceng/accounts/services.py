@@ -32,13 +32,14 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, crypto, idnumber, scope
+from jiceng.core import audit, crypto, events, idnumber, scope
 from jiceng.core.context import current
 from jiceng.core.models import ObjectChange, RoleAssignment, User
 from jiceng.core.scope import Role
 from jiceng.members.models import Member
 from jiceng.orgs.models import Organization, OrgKind
 
+from . import events as account_events
 from . import selectors
 from .models import (
     AccountState,
@@ -189,6 +190,13 @@ def _grant(
         object_repr=f"{user.username} · {Role(role).label} · {org.name}",
     )
     scope.forget(user)
+    events.publish(
+        account_events.ROLE_GRANTED,
+        org_path=org.path,
+        org_id=org.pk,
+        context={"org": org.name, "role": str(role)},
+        recipients=[user],
+    )
     return assignment
 
 
@@ -428,7 +436,13 @@ def create_secretary_accounts(*, actor: User, org: Organization) -> SecretaryAcc
     one, an account linked to their member record, with the member and secretary roles on their branch
     and a one-time password; a recorded secretary with an account gains the secretary role if missing.
     The answer carries the xlsx of login names and one-time passwords: produced once, its making
-    recorded (``CredentialSheet`` and an export in the change record), the passwords in it alone."""
+    recorded (``CredentialSheet`` and an export in the change record), the passwords in it alone.
+    The new roles are announced to their accounts in one batch."""
+    with events.batched():
+        return _create_secretary_accounts(actor=actor, org=org)
+
+
+def _create_secretary_accounts(*, actor: User, org: Organization) -> SecretaryAccounts:
     org = Organization.objects.get(pk=org.pk)
     scope.ensure(actor, scope.MANAGE, org.path)
     branches = Organization.objects.filter(path__prefix=org.path, kind=OrgKind.BRANCH)
@@ -518,8 +532,19 @@ def _cause_actor() -> User | None:
 
 
 def _notify(notice: AdminNotice) -> None:
-    """The one place a notice is published. A notifications module (inbox, e-mail, SMS) hooks in
-    here: publish an event "secretary changed" for the administrators over ``notice.org_path``."""
+    """The one place a notice is published: the event "secretary changed" for the administrators over
+    ``notice.org_path`` (inbox, e-mail, SMS as each chose), delivered after the change commits."""
+    events.publish(
+        account_events.SECRETARY_CHANGED,
+        org_path=notice.org_path,
+        org_id=notice.org_id,
+        context={
+            "org": notice.org.name,
+            "outgoing": notice.outgoing_name,
+            "incoming": notice.incoming_name,
+            "incoming_has_account": bool(notice.incoming_user_id),
+        },
+    )
 
 
 def _member_role_follows(*, actor: User | None, user_id: int) -> None:
@@ -626,7 +651,7 @@ def sync_secretary_roles(
                 incoming_user_id=in_user,
             )
             notices.append(notice)
-            transaction.on_commit(lambda n=notice: _notify(n))
+            _notify(notice)
     return notices
 
 

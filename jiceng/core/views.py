@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -50,6 +51,10 @@ class LoginView(auth_views.LoginView):
 
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        # The single sign-on button shows only where it is configured (docs/sso.md).
+        return {**super().get_context_data(**kwargs), "sso": getattr(settings, "OIDC_ENABLED", False)}
 
 
 class LogoutView(auth_views.LogoutView):

@@ -13,6 +13,10 @@ class DevelopmentConfig(AppConfig):
 
         register()
 
+        from . import notices
+
+        notices.register()
+
         from jiceng.core import registry
 
         from . import demo

@@ -10,7 +10,9 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         from jiceng.core import registry
 
-        from . import selectors, signals  # noqa: F401  (signals: change stamps for stored findings)
+        from . import notices, selectors, signals  # noqa: F401  (signals: change stamps for stored findings)
+
+        notices.register()
 
         registry.home_sections.register(
             registry.HomeSection(

@@ -209,7 +209,9 @@ def test_serve_and_worker_end_to_end(tmp_path: Path) -> None:
 # The shipped configuration, checked by the tools --------------------------------------------------------
 
 
-@pytest.mark.parametrize("unit", ["jiceng-web.service", "jiceng-worker.service"])
+@pytest.mark.parametrize(
+    "unit", ["jiceng-web.service", "jiceng-worker.service", "jiceng-daily.service", "jiceng-daily.timer"]
+)
 def test_systemd_units_verify(unit: str, tmp_path: Path) -> None:
     tool = _tool("systemd-analyze")
     text = (DEPLOY / "systemd" / unit).read_text()
