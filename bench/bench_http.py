@@ -34,6 +34,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import math
 import os
 import random
 import re
@@ -396,8 +397,8 @@ class CPU:
 def pct(values: list[float], p: float) -> float | None:
     if not values:
         return None
-    ordered = sorted(values)
-    k = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
+    ordered = sorted(values)  # nearest rank: the smallest value with at least p % of them at or below it
+    k = min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))
     return round(ordered[k] * 1000, 1)
 
 
@@ -530,6 +531,8 @@ def main() -> None:
     path = RESULTS / f"http-{out['scale']}{'-' + args.label if args.label else ''}.json"
     path.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(out, ensure_ascii=False))
+    if result["errors"]:
+        print(f"bench_http: {result['errors']} requests failed: {errors}", file=sys.stderr)
 
 
 if __name__ == "__main__":
