@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-sqlite test-postgres bench lint format messages clean
+.PHONY: install run test test-sqlite test-postgres bench bench-http lint format messages clean
 
 install: $(VENV)/.installed jiceng/static/vendor/.built
 
@@ -35,6 +35,10 @@ test: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# The production server under load over HTTP alone (county scale unless BENCH_SCALE says otherwise).
+bench-http: install
+	BENCH_ONLY=http BENCH_SCALE=$${BENCH_SCALE:-county} $(BIN)/python bench/run.py
 
 lint: install
 	$(BIN)/ruff check .

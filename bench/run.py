@@ -6,9 +6,14 @@
    var/bench/): `jiceng import` of orgs + members beside a raw load (bench_import.py), the meetings
    (load_province.py --only-meetings), the organization page's numbers and a branch's member list
    (bench_pages.py), one quarter of the compliance engine beside raw SQL (bench_compliance.py).
-3. Everything lands in bench/results/bench-<scale>.json; a table against the targets is printed.
+3. PostgreSQL only: the production server under load over HTTP (bench_http.py: `jiceng serve`, 50
+   signed-in sessions over the organization page, the member list, /api/v1/members/, /api/v1/orgs/
+   and the health check) in its own database ($BENCH_DATABASE_URL + "_http", loaded once and kept).
+4. Everything lands in bench/results/bench-<scale>.json (and http-<scale>.json); a table against the
+   targets is printed.
 
-Set BENCH_DATABASES=postgresql or =sqlite to run one of them; BENCH_SCALE=county for a quick run.
+Set BENCH_DATABASES=postgresql or =sqlite to run one of them; BENCH_SCALE=county for a quick run;
+BENCH_ONLY=http for the HTTP benchmark alone (`make bench-http`, county unless BENCH_SCALE says).
 """
 
 from __future__ import annotations
@@ -36,7 +41,12 @@ TARGETS = {
     "branch_member_list_ms": 50,
     "compliance_ratio_to_raw": 3,
     "health_check_page_ms": 1000,
+    "http_requests_per_s": 300,
+    "http_p95_ms": 300,
+    "http_errors": 0,
 }
+ONLY = {x for x in os.environ.get("BENCH_ONLY", "").split(",") if x}
+HTTP_ONLY = ONLY == {"http"}  # noqa: SIM300
 
 
 def shared_generator() -> Path:
@@ -80,14 +90,24 @@ def run_json(args: list[str], url: str, **env: str) -> dict:
         return {"error": "no JSON", "stdout": text[-2000:]}
 
 
+def bench_http(url: str, data: Path) -> dict:
+    """The production server under load, in a database of its own (loaded on the first run, kept)."""
+    http_url = url + "_http"
+    return run_json([PY, "bench/bench_http.py", str(data), "--database-url", http_url], http_url)
+
+
 def bench_database(name: str, url: str, data: Path) -> dict:
     print(f"== {name}", flush=True)
     (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
+    if HTTP_ONLY:
+        return {"http": bench_http(url, data)} if name == "postgresql" else {}
     out = {"import": run_json([PY, "bench/bench_import.py", str(data), "--database-url", url], url)}
     out["meetings_load"] = run_json([PY, "bench/load_province.py", str(data), "--only-meetings"], url)
     out["pages"] = run_json([PY, "bench/bench_pages.py"], url)
     out["compliance"] = run_json([PY, "bench/bench_compliance.py"], url)
     out["limits"] = run_json([PY, "bench/bench_limits.py"], url)
+    if name == "postgresql":
+        out["http"] = bench_http(url, data)
     return out
 
 
@@ -106,6 +126,28 @@ def pg_reachable() -> bool:
 def summary(results: dict) -> list[tuple[str, str, object, object]]:
     rows = []
     for db, r in results["databases"].items():
+        http = r.get("http")
+        if http:
+            rows.append(
+                (
+                    db,
+                    "HTTP requests/s (50 sessions)",
+                    http.get("requests_per_s"),
+                    TARGETS["http_requests_per_s"],
+                )
+            )
+            rows.append((db, "HTTP p50 ms", http.get("p50_ms"), "-"))
+            rows.append((db, "HTTP p95 ms", http.get("p95_ms"), TARGETS["http_p95_ms"]))
+            rows.append((db, "HTTP p99 ms", http.get("p99_ms"), "-"))
+            rows.append((db, "HTTP errors", http.get("errors"), TARGETS["http_errors"]))
+            per = http.get("cpu_per_request", {})
+            rows.append((db, "HTTP server CPU ms/request", per.get("server_ms"), "-"))
+            rows.append((db, "HTTP database CPU ms/request", per.get("db_ms"), "-"))
+            rows.append(
+                (db, "HTTP load average (1 min, after)", (http.get("load_average_after") or [None])[0], "-")
+            )
+        if HTTP_ONLY:
+            continue
         imp = r.get("import", {})
         rows.append(
             (
@@ -167,7 +209,8 @@ def summary(results: dict) -> list[tuple[str, str, object, object]]:
 
 def main() -> None:
     data = dataset()
-    wanted = os.environ.get("BENCH_DATABASES", "postgresql,sqlite").split(",")
+    default = "postgresql" if HTTP_ONLY else "postgresql,sqlite"
+    wanted = os.environ.get("BENCH_DATABASES", default).split(",")
     results = {
         "scale": SCALE,
         "when": dt.datetime.now().isoformat(timespec="seconds"),
@@ -186,7 +229,7 @@ def main() -> None:
         dict(zip(("db", "measure", "value", "target"), row, strict=True)) for row in summary(results)
     ]
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"bench-{SCALE}.json"
+    path = RESULTS / (f"bench-{SCALE}.json" if not ONLY else f"bench-{SCALE}-{'-'.join(sorted(ONLY))}.json")
     path.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"\n{'database':<11} {'measure':<30} {'value':>12} {'target':>8}")
     for row in results["summary"]:

@@ -124,10 +124,16 @@ TEMPLATES = [
     }
 ]
 
+# Django's form renderer with <input>, <select> and <option> written in Python (same HTML, less CPU).
+FORM_RENDERER = "jiceng.core.renderers.FastRenderer"
+
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'jiceng.sqlite3'}",
-        conn_max_age=int(os.environ.get("JICENG_CONN_MAX_AGE", "0")),
+        # Production keeps each worker's connection (opening one costs the server a backend process
+        # and more CPU than a page's queries: docs/scale.md, "Under load"); checked before reuse.
+        conn_max_age=int(os.environ.get("JICENG_CONN_MAX_AGE", "300" if PRODUCTION else "0")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -54,7 +54,15 @@ def paths_for(user: User, action: str) -> tuple[str, ...]:
     """Materialized-path prefixes of the subtrees in which ``user`` may perform ``action``."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return ()
-    cache = user.__dict__.setdefault("_scope_cache", {})
+    cache = user.__dict__.get("_scope_cache")
+    if cache is None:
+        # One query per request for every action (a page asks for view, change, audit, manage).
+        grants = list(user.role_assignments.values_list("role", "org__path"))
+        cache = {
+            a: minimal_prefixes(path for role, path in grants if a in ROLE_ACTIONS.get(role, ()))
+            for a in (VIEW, CHANGE, AUDIT, MANAGE)
+        }
+        user.__dict__["_scope_cache"] = cache
     if action not in cache:
         roles = [r for r, actions in ROLE_ACTIONS.items() if action in actions]
         paths = user.role_assignments.filter(role__in=roles).values_list("org__path", flat=True)
