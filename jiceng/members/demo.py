@@ -26,6 +26,7 @@ from jiceng.orgs.models import Organization
 from jiceng.orgs.rules import add_years
 
 from . import services as members
+from .models import Member
 
 REFERENCE_DATE = dt.date(2026, 9, 30)
 
@@ -275,7 +276,25 @@ def load_town(town: DemoTown) -> None:
         person.save(update_fields=["user"])
     org, people = roomy[0]
     town.shared["showcase"] = (org, [m for m, _post in people])
-    town.summary.append(
+    # The town keeps its records from about a year ago, and the loaders that follow record that year.
+    since = town.shared["records_since"] = records_start(town.today)
+    Organization.objects.filter(path__prefix=root.path).update(records_since=since)
+
+
+def summarize_town(town: DemoTown) -> None:
+    """The last of the demo loaders: the town as its pages count it, once every loader has added its
+    people (the development files add a probationary and a full member)."""
+    town.summary.insert(
+        0,
         gettext("已加载演示数据：%(orgs)d个党组织，%(members)d名党员。")
-        % {"orgs": 1 + len(made), "members": sum(len(p) for _, p in made)}
+        % {
+            "orgs": Organization.objects.count(),
+            "members": Member.objects.filter(closed_on__isnull=True).count(),
+        },
     )
+
+
+def records_start(today: dt.date) -> dt.date:
+    """The demo's 记录起始日期: the first day of the month twelve months before today's."""
+    month = today.month - 12
+    return dt.date(today.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
