@@ -324,7 +324,6 @@ SPECS = (
         gettext_noop("中国共产党支部工作条例（试行）第四条"),
         judge_branch_too_small,
         defaults={"min_full_members": 3},
-        fix=fix_election,
     ),
     _spec(
         "org.branch_too_large",
@@ -340,6 +339,7 @@ SPECS = (
         judge_committee_missing,
         defaults={"committee_threshold": 7},
         confidence="V-c",
+        fix=fix_election,
     ),
     _spec(
         "org.committee_size",
