@@ -29,8 +29,7 @@ def test_a_missed_meeting_leads_to_the_meeting_form_of_its_branch_kind_and_month
     today = dt.date(2026, 5, 12)
     [block] = selectors.due_list(world.alice, today=today)
     overdue = {i.finding.rule: i for i in block.overdue_items if i.finding.period == "2026-04"}
-    item = overdue["life.committee_meeting_monthly"] if "life.committee_meeting_monthly" in overdue else None
-    item = item or overdue["life.theme_day_monthly"]
+    item = overdue.get("life.committee_meeting_monthly") or overdue["life.theme_day_monthly"]
     query = _query(item.fix_url)
     assert query["org"] == world.branch_a.code
     assert query["held_on"] == "2026-04-30"  # a day in the month missed
@@ -97,7 +96,10 @@ def test_a_finding_without_a_fix_shows_nothing_extra(world: Any, client_for: Any
         assert compliance.fix_url(f, today) is None
     if findings:
         f = findings[0]
-        url = reverse("reports:finding", args=[f.org_code]) + f"?period={f.period}&rule={f.rule}&about={f.period}"
+        url = (
+            reverse("reports:finding", args=[f.org_code])
+            + f"?period={f.period}&rule={f.rule}&about={f.period}"
+        )
         assert "去办理" not in page(client_for(world.alice).get(url))
 
 
@@ -121,7 +123,9 @@ def test_a_development_finding_leads_to_the_step_form_of_its_file(world: Any) ->
     review = compliance.Finding(
         "0101", "dev.review_half_yearly", today.isoformat(), None, {}, "", subject="development:7"
     )
-    assert compliance.fix_url(review, today) == reverse("development:step", kwargs={"pk": 7, "kind": "review"})
+    assert compliance.fix_url(review, today) == reverse(
+        "development:step", kwargs={"pk": 7, "kind": "review"}
+    )
 
 
 def test_the_home_page_shows_the_fix_buttons(world: Any, client_for: Any) -> None:
