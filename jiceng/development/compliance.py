@@ -122,7 +122,7 @@ SPECS = (
     ),
     _spec(
         "dev.review_half_yearly",
-        _("党支部每半年未对入党积极分子进行一次考察"),
+        _("半年内未对入党积极分子进行考察"),
         STATE,
         gettext_noop("中国共产党发展党员工作细则第十一条"),
         {"months": 6},
