@@ -20,6 +20,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -116,6 +117,17 @@ class MeetingCreate(MeetingFormMixin, BranchFormView):
             initial["held_on"] = held_on
         roll_call = selectors.roll_call(self.object)
         return MeetingForm(data, files, branch=self.object, roll_call=roll_call, initial=initial)
+
+    def success_url(self, landing: Meeting) -> str:
+        """Back where the "去办理" link came from (``next``: a path of this site), else the meeting."""
+        back = self.request.GET.get("next", "")
+        if (
+            len(back) <= 200
+            and back.startswith("/")
+            and url_has_allowed_host_and_scheme(back, allowed_hosts={self.request.get_host()})
+        ):
+            return back
+        return super().success_url(landing)
 
     def perform(self, form: MeetingForm) -> tuple[Meeting, str]:
         meeting = services.record_meeting(

@@ -11,10 +11,12 @@ import datetime as dt
 import io
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 from django.http import Http404
+from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
@@ -335,7 +337,11 @@ class DueBlock:
     can_fix: bool = False  # the user may change the branch's records: the items link to their forms
 
     def _fix(self, f: compliance.Finding) -> str | None:
-        return compliance.fix_url(f, self.today) if self.can_fix else None
+        """The form that clears the finding, returning to the home page once saved (``next``)."""
+        url = compliance.fix_url(f, self.today) if self.can_fix else None
+        if url is None:
+            return None
+        return url + ("&" if "?" in url else "?") + urlencode({"next": reverse("home")})
 
     @property
     def due_items(self) -> list[DueItem]:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from jiceng.core import compliance
 from jiceng.core.rulebook import BY_CODE
 from jiceng.core.testing import page
+from jiceng.members.models import Member
 from jiceng.reports import selectors
 
 
@@ -40,6 +41,7 @@ def test_a_missed_meeting_leads_to_the_meeting_form_of_its_branch_kind_and_month
         "org": world.branch_a.code,
         "kind": "theme_day",
         "held_on": "2026-05-12",
+        "next": "/",  # back to the due list once saved
     }
 
 
@@ -133,3 +135,18 @@ def test_the_home_page_shows_the_fix_buttons(world: Any, client_for: Any) -> Non
     links = re.findall(r'<a class="btn btn-sm btn-primary jc-fix" href="([^"]+)">去办理</a>', text)
     assert links and all(link.startswith("/") for link in links)
     assert any("kind=committee_meeting" in link or "kind=theme_day" in link for link in links)
+
+
+def test_a_meeting_saved_from_a_fix_link_returns_to_the_home_page(world: Any, client_for: Any) -> None:
+    client = client_for(world.alice)
+    day = timezone.localdate().isoformat()
+    data = {"kind": "theme_day", "held_on": day, "topic": "学习"}
+    for m in Member.objects.filter(org=world.branch_a):
+        data[f"presence_{m.pk}"] = "present"
+    base = reverse("life:create") + f"?org={world.branch_a.code}&kind=theme_day&held_on={day}"
+    response = client.post(base + "&next=/", data)
+    assert response.status_code == 302 and response["Location"] == "/"
+    # a next that leaves the site (or is not a path) is ignored: the meeting's own page follows
+    for bad in ("https://evil.example/", "//evil.example/", "javascript:alert(1)"):
+        response = client.post(base + "&next=" + bad, data)
+        assert response.status_code == 302 and response["Location"].startswith("/life/"), bad
