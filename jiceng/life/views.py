@@ -118,8 +118,8 @@ class MeetingCreate(MeetingFormMixin, BranchFormView):
         roll_call = selectors.roll_call(self.object)
         return MeetingForm(data, files, branch=self.object, roll_call=roll_call, initial=initial)
 
-    def success_url(self, landing: Meeting) -> str:
-        """Back where the "去办理" link came from (``next``: a path of this site), else the meeting."""
+    def next_url(self) -> str:
+        """Where the "去办理" link came from (``next``: a path of this site), else ""."""
         back = self.request.GET.get("next", "")
         if (
             len(back) <= 200
@@ -127,7 +127,10 @@ class MeetingCreate(MeetingFormMixin, BranchFormView):
             and url_has_allowed_host_and_scheme(back, allowed_hosts={self.request.get_host()})
         ):
             return back
-        return super().success_url(landing)
+        return ""
+
+    def success_url(self, landing: Meeting) -> str:
+        return self.next_url() or super().success_url(landing)
 
     def perform(self, form: MeetingForm) -> tuple[Meeting, str]:
         meeting = services.record_meeting(
@@ -140,7 +143,7 @@ class MeetingCreate(MeetingFormMixin, BranchFormView):
         return meeting, _("已录入：%(meeting)s") % {"meeting": meeting}
 
     def get_context_data(self, **extra: Any) -> dict[str, Any]:
-        return {"branch": self.object, "meeting": None, **extra}
+        return {"branch": self.object, "meeting": None, "next_url": self.next_url(), **extra}
 
 
 class MeetingDetail(MeetingView, ObjectDetailView):
