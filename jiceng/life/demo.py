@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Any
 
 from django.utils.translation import gettext
 
@@ -25,7 +26,7 @@ from jiceng.core.compliance import fmt_day
 from jiceng.core.registry import DemoTown
 from jiceng.members.demo import records_start
 from jiceng.members.models import Member
-from jiceng.orgs.models import Organization, OrgKind
+from jiceng.orgs.models import Organization, OrgKind, PartyGroup
 
 from . import selectors
 from .models import Attendance, Meeting, MeetingKind, Presence
@@ -68,7 +69,7 @@ SKIP = {
     MeetingKind.THEME_DAY: 0.01,
     MeetingKind.GENERAL_MEETING: 0.03,
     MeetingKind.PARTY_LECTURE: 0.04,
-    MeetingKind.GROUP_MEETING: 0.02,
+    MeetingKind.GROUP_MEETING: 0.01,
 }
 
 
@@ -89,7 +90,9 @@ class _Branch:
     def on(self, day: dt.date) -> list[Member]:
         return [m for m in self.members if m.joined_on <= day and (m.closed_on is None or m.closed_on > day)]
 
-    def hold(self, kind: str, day: dt.date, people: list[Member], *, streak: bool = False) -> None:
+    def hold(
+        self, kind: str, day: dt.date, people: list[Member], *, streak: bool = False, group: Any = None
+    ) -> None:
         if not people:
             return
         rows = []
@@ -107,6 +110,7 @@ class _Branch:
         meeting = Meeting(
             org=self.org,
             org_path=self.org.path,
+            group=group,
             kind=kind,
             held_on=day,
             place=self.rng.choice(PLACES),
@@ -126,6 +130,7 @@ class _Branch:
 def build(org: Organization, members: list[Member], *, since: dt.date, today: dt.date, seed: int) -> _Branch:
     """The meetings of ``org`` from ``since`` to the end of the month before today's (not saved)."""
     b = _Branch(org, members, random.Random(f"life:{seed}:{org.code}"))
+    groups = list(PartyGroup.objects.filter(org=org).order_by("name", "id"))
     this_month = periods.containing("month", today)
     month = periods.containing("month", since)
     while month.start < this_month.start:
@@ -138,6 +143,11 @@ def build(org: Organization, members: list[Member], *, since: dt.date, today: dt
         )
         if committee and not b.skip(MeetingKind.COMMITTEE_MEETING):
             b.hold(MeetingKind.COMMITTEE_MEETING, committee_day, [m for m in b.members if m.pk in committee])
+        for group in groups:
+            if not b.skip(MeetingKind.GROUP_MEETING):
+                day = _day_in(b.rng, early, month.end)
+                people = [m for m in b.on(day) if m.group_id == group.pk]
+                b.hold(MeetingKind.GROUP_MEETING, day, people, group=group)
         if not b.skip(MeetingKind.THEME_DAY):
             day = _day_in(b.rng, early, month.end)
             b.hold(MeetingKind.THEME_DAY, day, b.on(day), streak=True)

@@ -192,6 +192,9 @@ def _person(rng: random.Random, used: set[str]) -> DemoPerson:
     )
 
 
+GROUPS_FROM = 30  # members: a branch this large has party groups
+GROUP_NAMES = ("第一党小组", "第二党小组", "第三党小组")
+
 ACCOUNTS = [
     # username, full name, role, where ("root", or an index into the branches with a committee)
     ("jiedao", "街道党工委组织委员", Role.ORG_ADMIN, "root"),
@@ -257,6 +260,12 @@ def load_town(town: DemoTown) -> None:
                 elected_on=b.elected_on,
                 posts=[(m, post) for m, post in people if post],
             )
+        if len(people) >= GROUPS_FROM:
+            # A large branch works in party groups: three, its members dealt round.
+            for i, group_name in enumerate(GROUP_NAMES):
+                group = orgs.create_group(actor=admin, org=org, name=group_name)
+                ids = [m.pk for m, _post in people[i :: len(GROUP_NAMES)]]
+                Member.objects.filter(pk__in=ids).update(group=group)
         made.append((org, people))
     # Accounts: the secretaries and the member are people of the first two branches with enough members.
     roomy = [(org, people) for org, people in made if len(people) >= 7 and any(p for _, p in people)]
