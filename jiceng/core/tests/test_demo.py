@@ -54,7 +54,8 @@ def test_demo_loads_once_and_prints_the_logins() -> None:
     )
     findings = evaluate(root, previous.label)
     assert not [f for f in findings if f.rule == "member.no_life_6_months"]
-    assert len(findings) < Organization.objects.count()
+    # a handful of meetings skipped across the town (seeded), not a branch in two
+    assert 0 < len([f for f in findings if f.rule.startswith("life.")]) <= Organization.objects.count() // 2
     branch_findings = evaluate(secretary_branch, previous.label)
     assert not [f for f in branch_findings if f.rule.startswith(("life.", "member.no_life"))]
     # every member present at some meeting in the six months before the quarter's end
