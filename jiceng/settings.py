@@ -85,7 +85,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "jiceng.core.middleware.ChineseFirstLocaleMiddleware",  # Chinese unless chosen otherwise (cookie)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -254,6 +254,7 @@ ID_REFUSAL_WINDOW_HOURS = float(os.environ.get("JICENG_ID_REFUSAL_WINDOW_HOURS",
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the language switch is remembered for a year
 LOCALE_PATHS = [BASE_DIR / "jiceng" / "locale"]
 TIME_ZONE = os.environ.get("JICENG_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from django.db import connection
+from django.utils import dateformat
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -196,6 +197,32 @@ def render_message(rule: str, facts: Mapping[str, Any]) -> str:
 def explanation(rule: str) -> str:
     """What the rule checks and why, for the finding's page and the rule catalogue."""
     return str(BY_CODE[rule].explanation)
+
+
+def fix_url(f: Finding, today: dt.date) -> str | None:
+    """The URL of the form that clears the finding, as its rule declares it (``RuleSpec.fix``), or None."""
+    spec = BY_CODE.get(f.rule)
+    if spec is None or spec.fix is None:
+        return None
+    return spec.fix(f, today)
+
+
+def duty_text(f: Finding, *, today: dt.date, late: bool = False) -> str | None:
+    """The duty of a finding as the rule words it: pending ("12月31日前召开支委会") or late; None when
+    the rule declares no such sentence. A due date in another year than today's shows its year."""
+    spec = BY_CODE.get(f.rule)
+    template = (spec.late if late else spec.pending) if spec is not None else ""
+    if not template:
+        return None
+    due = f.due_on or periods.parse(f.period).end
+    shape = _("n月j日") if due.year == today.year else _("Y年n月j日")
+    values = {
+        **f.facts,
+        "day": dateformat.format(due, shape),
+        "period": fmt_period(f.period),
+        "name": f.member_name,
+    }
+    return str(template) % values
 
 
 # Dates as people read them ----------------------------------------------------------------------------

@@ -40,10 +40,16 @@ def add_service_errors(
 
 
 class LoginForm(OTPAuthenticationForm):
-    """User name and password; plus the current TOTP code for an account with a confirmed device.
+    """User name and password; then, as a second step, the current TOTP code for an account with a
+    confirmed device.
 
     django-otp's form asks every user for a token and makes them pick a device from a list; jiceng
-    asks only those who enrolled one (system administrators, see core:otp) and uses their device.
+    asks only those who enrolled one (system administrators, see core:otp) and uses their device. The
+    first page shows no code field: once the password is right for an account with a device, the page
+    comes back with the code field alone (``token_step``; the name and password ride along hidden,
+    as django-otp itself renders the password back), so every attempt is authenticated anew and the
+    lockout counts each wrong password. A client that posts the code with the password at once is
+    served in one step.
     """
 
     otp_error_messages = dict(
@@ -62,11 +68,23 @@ class LoginForm(OTPAuthenticationForm):
         token = self.fields["otp_token"]
         token.label = _("动态验证码")
         token.help_text = _("仅启用了两步验证的账号需要填写：验证器应用中当前显示的6位数字")
-        token.widget.attrs.update({"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": "8"})
+        token.widget.attrs.update(
+            {"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": "8", "autofocus": True}
+        )
+        token.help_text = _("验证器应用中当前显示的6位数字")
+        self.token_step = False
+        # The code field only once the password has been checked (or when posted with it).
+        self._token_field = (
+            token if self.is_bound and "otp_token" in self.data else self.fields.pop("otp_token")
+        )
 
     def clean_otp(self, user: Any) -> None:
         if user is None or not user_has_device(user, confirmed=True):
             return
+        self.token_step = True
+        self.fields["otp_token"] = self._token_field
+        for name in ("username", "password"):
+            self.fields[name].widget = forms.HiddenInput()
         super().clean_otp(user)
 
     def _chosen_device(self, user: Any) -> Any:

@@ -15,9 +15,12 @@ import logging
 import sys
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.locale import LocaleMiddleware
 from django.template import loader
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views import defaults
 
@@ -114,3 +117,23 @@ def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpR
     if exception is not None and isinstance(exception, DatabaseError) and _database_away(exception):
         return unavailable(request)
     return defaults.server_error(request, template_name)
+
+
+class ChineseFirstLocaleMiddleware(LocaleMiddleware):
+    """The language of a page: Chinese (``LANGUAGE_CODE``) whatever the browser asks for in its
+    Accept-Language, English only when the user chose it with the language switch (``set_language``
+    keeps the choice in the language cookie, for a year: ``LANGUAGE_COOKIE_AGE``).
+
+    A secretary whose phone happens to be set to English must not get English pages they never asked
+    for; Django's ``LocaleMiddleware`` would follow the header."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = settings.LANGUAGE_CODE
+        if chosen and len(chosen) <= 16:
+            try:
+                language = translation.get_supported_language_variant(chosen)
+            except LookupError:
+                language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

@@ -72,6 +72,15 @@ class RuleSpec:
     # reads, from the params and the day. The engine judges it only when that day has records.
     reaches_back: Callable[[RuleParams, dt.date], dt.date] | None = None
     app: str = ""  # the app label that registered it (set by register_rules)
+    # How a finding is cleared: ``fix(finding, today)`` gives the URL of the app's form that clears it,
+    # pre-set for that finding (the meeting form of the branch, kind and month; the step form of the
+    # file), or None. Pages show it as "去办理"; a rule without one shows nothing extra.
+    fix: Callable[[Any, dt.date], str | None] | None = None
+    # The duty in the due list's words (see ``core.compliance.duty_text``): ``pending`` while it may
+    # still be done ("%(day)s前召开支委会"), ``late`` once its day has passed; ``%(day)s`` is the due
+    # date, ``%(period)s`` the period, ``%(name)s`` the person, and the finding's facts by name.
+    pending: Any = ""
+    late: Any = ""
 
     @property
     def citation_text(self) -> str:

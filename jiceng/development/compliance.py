@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -21,6 +22,7 @@ from jiceng.core.compliance import Evaluation, Finding
 from jiceng.core.rulebook import STATE, STEP, RuleParams, RuleSpec, register_facts, register_rules
 
 from . import rules, selectors
+from .models import StepKind
 
 # Facts -------------------------------------------------------------------------------------------------
 
@@ -62,6 +64,18 @@ def _judge(rule: Callable[..., Any]) -> Callable[..., Iterator[Finding]]:
     return judge
 
 
+# Fixes: the step form of the file a finding is about ---------------------------------------------------------
+
+
+def _fix_step(kind: str) -> Any:
+    def fix(f: Any, today: dt.date) -> str | None:
+        if f.development_id is None:
+            return None
+        return reverse("development:step", kwargs={"pk": f.development_id, "kind": kind})
+
+    return fix
+
+
 # Specs -----------------------------------------------------------------------------------------------------
 
 
@@ -89,6 +103,8 @@ SPECS = (
         gettext_noop("中国共产党发展党员工作细则第七条"),
         {"months": 1},
         judge=_judge(rules.talk_overdue),
+        fix=_fix_step(StepKind.TALK),
+        pending=_("%(day)s前派人谈话"),
     ),
     _spec(
         "dev.activist_recorded",
@@ -106,11 +122,13 @@ SPECS = (
     ),
     _spec(
         "dev.review_half_yearly",
-        _("党支部每半年未对入党积极分子进行一次考察"),
+        _("半年内未对入党积极分子进行考察"),
         STATE,
         gettext_noop("中国共产党发展党员工作细则第十一条"),
         {"months": 6},
         judge=_judge(rules.review_overdue),
+        fix=_fix_step(StepKind.REVIEW),
+        pending=_("%(day)s前对入党积极分子进行考察"),
     ),
     _spec(
         "dev.activist_min_period",
@@ -160,6 +178,8 @@ SPECS = (
         {"months": 3, "special_months": 6},
         confidence="V-c",
         judge=_judge(rules.approval_overdue),
+        fix=_fix_step(StepKind.APPROVAL),
+        pending=_("%(day)s前完成上级党委审批"),
     ),
     _spec(
         "dev.probation_min_period",

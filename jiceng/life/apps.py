@@ -12,6 +12,13 @@ class LifeConfig(AppConfig):
         from .compliance import register
 
         register()
+
+        from jiceng.core import registry
+
+        from . import demo
+
+        # After the members (10) and the development files (50): everyone's year of meetings.
+        registry.demo_loaders.register(registry.DemoLoader(key="life.history", load=demo.load_demo, order=60))
         # meetings.csv joins the roster import (`jiceng import`), in place of the roster's
         # "recognized but not yet imported" placeholder, whichever app is ready first.
         if apps.is_installed("jiceng.roster"):

@@ -12,8 +12,10 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -233,10 +235,32 @@ def judge_quorum(
             yield f
 
 
+# Fixes: the form that clears a finding -------------------------------------------------------------------
+
+
+def fix_held(f: Any, today: dt.date) -> str:
+    """The meeting form of the finding's branch, set to the rule's kind (and party group) and to a day
+    of the period missed: its last day, or today while the period runs."""
+    period = periods.parse(f.period)
+    query = {"org": f.org_code, "kind": KIND_OF[f.rule], "held_on": min(period.end, today).isoformat()}
+    if f.subject.startswith("group:"):
+        query["group"] = f.subject.split(":", 1)[1]
+    return reverse("life:create") + "?" + urlencode(query)
+
+
+def fix_quorum(f: Any, today: dt.date) -> str | None:
+    """The meeting's own form: its vote counts are corrected there."""
+    if not f.subject.startswith("meeting:"):
+        return None
+    return reverse("life:edit", kwargs={"pk": int(f.subject.split(":", 1)[1])})
+
+
 # Specs ------------------------------------------------------------------------------------------------------
 
 
 def _spec(code: str, title: Any, period: str, citation: str, judge: Any, **kw: Any) -> RuleSpec:
+    if code in KIND_OF:
+        kw.setdefault("fix", fix_held)
     return RuleSpec(
         code,
         title,
@@ -257,6 +281,8 @@ SPECS = (
         QUARTER,
         gettext_noop("中国共产党支部工作条例（试行）第十一条"),
         _held_judge("life.general_meeting_quarterly", rules.general_meeting_quarterly),
+        pending=_("%(day)s前召开支部党员大会"),
+        late=_("%(period)s未召开支部党员大会（应于%(day)s前召开）"),
     ),
     _spec(
         "life.committee_meeting_monthly",
@@ -264,6 +290,8 @@ SPECS = (
         MONTH,
         gettext_noop("中国共产党支部工作条例（试行）第十二条"),
         judge_committee_meeting_monthly,
+        pending=_("%(day)s前召开支委会"),
+        late=_("%(period)s未召开支委会（应于%(day)s前召开）"),
     ),
     _spec(
         "life.group_meeting_monthly",
@@ -271,6 +299,8 @@ SPECS = (
         MONTH,
         gettext_noop("中国共产党支部工作条例（试行）第十三条"),
         judge_group_meeting_monthly,
+        pending=_("%(day)s前%(group)s召开党小组会"),
+        late=_("%(period)s%(group)s未召开党小组会（应于%(day)s前召开）"),
     ),
     _spec(
         "life.party_lecture_quarterly",
@@ -279,6 +309,8 @@ SPECS = (
         gettext_noop("各地通行做法（中央文件未作规定）"),
         _held_judge("life.party_lecture_quarterly", rules.party_lecture_quarterly),
         confidence="U",
+        pending=_("%(day)s前上党课"),
+        late=_("%(period)s未上党课（应于%(day)s前上）"),
     ),
     _spec(
         "life.theme_day_monthly",
@@ -287,6 +319,8 @@ SPECS = (
         gettext_noop("中国共产党支部工作条例（试行）第十六条"),
         judge_theme_day_monthly,
         confidence="V-c",
+        pending=_("%(day)s前开展主题党日"),
+        late=_("%(period)s未开展主题党日（应于%(day)s前开展）"),
     ),
     _spec(
         "life.organizational_life_annual",
@@ -294,6 +328,8 @@ SPECS = (
         YEAR,
         gettext_noop("中国共产党支部工作条例（试行）第十七条"),
         _held_judge("life.organizational_life_annual", rules.organizational_life_annual),
+        pending=_("%(day)s前召开组织生活会"),
+        late=_("%(period)s未召开组织生活会（应于%(day)s前召开）"),
     ),
     _spec(
         "life.member_review_annual",
@@ -302,6 +338,8 @@ SPECS = (
         gettext_noop("中国共产党支部工作条例（试行）"),
         _held_judge("life.member_review_annual", rules.member_review_annual),
         confidence="V-c",
+        pending=_("%(day)s前开展民主评议党员"),
+        late=_("%(period)s未开展民主评议党员（应于%(day)s前开展）"),
     ),
     _spec(
         "life.quorum",
@@ -309,6 +347,7 @@ SPECS = (
         MEETING,
         gettext_noop("中国共产党支部工作条例（试行）第十一条、第十二条"),
         judge_quorum,
+        fix=fix_quorum,
     ),
 )
 

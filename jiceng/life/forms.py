@@ -142,7 +142,9 @@ class MeetingForm(forms.Form):
                 return self.fields["held_on"].clean(self.data.get(self.add_prefix("held_on")))
             except ValidationError:
                 pass
-        return self.meeting.held_on if self.meeting is not None else timezone.localdate()
+        if self.meeting is not None:
+            return self.meeting.held_on
+        return self.initial.get("held_on") or timezone.localdate()
 
     def _kind(self) -> str:
         if self.is_bound:

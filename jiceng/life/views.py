@@ -7,6 +7,7 @@ form included).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -18,6 +19,8 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -81,9 +84,23 @@ class MeetingFormMixin:
         _warn_quorum(self.request, landing)
 
 
+def preset_day(text: str, branch: Organization) -> dt.date | None:
+    """A meeting day given in the URL (YYYY-MM-DD), if the form could take it: not after today, not
+    before the branch was founded (nor before 1921); else None."""
+    if len(text) != 10:
+        return None
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    first = max(dates.PARTY_FOUNDED, branch.founded_on or dates.PARTY_FOUNDED)
+    return day if first <= day <= timezone.localdate() else None
+
+
 class MeetingCreate(MeetingFormMixin, BranchFormView):
-    """录入组织生活: ``?org=<branch code>`` names the branch (else the user picks one); ``kind`` and
-    ``group`` preselect what the calendar's "record" link was about."""
+    """录入组织生活: ``?org=<branch code>`` names the branch (else the user picks one); ``kind``,
+    ``group`` and ``held_on`` preselect what the calendar's "record" link or a finding's "去办理" was
+    about. Each is checked and bounded: a value that is not one the form could take is ignored."""
 
     title = gettext_lazy("录入组织生活")
     list_url, list_crumb = "life:list", gettext_lazy("组织生活")
@@ -94,10 +111,26 @@ class MeetingCreate(MeetingFormMixin, BranchFormView):
         query, initial = self.request.GET, {}
         if query.get("kind") in MeetingKind.values:
             initial["kind"] = query["kind"]
-        if query.get("group", "").isdigit():
+        if query.get("group", "").isdigit() and len(query["group"]) <= 12:
             initial["group"] = int(query["group"])
+        if held_on := preset_day(query.get("held_on", ""), self.object):
+            initial["held_on"] = held_on
         roll_call = selectors.roll_call(self.object)
         return MeetingForm(data, files, branch=self.object, roll_call=roll_call, initial=initial)
+
+    def next_url(self) -> str:
+        """Where the "去办理" link came from (``next``: a path of this site), else ""."""
+        back = self.request.GET.get("next", "")
+        if (
+            len(back) <= 200
+            and back.startswith("/")
+            and url_has_allowed_host_and_scheme(back, allowed_hosts={self.request.get_host()})
+        ):
+            return back
+        return ""
+
+    def success_url(self, landing: Meeting) -> str:
+        return self.next_url() or super().success_url(landing)
 
     def perform(self, form: MeetingForm) -> tuple[Meeting, str]:
         meeting = services.record_meeting(
@@ -110,7 +143,7 @@ class MeetingCreate(MeetingFormMixin, BranchFormView):
         return meeting, _("已录入：%(meeting)s") % {"meeting": meeting}
 
     def get_context_data(self, **extra: Any) -> dict[str, Any]:
-        return {"branch": self.object, "meeting": None, **extra}
+        return {"branch": self.object, "meeting": None, "next_url": self.next_url(), **extra}
 
 
 class MeetingDetail(MeetingView, ObjectDetailView):

@@ -28,3 +28,6 @@ class MembersConfig(AppConfig):
                 order=10,
             )
         )
+        registry.demo_loaders.register(
+            registry.DemoLoader(key="members.summary", load=demo.summarize_town, order=1000)
+        )

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -167,6 +168,8 @@ SPECS = (
         judge=judge_probation_overdue,
         message=rules.MESSAGES["member.probation_overdue"],
         explanation=rules.EXPLANATIONS["member.probation_overdue"],
+        fix=lambda f, today: reverse("members:detail", kwargs={"pk": f.member}) if f.member else None,
+        pending=_("%(day)s前讨论转正"),
     ),
     RuleSpec(
         "member.no_life_6_months",

@@ -26,6 +26,7 @@ from jiceng.orgs.models import Organization
 from jiceng.orgs.rules import add_years
 
 from . import services as members
+from .models import Member
 
 REFERENCE_DATE = dt.date(2026, 9, 30)
 
@@ -191,6 +192,9 @@ def _person(rng: random.Random, used: set[str]) -> DemoPerson:
     )
 
 
+GROUPS_FROM = 30  # members: a branch this large has party groups
+GROUP_NAMES = ("第一党小组", "第二党小组", "第三党小组")
+
 ACCOUNTS = [
     # username, full name, role, where ("root", or an index into the branches with a committee)
     ("jiedao", "街道党工委组织委员", Role.ORG_ADMIN, "root"),
@@ -256,6 +260,12 @@ def load_town(town: DemoTown) -> None:
                 elected_on=b.elected_on,
                 posts=[(m, post) for m, post in people if post],
             )
+        if len(people) >= GROUPS_FROM:
+            # A large branch works in party groups: three, its members dealt round.
+            for i, group_name in enumerate(GROUP_NAMES):
+                group = orgs.create_group(actor=admin, org=org, name=group_name)
+                ids = [m.pk for m, _post in people[i :: len(GROUP_NAMES)]]
+                Member.objects.filter(pk__in=ids).update(group=group)
         made.append((org, people))
     # Accounts: the secretaries and the member are people of the first two branches with enough members.
     roomy = [(org, people) for org, people in made if len(people) >= 7 and any(p for _, p in people)]
@@ -275,7 +285,25 @@ def load_town(town: DemoTown) -> None:
         person.save(update_fields=["user"])
     org, people = roomy[0]
     town.shared["showcase"] = (org, [m for m, _post in people])
-    town.summary.append(
+    # The town keeps its records from about a year ago, and the loaders that follow record that year.
+    since = town.shared["records_since"] = records_start(town.today)
+    Organization.objects.filter(path__prefix=root.path).update(records_since=since)
+
+
+def summarize_town(town: DemoTown) -> None:
+    """The last of the demo loaders: the town as its pages count it, once every loader has added its
+    people (the development files add a probationary and a full member)."""
+    town.summary.insert(
+        0,
         gettext("已加载演示数据：%(orgs)d个党组织，%(members)d名党员。")
-        % {"orgs": 1 + len(made), "members": sum(len(p) for _, p in made)}
+        % {
+            "orgs": Organization.objects.count(),
+            "members": Member.objects.filter(closed_on__isnull=True).count(),
+        },
     )
+
+
+def records_start(today: dt.date) -> dt.date:
+    """The demo's 记录起始日期: the first day of the month twelve months before today's."""
+    month = today.month - 12
+    return dt.date(today.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -282,6 +283,23 @@ def judge_secretary_standing_short(ev: Evaluation, day: dt.date, params: RulePar
                 yield f
 
 
+# Fixes: the form that clears a finding -------------------------------------------------------------------------
+
+
+def fix_election(f: Any, today: dt.date) -> str:
+    """换届: the election form of the organization (a committee, its size, its term)."""
+    return reverse("orgs:election", kwargs={"code": f.org_code})
+
+
+def fix_secretary(f: Any, today: dt.date) -> str | None:
+    """A branch without a committee sets its secretary; one with a committee elects it (a post)."""
+    org = Organization.objects.filter(code=f.org_code).first()
+    if org is None:
+        return None
+    name = "orgs:election" if org.current_committee is not None else "orgs:secretary"
+    return reverse(name, kwargs={"code": org.code})
+
+
 # Specs -------------------------------------------------------------------------------------------------------
 
 
@@ -321,6 +339,7 @@ SPECS = (
         judge_committee_missing,
         defaults={"committee_threshold": 7},
         confidence="V-c",
+        fix=fix_election,
     ),
     _spec(
         "org.committee_size",
@@ -329,6 +348,7 @@ SPECS = (
         judge_committee_size,
         defaults={"min_size": 3, "max_size": 7},
         confidence="V-c",
+        fix=fix_election,
     ),
     _spec(
         "org.committee_term_expired",
@@ -336,6 +356,7 @@ SPECS = (
         gettext_noop("关于党的基层组织任期的意见；中国共产党支部工作条例（试行）第二十一条"),
         _term_judge(rules.committee_term_expired),
         defaults={"term_years_community_village": 5, "term_years_other": 3, "term_years_committee": 5},
+        fix=fix_election,
     ),
     _spec(
         "org.committee_term_due",
@@ -344,6 +365,8 @@ SPECS = (
         _term_judge(rules.committee_term_due),
         defaults={"notice_months": 6},
         confidence="V-c",
+        fix=fix_election,
+        pending=_("%(day)s前完成换届选举"),
     ),
     _spec(
         "org.secretary_missing",
@@ -351,6 +374,7 @@ SPECS = (
         gettext_noop("中国共产党支部工作条例（试行）第六章"),
         judge_secretary_missing,
         confidence="V-c",
+        fix=fix_secretary,
     ),
     _spec(
         "org.secretary_standing_short",
@@ -358,6 +382,7 @@ SPECS = (
         gettext_noop("中国共产党支部工作条例（试行）第二十三条；中国共产党章程第七条"),
         judge_secretary_standing_short,
         defaults={"min_standing_years": 1},
+        fix=fix_secretary,
     ),
 )
 

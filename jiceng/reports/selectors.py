@@ -11,14 +11,16 @@ import datetime as dt
 import io
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 from django.http import Http404
+from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, compliance, periods
+from jiceng.core import audit, compliance, periods, scope
 from jiceng.core.models import User
 from jiceng.core.periods import Period
 from jiceng.core.rulebook import BY_CODE, SPECS, RuleSpec
@@ -318,10 +320,12 @@ def export_xlsx(
 
 @dataclass(frozen=True)
 class DueItem:
-    """A pending finding with its wording: what to do and by when ("12月31日前召开支委会")."""
+    """A finding of the due list with its wording (pending: what to do and by when, "12月31日前召开支委会";
+    late: the rule's late sentence, else the finding's message) and the form that clears it, if any."""
 
     finding: compliance.Finding
     text: str
+    fix_url: str | None = None
 
 
 @dataclass
@@ -330,10 +334,22 @@ class DueBlock:
     overdue: list[compliance.Finding]
     due: list[compliance.Finding]
     today: dt.date = field(default_factory=timezone.localdate)
+    can_fix: bool = False  # the user may change the branch's records: the items link to their forms
+
+    def _fix(self, f: compliance.Finding) -> str | None:
+        """The form that clears the finding, returning to the home page once saved (``next``)."""
+        url = compliance.fix_url(f, self.today) if self.can_fix else None
+        if url is None:
+            return None
+        return url + ("&" if "?" in url else "?") + urlencode({"next": reverse("home")})
 
     @property
     def due_items(self) -> list[DueItem]:
-        return [DueItem(f, pending_text(f, today=self.today)) for f in self.due]
+        return [DueItem(f, pending_text(f, today=self.today), self._fix(f)) for f in self.due]
+
+    @property
+    def overdue_items(self) -> list[DueItem]:
+        return [DueItem(f, late_text(f, today=self.today), self._fix(f)) for f in self.overdue]
 
 
 def _previous(kind: str, period: Period) -> Period:
@@ -369,7 +385,13 @@ _MISSED = re.compile(r"^[^未]*未(?P<duty>.+)$")
 
 
 def pending_text(f: compliance.Finding, *, today: dt.date) -> str:
-    """A pending finding as a duty with its due date, never as something already missed."""
+    """A pending finding as a duty with its due date, never as something already missed: the rule's own
+    pending sentence (``RuleSpec.pending``), else one made from its title."""
+    own = compliance.duty_text(f, today=today)
+    if own is not None:
+        if f.member_name and "%(name)s" not in str(BY_CODE[f.rule].pending):
+            own = _("%(name)s：%(text)s") % {"name": f.member_name, "text": own}
+        return own
     day = _deadline(f)
     shape = _("n月j日") if day.year == today.year else _("Y年n月j日")
     title = str(BY_CODE[f.rule].title)
@@ -382,7 +404,17 @@ def pending_text(f: compliance.Finding, *, today: dt.date) -> str:
     return text
 
 
-def due_for_branch(org: Organization, *, today: dt.date) -> DueBlock:
+def late_text(f: compliance.Finding, *, today: dt.date) -> str:
+    """An overdue finding: the rule's late sentence (``RuleSpec.late``), else its message."""
+    own = compliance.duty_text(f, today=today, late=True)
+    if own is None:
+        return f.message
+    if f.member_name and "%(name)s" not in str(BY_CODE[f.rule].late):
+        own = _("%(name)s：%(text)s") % {"name": f.member_name, "text": own}
+    return own
+
+
+def due_for_branch(org: Organization, *, today: dt.date, can_fix: bool = False) -> DueBlock:
     """What a branch has overdue now, and what falls due by the end of the running month, quarter, year.
 
     One item per finding: a state finding judged both today and at the month's end is listed once, as
@@ -410,14 +442,16 @@ def due_for_branch(org: Organization, *, today: dt.date) -> DueBlock:
     def deadline(f: compliance.Finding) -> tuple[dt.date, str, str]:
         return (_deadline(f), f.rule, f.subject)
 
-    return DueBlock(org, sorted(overdue, key=deadline), sorted(due, key=deadline), today=today)
+    return DueBlock(
+        org, sorted(overdue, key=deadline), sorted(due, key=deadline), today=today, can_fix=can_fix
+    )
 
 
 def due_list(user: User, *, today: dt.date | None = None) -> list[DueBlock]:
     """For the home page: one block per branch at the top of the user's scope (a secretary's branch)."""
     today = today or timezone.localdate()
     return [
-        due_for_branch(org, today=today)
+        due_for_branch(org, today=today, can_fix=scope.can(user, scope.CHANGE, org.path))
         for org in org_selectors.scope_roots(user)
         if org.kind == OrgKind.BRANCH
     ]

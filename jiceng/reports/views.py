@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from jiceng.core import compliance, periods
+from jiceng.core import compliance, periods, scope
 from jiceng.core.rulebook import BY_CODE, RuleBook
 from jiceng.orgs import selectors as org_selectors
 
@@ -168,6 +168,10 @@ def finding(request: HttpRequest, code: str) -> HttpResponse:
         "confidence": CONFIDENCE[spec.confidence],
         "version_from": in_force.effective_from,
         "ancestors": org_selectors.ancestors_in_scope(request.user, org),
+        # The form that clears it, for a user who may change the records it is about.
+        "fix_url": compliance.fix_url(f, today)
+        if scope.can(request.user, scope.CHANGE, f.org_path or org.path)
+        else None,
     }
     return render(request, "reports/finding.html", context)
 

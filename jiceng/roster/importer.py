@@ -55,7 +55,8 @@ AUDIT_FLUSH_ROWS = 5000
 
 @dataclass(frozen=True)
 class Problem:
-    """One error: where (file, row, column), what was there, and why (Chinese message, machine code)."""
+    """One error: where (file, row, column), what was there, and why (Chinese message, machine code);
+    ``name`` is the 姓名 of the row where the file gives one (a person is found by name, not by row)."""
 
     file: str
     row: int | None
@@ -63,6 +64,7 @@ class Problem:
     value: str
     code: str
     message: str
+    name: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +74,7 @@ class Problem:
             "value": self.value,
             "code": self.code,
             "message": self.message,
+            "name": self.name,
         }
 
 
@@ -117,6 +120,7 @@ class Report:
                 readers.cut(problem.value, cell),
                 problem.code,
                 readers.cut(problem.message, cell),
+                problem.name[:cell],
             )
         with self._lock:
             self.count += 1
@@ -359,7 +363,9 @@ class ImportRun:
     def can(self, action: str, path: str) -> bool:
         return self.actor is None or scope.can(self.actor, action, path)
 
-    def error(self, source: str, row: int | None, column: str, value: Any, code: str, message: str) -> None:
+    def error(
+        self, source: str, row: int | None, column: str, value: Any, code: str, message: str, name: Any = ""
+    ) -> None:
         self.report.add(
             Problem(
                 file=source,
@@ -368,6 +374,7 @@ class ImportRun:
                 value="" if value is None else str(value),
                 code=code,
                 message=message,
+                name=str(name or "")[:50],
             )
         )
 

@@ -56,7 +56,9 @@ def masked(problem: Problem) -> Problem:
     value = problem.value
     if value and _ID_LIKE.match(value):
         value = idnumber.mask(value)
-    return Problem(problem.file, problem.row, problem.column, value, problem.code, problem.message)
+    return Problem(
+        problem.file, problem.row, problem.column, value, problem.code, problem.message, problem.name
+    )
 
 
 def error_page(job: ImportJob, number: Any, *, per_page: int = ERRORS_PER_PAGE) -> Page:

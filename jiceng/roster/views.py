@@ -19,6 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -43,7 +44,32 @@ def _job_context(request: HttpRequest, job: ImportJob) -> dict[str, Any]:
     }
     if job.status == ImportJob.Status.INVALID:
         context["page_obj"] = selectors.error_page(job, request.GET.get("page"))
+    if job.status == ImportJob.Status.DONE:
+        context["next_steps"] = next_steps(request.user, job)
     return context
+
+
+def _url(name: str, **kwargs: Any) -> str | None:
+    try:
+        return reverse(name, kwargs=kwargs or None)
+    except NoReverseMatch:  # the app that offers the page is not installed
+        return None
+
+
+def next_steps(user: Any, job: ImportJob) -> list[tuple[str, str]]:
+    """What to do after an import: the health check of the subtree it wrote (the deepest organization
+    covering it, else the user's first), accounts for the secretaries (for who may give them), more."""
+    steps: list[tuple[str, str]] = []
+    visible = org_selectors.visible_orgs(user, scope.VIEW)
+    org = visible.filter(path=job.org_path).first() if job.org_path else None
+    org = org or next(iter(org_selectors.scope_roots(user)), None)
+    if org is not None and (url := _url("reports:health", code=org.code)):
+        steps.append((url, _("查看%(name)s的合规体检") % {"name": org.name}))
+    if scope.paths_for(user, scope.MANAGE) and (url := _url("accounts:secretaries")):
+        query = f"?org={org.code}" if org is not None and scope.can(user, scope.MANAGE, org.path) else ""
+        steps.append((url + query, _("为书记开通账号")))
+    steps.append((reverse("roster:import"), _("继续导入")))
+    return steps
 
 
 def _percent(progress: dict[str, Any] | None) -> int:

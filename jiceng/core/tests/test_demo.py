@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from jiceng.core import periods
 from jiceng.core.compliance import evaluate
 from jiceng.core.models import User
 from jiceng.development.models import Development, Stage
+from jiceng.life.models import Attendance, Meeting
+from jiceng.members.demo import records_start
 from jiceng.members.models import Member
 from jiceng.orgs.models import Organization
 
@@ -24,6 +28,9 @@ def test_demo_loads_once_and_prints_the_logins() -> None:
         assert User.objects.filter(username=username).exists()
     assert "jiceng-demo-2026" in text
     assert Organization.objects.count() > 20 and Member.objects.count() > 500
+    # the count printed is the count the pages show (the development files add members after the town)
+    members = Member.objects.filter(closed_on__isnull=True).count()
+    assert f"{Organization.objects.count()}个党组织，{members}名党员" in text
     # a development file at every stage of the path, in the first secretary's branch
     secretary_branch = User.objects.get(username="shuji1").role_assignments.get().org
     stages = set(Development.objects.filter(org=secretary_branch).values_list("stage", flat=True))
@@ -31,8 +38,32 @@ def test_demo_loads_once_and_prints_the_logins() -> None:
     root = Organization.objects.get(depth=1)
     from django.utils import timezone
 
-    rules = {f.rule for f in evaluate(root, timezone.localdate().isoformat())}
+    today = timezone.localdate()
+    rules = {f.rule for f in evaluate(root, today.isoformat())}
     assert {"dev.talk_within_month", "dev.review_half_yearly"} <= rules
+    # a year of history: records kept since a year ago, meetings in each of the twelve months before this
+    since = set(Organization.objects.values_list("records_since", flat=True))
+    assert since == {records_start(today)} and (today - records_start(today)).days >= 365
+    months = {(d.year, d.month) for d in Meeting.objects.values_list("held_on", flat=True)}
+    assert len(months) >= 12
+    assert Attendance.objects.filter(presence="present").count() > 10 * Meeting.objects.count()
+    assert Attendance.objects.exclude(presence="present").exists()
+    # the health check of the previous quarter: nobody falsely without organizational life, few findings
+    previous = periods.containing(
+        "quarter", periods.containing("quarter", today).start - dt.timedelta(days=1)
+    )
+    findings = evaluate(root, previous.label)
+    assert not [f for f in findings if f.rule == "member.no_life_6_months"]
+    # a handful of meetings skipped across the town (seeded), not a branch in two
+    assert 0 < len([f for f in findings if f.rule.startswith("life.")]) <= Organization.objects.count() // 2
+    branch_findings = evaluate(secretary_branch, previous.label)
+    assert not [f for f in branch_findings if f.rule.startswith(("life.", "member.no_life"))]
+    # every member present at some meeting in the six months before the quarter's end
+    six = periods.Period(previous.end - dt.timedelta(days=182), previous.end, "window")
+    absent_all = Member.objects.filter(closed_on__isnull=True, joined_on__lt=six.start).exclude(
+        attendance__presence="present", attendance__meeting__held_on__range=(six.start, six.end)
+    )
+    assert not absent_all.exists()
     # a second run refuses, --if-empty skips
     with pytest.raises(CommandError):
         call_command("demo", stdout=StringIO())

@@ -244,3 +244,21 @@ def test_members_list_switches_language_through_setlang(world, client_for):
     assert "Full member" in english  # a model choice label in the table
     assert "张伟" in english  # user data is never translated
     assert not _untranslated(english)
+
+
+def test_chinese_whatever_the_browser_asks_english_by_the_switch_remembered(world, client_for):
+    client = client_for(world.alice)
+    url = reverse("members:list")
+    # a phone set to English still gets Chinese pages
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="zh-hans"' in chinese and "党员名单" in chinese
+    # the switch chooses English, kept in a cookie that outlives the browser session
+    response = client.post(reverse("set_language"), {"language": "en", "next": url})
+    cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert cookie.value == "en" and int(cookie["max-age"]) >= 300 * 24 * 3600
+    assert "Member list" in client.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    # and back; a cookie naming no language of the site falls back to Chinese
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": url})
+    assert "党员名单" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    assert "党员名单" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()

@@ -82,8 +82,11 @@ def test_home_needs_a_login(db, client):
 
 def test_login_without_a_device_needs_only_the_password(world, client):
     page = client.get("/login/").content.decode()
+    # no code field on the first step, for anyone
     assert (
-        'name="otp_token"' in page and 'name="otp_device"' not in page and 'name="otp_challenge"' not in page
+        'name="otp_token"' not in page
+        and 'name="otp_device"' not in page
+        and 'name="otp_challenge"' not in page
     )
     response = client.post("/login/", {"username": "alice", "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == "/"
@@ -113,6 +116,28 @@ def test_login_with_a_confirmed_device_needs_the_token(world, client):
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(world.sysadmin.pk)
     assert client.session.get("otp_device_id") == device.persistent_id
+
+
+def test_the_code_is_asked_as_a_second_step_after_the_password(world, client):
+    device = TOTPDevice.objects.create(user=world.sysadmin, name="app", confirmed=True)
+    # a wrong password: the first step again, nothing told about a device
+    page = client.post("/login/", {"username": "root", "password": "wrong-password"}).content.decode()
+    assert 'name="otp_token"' not in page and 'data-login-step="token"' not in page
+    # the right password: the code field alone, the name and password carried hidden
+    page = client.post("/login/", {"username": "root", "password": PASSWORD}).content.decode()
+    assert 'data-login-step="token"' in page and 'name="otp_token"' in page
+    assert re.search(r'<input type="hidden" name="username" value="root"', page)
+    assert re.search(r'<input type="hidden" name="password"', page)
+    assert 'type="password"' not in page
+    assert "_auth_user_id" not in client.session
+    device.refresh_from_db()
+    device.throttle_reset()
+    response = client.post("/login/", {"username": "root", "password": PASSWORD, "otp_token": _token(device)})
+    assert response.status_code == 302 and client.session["_auth_user_id"] == str(world.sysadmin.pk)
+    # a user without a device never sees the second step
+    client.logout()
+    page = client.post("/login/", {"username": "alice", "password": "wrong-password"}).content.decode()
+    assert 'name="otp_token"' not in page
 
 
 def test_an_unconfirmed_device_does_not_lock_the_user_out(world, client):

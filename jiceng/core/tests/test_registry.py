@@ -27,8 +27,13 @@ def test_the_apps_register_their_parts():
     assert "members.me" in registry.landings
     assert "has_member_record" in registry.nav_flags
     assert "unread" in registry.nav_flags
-    assert [d.key for d in registry.demo_loaders][:2] == ["members.town", "development.pipeline"]
-    assert "notifications.inbox" in registry.demo_loaders
+    assert [d.key for d in registry.demo_loaders] == [
+        "members.town",
+        "development.pipeline",
+        "life.history",
+        "notifications.inbox",
+        "members.summary",
+    ]
 
 
 def test_a_registered_home_section_shows_in_its_order(world, client_for, registered):

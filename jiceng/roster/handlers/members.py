@@ -513,7 +513,7 @@ class MembersHandler(TableHandler):
             def err(key: str, code: str, message: str, value: Any = "") -> None:
                 nonlocal ok
                 ok = False
-                error(display, number, hdr.get(key, key), value, code, message)
+                error(display, number, hdr.get(key, key), value, code, message, cells[i_name])
 
             values = template.copy()
             name = cells[i_name]
@@ -964,7 +964,9 @@ class MembersHandler(TableHandler):
 
     def _err(self, m: MemberRow | PostRow, key: str, code: str, message: str, value: Any = "") -> None:
         header = self.headers_by_file.get(m.file, {}).get(key, key)
-        self.run.error(m.file, m.row, header, value, code, message)
+        values = getattr(m, "values", None)
+        name = values[POS["name"]] if values and isinstance(values[POS["name"]], str) else ""
+        self.run.error(m.file, m.row, header, value, code, message, name)
 
     def _check_post(self, m: MemberRow, ref: OrgRef, pk: int, post_now: tuple | None) -> None:
         """Queue a change of post (a change of the branch: it needs the right to change it); a member

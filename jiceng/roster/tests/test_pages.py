@@ -58,6 +58,11 @@ def test_upload_check_confirm_and_summary(world, client_for, tmp_path):
     assert Member.objects.get(name="甲").org.code == "0104"
     page = client.get(reverse("roster:job", args=[job.uuid])).content.decode()
     assert "导入完成" in page and "党组织：新建 1" in page
+    # next steps: the health check of what was imported, accounts for the secretaries, import more
+    steps = re.findall(r'href="([^"]+)" data-next-step>([^<]+)<', page)
+    assert [label for _url, label in steps] == ["查看东城街道党工委的合规体检", "为书记开通账号", "继续导入"]
+    assert steps[0][0] == reverse("reports:health", args=["01"])
+    assert steps[1][0] == reverse("accounts:secretaries") + "?org=01"
     record = ObjectChange.objects.get(action="import")
     assert record.user == world.county_admin and record.source == "web"
     # The page the progress bar polls tells htmx to reload once the job has finished.
@@ -82,8 +87,9 @@ def test_report_lists_every_error_masks_ids_and_offers_the_bad_rows(world, clien
     page = client.get(reverse("roster:job", args=[job.uuid])).content.decode()
     assert "发现2处错误" in page
     assert bad_id not in page and bad_id[:4] + "**********" + bad_id[-4:] in page
-    assert re.search(r"<td>12</td>\s*<td>公民身份号码</td>", page)
-    assert re.search(r"<td>122</td>\s*<td>性别</td>", page) and "男性别" in page
+    # each error row names the person beside the row number, the column and the reason
+    assert re.search(r"<td>12</td>\s*<td>党员10</td>\s*<td>公民身份号码</td>", page)
+    assert re.search(r"<td>122</td>\s*<td>党员120</td>\s*<td>性别</td>", page) and "男性别" in page
     assert not Member.objects.filter(name__startswith="党员").exists()
 
     response = client.get(reverse("roster:bad_rows", args=[job.uuid]))
