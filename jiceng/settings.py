@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "jiceng.roster",
     "jiceng.reports",
     "jiceng.accounts",
+    "jiceng.partners",
+    "jiceng.services",
 ]
 
 MIDDLEWARE = [
