@@ -156,7 +156,6 @@ STEP_LABELS = {
 
 
 class StepForm(forms.Form):
-    step = forms.ChoiceField(choices=[(k, v) for k, v in STEP_LABELS.items()], widget=forms.HiddenInput)
     public_text = forms.CharField(
         label=gettext_lazy("对居民的说明"),
         max_length=MAX_WORDS,
@@ -177,9 +176,8 @@ class StepForm(forms.Form):
 
     def __init__(self, *args: Any, step: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        step = step or (self.data.get(self.add_prefix("step")) if self.is_bound else None)
+        self.step = step
         if step:
-            self.initial["step"] = step
             subs = State.objects.filter(type=step)
             self.fields["state"].queryset = subs
             if subs.count() < 2:

@@ -135,6 +135,7 @@ class RequestStepView(RequestDetailView):
     def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         req = self.object
         step = request.POST.get("step", "")
+        services.ensure_handler(self.user, req)  # 403 before the form is read
         if step not in STEPS:
             return HttpResponse(status=400)
         form = StepForm(request.POST, step=step, prefix=step)
@@ -171,8 +172,7 @@ class HandOverView(RequestDetailView):
 
     def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         req = self.object
-        if not services.can_handle(self.user, req):
-            services.ensure_handler(self.user, req)
+        services.ensure_handler(self.user, req)
         form = HandOverForm(request.POST, choices=unit_choices(self.user, req), prefix="ho")
         if form.is_valid():
             try:
@@ -202,8 +202,7 @@ class CoHandlerView(RequestDetailView):
         req = self.object
         choices = unit_choices(self.user, req)
         form = CoHandlerForm(request.POST, choices=choices, prefix="co")
-        if not services.can_handle(self.user, req):
-            services.ensure_handler(self.user, req)
+        services.ensure_handler(self.user, req)
         if form.is_valid():
             try:
                 org, partner = resolve_unit(self.user, req, form.cleaned_data["cohandler"])
