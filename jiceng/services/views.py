@@ -15,11 +15,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from jiceng.core import concurrency
+from jiceng.core import concurrency, scope
 from jiceng.core.forms import add_service_errors
 from jiceng.core.generic.views import ObjectDetailView, ObjectView, ScopedView
 from jiceng.orgs.models import Organization
@@ -29,7 +30,7 @@ from jiceng.partners.models import PartnerUnit
 from . import selectors, services
 from .filters import RequestFilter
 from .forms import CoHandlerForm, HandOverForm, StepForm
-from .models import TRANSITIONS, ServiceRequest, StateType
+from .models import OPEN_TYPES, TRANSITIONS, ServiceRequest, StateType
 
 STEPS = (
     StateType.ACCEPTED,
@@ -39,6 +40,24 @@ STEPS = (
     StateType.REFERRED,
     StateType.MERGED,
 )
+
+
+def sees_requests(user: Any) -> bool:
+    """The navigation's link: anyone with a view of the tree, or a partner unit's contact."""
+    return bool(scope.paths_for(user, scope.VIEW)) or user.partner_units.exists()
+
+
+def partner_landing(user: Any) -> str | None:
+    return reverse("services:list") if user.partner_units.exists() else None
+
+
+def home_block(user: Any) -> dict[str, int] | None:
+    """Open and late requests the user sees, for the home page (nothing when there are none)."""
+    qs = selectors.with_deadlines(selectors.visible_requests(user).filter(state_type__in=OPEN_TYPES))
+    open_count = qs.count()
+    if not open_count:
+        return None
+    return {"open": open_count, "late": qs.filter(next_due__lt=timezone.now()).count()}
 
 
 class RequestListView(OrgListView):
