@@ -24,5 +24,11 @@ class ServicesConfig(AppConfig):
         # A partner unit's contact holds no role in the tree: their home is the queue of their unit.
         registry.landings.register(registry.Landing(key="services.partner", url=views.partner_landing))
         registry.demo_loaders.register(
-            registry.DemoLoader(key="services.requests", load=demo.load_demo, order=60, present=demo.present)
+            registry.DemoLoader(
+                key="services.requests",
+                load=demo.load_demo,
+                order=60,
+                present=demo.present,
+                accounts=(demo.PARTNER_ACCOUNT,),
+            )
         )

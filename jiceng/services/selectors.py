@@ -92,6 +92,12 @@ def request_list(user: object, *, org: Organization | None = None) -> QuerySet[S
     )
 
 
+def home_counts(user: object) -> dict[str, int]:
+    """Open requests the user sees, and how many of them are past their next deadline."""
+    qs = with_deadlines(visible_requests(user).filter(state_type__in=OPEN_TYPES))
+    return {"open": qs.count(), "late": qs.filter(next_due__lt=timezone.now()).count()}
+
+
 def get_request(user: object, code: str, *, action: str = scope.VIEW) -> ServiceRequest:
     code = (code or "").strip().upper()
     if not code or len(code) > 16 or not code.isascii():

@@ -30,7 +30,7 @@ from jiceng.partners.models import PartnerUnit
 from . import selectors, services
 from .filters import RequestFilter
 from .forms import CoHandlerForm, HandOverForm, StepForm
-from .models import OPEN_TYPES, TRANSITIONS, ServiceRequest, StateType
+from .models import TRANSITIONS, ServiceRequest, StateType
 
 STEPS = (
     StateType.ACCEPTED,
@@ -53,11 +53,8 @@ def partner_landing(user: Any) -> str | None:
 
 def home_block(user: Any) -> dict[str, int] | None:
     """Open and late requests the user sees, for the home page (nothing when there are none)."""
-    qs = selectors.with_deadlines(selectors.visible_requests(user).filter(state_type__in=OPEN_TYPES))
-    open_count = qs.count()
-    if not open_count:
-        return None
-    return {"open": open_count, "late": qs.filter(next_due__lt=timezone.now()).count()}
+    counts = selectors.home_counts(user)
+    return counts if counts["open"] else None
 
 
 class RequestListView(OrgListView):
