@@ -470,3 +470,54 @@ def withdraw(*, request: ServiceRequest, words: str = "") -> ServiceRequest:
     _event(req, EventKind.WITHDRAWN, public_text=(words or "").strip()[:MAX_WORDS], by_resident=True)
     audit.updated(actor=None, obj=req, before=before, message=str(EventKind.WITHDRAWN.label))
     return req
+
+
+# Routing and desks (organization administrators of the community) ------------------------------------
+
+
+@transaction.atomic
+def set_route(
+    *,
+    actor: Any,
+    org: Organization,
+    category: Category,
+    handler_org: Organization | None = None,
+    handler_partner: PartnerUnit | None = None,
+) -> Route | None:
+    """Route the community's requests of ``category`` (and its sub-categories) to a handler; neither
+    handler: the community handles them itself (the route is removed)."""
+    scope.ensure(actor, scope.MANAGE, org.path)
+    if handler_org is not None and handler_partner is not None:
+        raise ValidationError({"handler": ValidationError(_("请选择一个承办单位"), code="invalid")})
+    route = Route.objects.filter(org=org, category=category).first()
+    if handler_org is None and handler_partner is None:
+        if route is not None:
+            audit.deleted(actor=actor, obj=route, message=_("删除派单规则"))
+            route.delete()
+        return None
+    if route is None:
+        route = Route.objects.create(
+            org=org, category=category, handler_org=handler_org, handler_partner=handler_partner
+        )
+        audit.created(actor=actor, obj=route, message=_("设置派单规则"))
+        return route
+    before = audit.snapshot(route)
+    route.handler_org, route.handler_partner = handler_org, handler_partner
+    route.save()
+    audit.updated(actor=actor, obj=route, before=before, message=_("修改派单规则"))
+    return route
+
+
+@transaction.atomic
+def set_desk(*, actor: Any, org: Organization, open: bool) -> Desk:  # noqa: A002
+    """Open an organization's public intake page, or close it."""
+    scope.ensure(actor, scope.MANAGE, org.path)
+    desk, created = Desk.objects.get_or_create(org=org, defaults={"open": open})
+    if created:
+        audit.created(actor=actor, obj=desk)
+        return desk
+    before = audit.snapshot(desk)
+    desk.open = open
+    desk.save()
+    audit.updated(actor=actor, obj=desk, before=before)
+    return desk

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.RequestListView.as_view(), name="list"),
     path("figures/", views.FiguresView.as_view(), name="figures"),
     path("desks/", views.DesksView.as_view(), name="desks"),
+    path("routes/<str:code>/", views.RoutesView.as_view(), name="routes"),
     path("<str:code>/", views.RequestDetailView.as_view(), name="detail"),
     path("<str:code>/step/", views.RequestStepView.as_view(), name="step"),
     path("<str:code>/hand-over/", views.HandOverView.as_view(), name="hand_over"),

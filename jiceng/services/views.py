@@ -30,7 +30,7 @@ from jiceng.partners.models import PartnerUnit
 from . import selectors, services
 from .filters import RequestFilter
 from .forms import CoHandlerForm, HandOverForm, StepForm
-from .models import TRANSITIONS, ServiceRequest, StateType
+from .models import TRANSITIONS, Category, Route, ServiceRequest, StateType
 
 STEPS = (
     StateType.ACCEPTED,
@@ -125,6 +125,8 @@ class RequestDetailView(RequestView, ObjectDetailView):
                 if step in TRANSITIONS[req.state_type]:
                     form = extra.pop(f"step_{step}", None) or StepForm(step=step, prefix=step)
                     steps.append(form)
+        # A refused step stays on the page with its reason, offered or not.
+        steps[:0] = [extra.pop(k) for k in [k for k in extra if k.startswith("step_")]]
         context = super().get_context_data(
             req=req,
             can_handle=can,
@@ -276,4 +278,94 @@ class DesksView(ScopedView):
             for o in orgs.filter(Q(unit_kind__in=services.COMMUNITY_KINDS) | Q(request_desk__open=True))[:500]
         ]
         desks = [o for o in desks if services.desk_open(o)]
-        return render(request, "services/desks.html", {"desks": desks})
+        managed = Organization.objects.restrict(self.user, scope.MANAGE).order_by("path")
+        others = [o for o in managed.exclude(pk__in=[d.pk for d in desks])[:50]]
+        context = {"desks": desks, "managed": set(managed.values_list("pk", flat=True)), "others": others}
+        return render(request, "services/desks.html", context)
+
+
+class RoutesView(ObjectView):
+    """An organization administrator's routing of one community: for each top-level category, who
+    handles its requests; and whether the community's public page is open."""
+
+    http_method_names: ClassVar[list[str]] = ["get", "post"]
+    action = scope.MANAGE
+    template_name = "services/routes.html"
+
+    def lookup(self, code: str) -> Organization:
+        from jiceng.orgs import selectors as org_selectors
+
+        return org_selectors.get_org(self.user, code=code)
+
+    def get_object(self) -> Organization:
+        org = self.lookup(**self.kwargs)
+        scope.ensure(self.user, scope.MANAGE, org.path)
+        return org
+
+    def choices(self) -> list[tuple[str, str]]:
+        org = self.object
+        orgs = Organization.objects.restrict(self.user).order_by("path")[:300]
+        above = [a.path for a in org.get_ancestors()] + [org.path]
+        units = PartnerUnit.objects.filter(
+            Q(pk__in=PartnerUnit.objects.restrict(self.user)) | Q(org_path__in=above), active=True
+        ).order_by("name")[:300]
+        return [
+            ("", _("本社区自行办理")),
+            *[(f"org:{o.pk}", o.name) for o in orgs if o.pk != org.pk],
+            *[(f"partner:{p.pk}", p.name) for p in units],
+        ]
+
+    def rows(self) -> list[dict[str, Any]]:
+        routes = {r.category_id: r for r in Route.objects.filter(org=self.object)}
+        out = []
+        for cat in Category.objects.filter(parent__isnull=True, active=True).order_by("order", "id"):
+            r = routes.get(cat.pk)
+            value = ""
+            if r is not None:
+                value = f"org:{r.handler_org_id}" if r.handler_org_id else f"partner:{r.handler_partner_id}"
+            out.append({"category": cat, "value": value, "field": f"cat-{cat.pk}"})
+        return out
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        choices = self.choices()
+        rows = self.rows()
+        error = ""
+        if request.method == "POST":
+            allowed = dict(choices)
+            picked = {row["field"]: request.POST.get(row["field"], "") for row in rows}
+            if any(v not in allowed for v in picked.values()):
+                error = _("请选择一个承办单位")
+            else:
+                for row in rows:
+                    value = picked[row["field"]]
+                    handler_org = handler_partner = None
+                    if value:
+                        kind, _sep, pk = value.partition(":")
+                        if kind == "org":
+                            handler_org = Organization.objects.get(pk=int(pk))
+                        else:
+                            handler_partner = PartnerUnit.objects.get(pk=int(pk))
+                    services.set_route(
+                        actor=self.user,
+                        org=self.object,
+                        category=row["category"],
+                        handler_org=handler_org,
+                        handler_partner=handler_partner,
+                    )
+                services.set_desk(actor=self.user, org=self.object, open=request.POST.get("open") == "on")
+                messages.success(request, _("派单规则已保存"))
+                return redirect("services:routes", code=self.object.code)
+        return render(
+            request,
+            self.template_name,
+            {
+                "org": self.object,
+                "rows": rows,
+                "choices": choices,
+                "open": services.desk_open(self.object),
+                "error": error,
+            },
+            status=400 if error else 200,
+        )
+
+    post = get

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from jiceng.core.scope import CHANGE
+from jiceng.core.scope import CHANGE, MANAGE
 from jiceng.core.testing import Case, coverage_test, scope_test
 from jiceng.services import services
 from jiceng.services.models import Category
@@ -36,6 +36,10 @@ CASES = [
     Case("services:list", org=branch_a, query="org=0101"),
     Case("services:figures"),
     Case("services:desks"),
+    Case("services:routes", lambda w: {"code": "0101"}, org=branch_a, action=MANAGE),
+    Case(
+        "services:routes", lambda w: {"code": "0101"}, org=branch_a, action=MANAGE, method="post", ok=(302,)
+    ),
     Case("services:detail", made_in_a, org=branch_a),
     Case("services:reveal", made_in_a, org=branch_a, action=CHANGE, method="post"),
     Case("services:hand_over", made_in_a, org=branch_a, action=CHANGE, method="post", ok=(400,)),
