@@ -231,7 +231,7 @@ def find_by_token(token: str) -> ServiceRequest | None:
 
 def _locked(req: ServiceRequest) -> ServiceRequest:
     return (
-        ServiceRequest.objects.select_for_update()
+        ServiceRequest.objects.select_for_update(of=("self",))
         .select_related("org", "state", "handler_org", "handler_partner", "category")
         .get(pk=req.pk)
     )
