@@ -34,7 +34,7 @@ from jiceng.partners.models import PartnerUnit
 
 from . import selectors, services
 from .filters import RequestFilter
-from .models import Event, ServiceRequest
+from .models import Event, ServiceRequest, Urgency
 from .views import STEPS, period_from, unit_choices
 
 CODE = OpenApiParameter(
@@ -121,6 +121,7 @@ class StepSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=services.MAX_WORDS, required=False, allow_blank=True, default="")
     state = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     duplicate_of = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False, allow_blank=True, default="")
 
 
 class HandOverSerializer(serializers.Serializer):
@@ -223,6 +224,7 @@ class ServiceRequestViewSet(ScopedViewSet):
             note=d["note"],
             state_code=d["state"] or None,
             duplicate_of=duplicate,
+            urgency=d["urgency"] or None,
             version=self.if_match(),
         )
         return self.detail_response(req)

@@ -15,7 +15,7 @@ from django.core import signing
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import Category, Resolution, State, StateType
+from .models import Category, Channel, Resolution, State, StateType, Urgency
 from .services import MAX_ADDRESS, MAX_NAME, MAX_TEXT, MAX_WORDS
 
 CAPTCHA_SALT = "jiceng.services.captcha"
@@ -173,6 +173,7 @@ class StepForm(forms.Form):
         queryset=State.objects.none(), label=gettext_lazy("具体状态"), required=False, to_field_name="code"
     )
     duplicate_of = forms.CharField(label=gettext_lazy("重复诉求的受理编号"), max_length=16, required=False)
+    urgency = forms.ChoiceField(label=gettext_lazy("紧急程度"), choices=Urgency.choices, required=False)
 
     def __init__(self, *args: Any, step: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -184,6 +185,8 @@ class StepForm(forms.Form):
                 del self.fields["state"]
             if step != StateType.MERGED:
                 del self.fields["duplicate_of"]
+            if step != StateType.ACCEPTED:
+                del self.fields["urgency"]
         self.step_label = STEP_LABELS.get(step, "")
 
 
@@ -204,3 +207,28 @@ class CoHandlerForm(forms.Form):
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["cohandler"].choices = [("", _("请选择")), *choices]
+
+
+class HandlerIntakeForm(forms.Form):
+    """A request taken by phone, at a visit or from the hotline, entered by a handler."""
+
+    org = forms.ModelChoiceField(
+        queryset=None, label=gettext_lazy("受理社区"), empty_label=gettext_lazy("请选择")
+    )
+    channel = forms.ChoiceField(
+        label=gettext_lazy("来源"), choices=[c for c in Channel.choices if c[0] != Channel.WEB]
+    )
+    category = CategoryChoice(
+        queryset=Category.objects.none(), label=gettext_lazy("类别"), empty_label=gettext_lazy("请选择")
+    )
+    text = forms.CharField(
+        label=gettext_lazy("诉求内容"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    address = forms.CharField(label=gettext_lazy("地点"), max_length=MAX_ADDRESS)
+    name = forms.CharField(label=gettext_lazy("称呼（可不填）"), max_length=MAX_NAME, required=False)
+    phone = forms.CharField(label=gettext_lazy("联系电话（可不填）"), max_length=20, required=False)
+
+    def __init__(self, *args: Any, orgs: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["org"].queryset = orgs
+        self.fields["category"].queryset = active_categories()

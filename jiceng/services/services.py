@@ -41,6 +41,7 @@ from .models import (
     ServiceRequest,
     State,
     StateType,
+    Urgency,
 )
 
 MAX_TEXT = 2000
@@ -171,6 +172,8 @@ def submit_request(
 ) -> tuple[ServiceRequest, str]:
     """A resident's request at ``org``'s desk: the request and the secret token of its tracking link
     (shown once; only its digest is kept)."""
+    if actor is not None:
+        scope.ensure(actor, scope.CHANGE, org.path)  # a handler enters a request taken by phone or visit
     if not desk_open(org):
         raise ValidationError(_("该组织暂不接收群众诉求"), code="closed")
     if not category.active:
@@ -287,9 +290,11 @@ def move(
     note: str = "",
     state_code: str | None = None,
     duplicate_of: ServiceRequest | None = None,
+    urgency: str | None = None,
     version: Any = None,
 ) -> ServiceRequest:
-    """A handler's step: accept (响应), progress, answer (办结), close, refer out, merge as duplicate."""
+    """A handler's step: accept (响应), progress, answer (办结), close, refer out, merge as duplicate.
+    ``urgency``: the handler's judgement at triage (before the answer), which sets the time limits."""
     ensure_handler(actor, request)
     req = _locked(request)
     concurrency.ensure_current(req, version)
@@ -316,6 +321,14 @@ def move(
                 _("办结后%(days)d天内居民未评价的，才能关闭") % {"days": NO_ANSWER_DAYS}, code="too_early"
             )
         req.resolution = Resolution.NO_ANSWER
+    if urgency:
+        if urgency not in Urgency.values:
+            raise ValidationError({"urgency": ValidationError(_("请选择紧急程度"), code="invalid")})
+        if req.answered_at is not None or to_type not in (StateType.ACCEPTED, StateType.IN_PROGRESS):
+            raise ValidationError(
+                {"urgency": ValidationError(_("只能在响应或办理时调整紧急程度"), code="invalid")}
+            )
+        req.urgency = urgency
     req.state = _state(to_type, state_code)
     req.state_type = to_type
     if req.responded_at is None and to_type != StateType.MERGED:

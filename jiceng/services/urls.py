@@ -6,6 +6,7 @@ app_name = "services"
 
 urlpatterns = [
     path("", views.RequestListView.as_view(), name="list"),
+    path("new/", views.HandlerIntakeView.as_view(), name="create"),
     path("figures/", views.FiguresView.as_view(), name="figures"),
     path("desks/", views.DesksView.as_view(), name="desks"),
     path("routes/<str:code>/", views.RoutesView.as_view(), name="routes"),

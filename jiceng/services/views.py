@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any, ClassVar
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,7 +29,7 @@ from jiceng.partners.models import PartnerUnit
 
 from . import selectors, services
 from .filters import RequestFilter
-from .forms import CoHandlerForm, HandOverForm, StepForm
+from .forms import CoHandlerForm, HandlerIntakeForm, HandOverForm, StepForm
 from .models import TRANSITIONS, Category, Route, ServiceRequest, StateType
 
 STEPS = (
@@ -40,6 +40,50 @@ STEPS = (
     StateType.REFERRED,
     StateType.MERGED,
 )
+
+
+class HandlerIntakeView(ScopedView):
+    """A request taken by phone, at a visit or from the hotline, entered by someone who may change the
+    community's records; the tracking link is shown once, to pass on to the resident."""
+
+    http_method_names: ClassVar[list[str]] = ["get", "post"]
+
+    def desks(self) -> Any:
+        orgs = Organization.objects.restrict(self.user, scope.CHANGE)
+        opened = orgs.filter(Q(unit_kind__in=services.COMMUNITY_KINDS) | Q(request_desk__open=True))
+        return opened.exclude(request_desk__open=False).order_by("path")
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not scope.paths_for(self.user, scope.CHANGE):
+            raise PermissionDenied(_("您没有执行此操作的权限"))
+        posted = request.method == "POST"
+        form = HandlerIntakeForm(request.POST if posted else None, orgs=self.desks())
+        if posted and form.is_valid():
+            d = form.cleaned_data
+            try:
+                req, token = services.submit_request(
+                    actor=self.user,
+                    org=d["org"],
+                    category=d["category"],
+                    text=d["text"],
+                    address=d["address"],
+                    name=d["name"],
+                    phone=d["phone"],
+                    channel=d["channel"],
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                link = request.build_absolute_uri(reverse("requests:track", kwargs={"token": token}))
+                messages.success(
+                    request,
+                    _("已登记，受理编号%(code)s。请把查询链接告诉居民（只显示这一次）：%(link)s")
+                    % {"code": req.code, "link": link},
+                )
+                return redirect("services:detail", code=req.code)
+        return render(request, "services/create.html", {"form": form})
+
+    post = get
 
 
 def sees_requests(user: Any) -> bool:
@@ -172,6 +216,7 @@ class RequestStepView(RequestDetailView):
                     note=d["note"],
                     state_code=d["state"].code if d.get("state") else None,
                     duplicate_of=duplicate,
+                    urgency=d.get("urgency") or None,
                     version=request.POST.get("version") or None,
                 )
             except ValidationError as error:

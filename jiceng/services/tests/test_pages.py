@@ -100,3 +100,34 @@ def test_figures_and_desks_pages(world, client_for, submit):
         and "新华村党支部" in text
         and "财政所党支部" not in text.split("开通其他组织")[0]
     )
+
+
+def test_handler_enters_a_phoned_request_and_gets_the_link_once(world, client_for):
+    client = client_for(world.alice)
+    url = reverse("services:create")
+    text = page(client.get(url), one_h1=True)
+    assert "和平社区党支部" in text and "新华村党支部" not in text  # only where she may change records
+    cat = Category.objects.get(name="路灯不亮")
+    data = {"org": world.branch_a.pk, "channel": "phone", "category": cat.pk, "text": "路灯坏了", "address": "南门"}
+    response = client.post(url, data, follow=True)
+    req = ServiceRequest.objects.get()
+    assert req.channel == "phone" and ObjectChange.objects.filter(object_id=req.pk, user=world.alice).exists()
+    assert "/requests/t/" in response.content.decode()
+    # Bob cannot enter one for branch A, even by posting its id.
+    response = client_for(world.bob).post(url, {**data, "org": world.branch_a.pk})
+    assert response.status_code == 200 and ServiceRequest.objects.count() == 1
+
+
+def test_urgency_at_triage_sets_the_time_limits(world, submit, client_for):
+    req, _ = submit()
+    assert req.urgency == "ordinary"
+    client = client_for(world.alice)
+    step = reverse("services:step", kwargs={"code": req.code})
+    assert client.post(step, {"step": "accepted", "accepted-urgency": "urgent"}).status_code == 302
+    req.refresh_from_db()
+    assert req.urgency == "urgent"
+    detail = client.get(reverse("api-service-request-detail", kwargs={"code": req.code})).json()
+    from django.utils.dateparse import parse_datetime
+
+    due = parse_datetime(detail["completion_due"]) - parse_datetime(detail["received_at"])
+    assert due == dt.timedelta(hours=24)

@@ -34,6 +34,8 @@ def made_in_a(world):  # noqa: ANN001, ANN201
 CASES = [
     Case("services:list"),
     Case("services:list", org=branch_a, query="org=0101"),
+    Case("services:create", action=CHANGE),
+    Case("services:create", action=CHANGE, method="post", ok=(200,)),
     Case("services:figures"),
     Case("services:desks"),
     Case("services:routes", lambda w: {"code": "0101"}, org=branch_a, action=MANAGE),
