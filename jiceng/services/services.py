@@ -534,3 +534,70 @@ def set_desk(*, actor: Any, org: Organization, open: bool) -> Desk:  # noqa: A00
     desk.save()
     audit.updated(actor=actor, obj=desk, before=before)
     return desk
+
+
+# Upkeep: the resident's silence, and forgetting who they were ------------------------------------------
+
+
+def close_unanswered(*, now: dt.datetime | None = None) -> int:
+    """Close requests answered ``NO_ANSWER_DAYS`` ago without the resident's word, as "居民未回复"
+    (never as solved or satisfied). The system's own step: audited without a user."""
+    now = now or timezone.now()
+    due = ServiceRequest.objects.filter(
+        state_type=StateType.ANSWERED, answered_at__lte=now - dt.timedelta(days=NO_ANSWER_DAYS)
+    ).values_list("pk", flat=True)
+    closed = 0
+    for pk in list(due):
+        with transaction.atomic():
+            req = _locked(ServiceRequest(pk=pk))
+            if req.state_type != StateType.ANSWERED:
+                continue
+            before = audit.snapshot(req)
+            req.state = state_of(StateType.CLOSED)
+            req.state_type = req.state.type
+            req.resolution = Resolution.NO_ANSWER
+            req.closed_at = now
+            req.save()
+            _event(
+                req,
+                EventKind.CLOSED,
+                public_text=_("办结后%(days)d天内未收到您的评价，已关闭") % {"days": NO_ANSWER_DAYS},
+            )
+            audit.updated(actor=None, obj=req, before=before, message=_("居民未回复，自动关闭"))
+            closed += 1
+    return closed
+
+
+ANONYMIZED = "—"
+PERSONAL_FIELDS = ("name_masked", "phone_masked", "address")
+
+
+def anonymize_closed(*, years: int, now: dt.datetime | None = None) -> int:
+    """Forget the resident's name, phone and place of requests finished more than ``years`` ago
+    (``SERVICE_ANONYMIZE_YEARS``); the request, its text and its figures stay."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=365 * years + years // 4)
+    qs = ServiceRequest.objects.filter(closed_at__lte=cutoff, state_type__in=FINAL_TYPES).exclude(
+        address=ANONYMIZED
+    )
+    n = 0
+    for req in qs.iterator():
+        with transaction.atomic():
+            ServiceRequest.objects.filter(pk=req.pk).update(
+                name_cipher="",
+                name_masked="",
+                phone_cipher="",
+                phone_masked="",
+                address=ANONYMIZED,
+                address_digest="",
+            )
+            # The change records forget them too (they held the masked forms and the place).
+            for change in audit.history(req).select_for_update(of=("self",)):
+                for data in (change.prechange_data, change.postchange_data):
+                    for key in PERSONAL_FIELDS:
+                        if isinstance(data, dict) and key in data:
+                            data[key] = ANONYMIZED
+                change.save(update_fields=["prechange_data", "postchange_data"])
+            audit.record(actor=None, action=audit.Action.UPDATE, obj=req, message=_("群众诉求已匿名化"))
+            n += 1
+    return n

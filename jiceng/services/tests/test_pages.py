@@ -108,7 +108,13 @@ def test_handler_enters_a_phoned_request_and_gets_the_link_once(world, client_fo
     text = page(client.get(url), one_h1=True)
     assert "和平社区党支部" in text and "新华村党支部" not in text  # only where she may change records
     cat = Category.objects.get(name="路灯不亮")
-    data = {"org": world.branch_a.pk, "channel": "phone", "category": cat.pk, "text": "路灯坏了", "address": "南门"}
+    data = {
+        "org": world.branch_a.pk,
+        "channel": "phone",
+        "category": cat.pk,
+        "text": "路灯坏了",
+        "address": "南门",
+    }
     response = client.post(url, data, follow=True)
     req = ServiceRequest.objects.get()
     assert req.channel == "phone" and ObjectChange.objects.filter(object_id=req.pk, user=world.alice).exists()

@@ -197,3 +197,36 @@ def test_withdraw_and_information(world, submit):
     assert req.state_type == StateType.WITHDRAWN
     with pytest.raises(ValidationError):
         services.add_information(request=req, text="再补充")
+
+
+def test_upkeep_closes_the_silent_and_forgets_the_old(world, submit):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    silent, _ = submit()
+    services.move(actor=world.alice, request=silent, to_type="accepted")
+    silent = services.move(actor=world.alice, request=silent, to_type="answered", public_text="已处理")
+    recent, _ = submit(text="刚办结")
+    services.move(actor=world.alice, request=recent, to_type="accepted")
+    services.move(actor=world.alice, request=recent, to_type="answered", public_text="已处理")
+    ServiceRequest.objects.filter(pk=silent.pk).update(
+        answered_at=timezone.now() - dt.timedelta(days=7, minutes=1)
+    )
+    call_command("requests_upkeep", stdout=StringIO())
+    silent.refresh_from_db()
+    recent.refresh_from_db()
+    assert (silent.state_type, silent.resolution, silent.satisfaction) == ("closed", "no_answer", None)
+    assert recent.state_type == "answered"
+    # Three years after closing, the resident's name, phone and place are gone; the request stays.
+    ServiceRequest.objects.filter(pk=silent.pk).update(closed_at=timezone.now() - dt.timedelta(days=3 * 366))
+    assert services.anonymize_closed(years=3) == 1
+    silent.refresh_from_db()
+    assert (silent.name_cipher, silent.phone_cipher, silent.phone_masked, silent.address) == ("", "", "", "—")
+    assert silent.text == "3号楼门口垃圾两天没人清运"
+    trail = repr(
+        list(ObjectChange.objects.filter(object_id=silent.pk).values("prechange_data", "postchange_data"))
+    )
+    assert "3号楼2单元门口" not in trail and "139****5678" not in trail
+    assert services.anonymize_closed(years=3) == 0
