@@ -131,7 +131,9 @@ class HandOverSerializer(serializers.Serializer):
 
 
 class FiguresSerializer(serializers.Serializer):
-    org = serializers.CharField(allow_null=True)
+    kind = serializers.ChoiceField(choices=["community", "partner", "total"])
+    org = serializers.CharField(allow_null=True, help_text="The community's code (kind community)")
+    partner = serializers.IntegerField(allow_null=True, help_text="The partner unit's id (kind partner)")
     org_name = serializers.CharField()
     received = serializers.IntegerField()
     responded_in_time = serializers.IntegerField()
@@ -144,10 +146,12 @@ class FiguresSerializer(serializers.Serializer):
     satisfaction_rate = serializers.FloatField(allow_null=True)
 
 
-def _figures(org: Any, f: selectors.Figures) -> dict[str, Any]:
+def _figures(org: Any, f: selectors.Figures, *, partner: Any = None) -> dict[str, Any]:
     return {
+        "kind": "partner" if partner is not None else "community" if org is not None else "total",
         "org": org.code if org is not None else None,
-        "org_name": org.name if org is not None else _("合计"),
+        "partner": partner.pk if partner is not None else None,
+        "org_name": partner.name if partner is not None else org.name if org is not None else _("合计"),
         **{
             k: getattr(f, k)
             for k in ("received", "responded_in_time", "answered", "solved", "rated", "satisfied")
@@ -264,7 +268,7 @@ class ServiceRequestViewSet(ScopedViewSet):
         return self.detail_response(req)
 
     @extend_schema(
-        summary="响应率, 解决率, 满意率 per community the caller sees, and in total, for a year",
+        summary="响应率, 解决率, 满意率 per community and partner unit the caller sees, and in total, for a year",
         parameters=[OpenApiParameter("year", OpenApiTypes.INT, OpenApiParameter.QUERY)],
         responses={200: FiguresSerializer(many=True), **error_responses(401)},
     )
@@ -273,6 +277,10 @@ class ServiceRequestViewSet(ScopedViewSet):
         start, end, _year = period_from(request)
         rows = [
             _figures(org, f) for org, f in selectors.figures_by_community(request.user, start=start, end=end)
+        ]
+        rows += [
+            _figures(None, f, partner=unit)
+            for unit, f in selectors.figures_by_partner(request.user, start=start, end=end)
         ]
         total = selectors.figures(selectors.visible_requests(request.user), start=start, end=end)
         return Response([*rows, _figures(None, total)])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -205,3 +206,17 @@ def figures_by_community(user: object, *, start: dt.date, end: dt.date) -> list[
     for org in Organization.objects.filter(pk__in=org_ids).order_by("path"):
         out.append((org, figures(qs.filter(org=org), start=start, end=end)))
     return out
+
+
+def figures_by_partner(user: object, *, start: dt.date, end: dt.date) -> list[tuple[Any, Figures]]:
+    """Per partner unit responsible for requests the user sees, by name."""
+    from jiceng.partners.models import PartnerUnit
+
+    qs = visible_requests(user)
+    units = PartnerUnit.objects.filter(
+        pk__in=qs.filter(handler_partner__isnull=False).values("handler_partner_id")
+    )
+    return [
+        (unit, figures(qs.filter(handler_partner=unit), start=start, end=end))
+        for unit in units.order_by("name")
+    ]

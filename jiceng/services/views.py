@@ -306,11 +306,11 @@ class FiguresView(ScopedView):
     def get(self, request: HttpRequest) -> HttpResponse:
         start, end, year = period_from(request)
         rows = selectors.figures_by_community(self.user, start=start, end=end)
+        partners = selectors.figures_by_partner(self.user, start=start, end=end)
         total = selectors.figures(selectors.visible_requests(self.user), start=start, end=end)
         years = list(range(timezone.localdate().year, 2019, -1))
-        return render(
-            request, "services/figures.html", {"rows": rows, "total": total, "year": year, "years": years}
-        )
+        context = {"rows": rows, "partners": partners, "total": total, "year": year, "years": years}
+        return render(request, "services/figures.html", context)
 
 
 class DesksView(ScopedView):

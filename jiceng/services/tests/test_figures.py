@@ -125,3 +125,23 @@ def test_solved_only_by_the_residents_word(world, steps):
             assert req.resolution in ("solved", "partly")
         if req.resolution == "no_answer":
             assert req.state_type == "closed"
+
+
+def test_rates_per_partner_unit(world, client_for, partner, submit):
+    from jiceng.services.models import Route
+
+    Route.objects.create(org=world.branch_a, category=Category.objects.get(name="物业管理"), handler_partner=partner)
+    mine, _ = submit(category=Category.objects.get(name="电梯故障"))
+    submit()  # the community's own
+    services.move(actor=world.erin, request=mine, to_type="accepted")
+    year = timezone.localdate().year
+    rows = client_for(world.county_admin).get(reverse("api-service-request-figures"), {"year": year}).json()
+    by_kind = {(r["kind"], r["partner"] or r["org"]): r for r in rows}
+    assert by_kind[("partner", partner.pk)]["received"] == 1
+    assert by_kind[("partner", partner.pk)]["response_rate"] == 100.0
+    assert by_kind[("community", "0101")]["received"] == 2
+    text = page(client_for(world.county_admin).get(reverse("services:figures")))
+    assert "安居物业公司" in text
+    # The contact's figures cover only the unit's request.
+    rows = client_for(world.erin).get(reverse("api-service-request-figures"), {"year": year}).json()
+    assert rows[-1]["received"] == 1
