@@ -130,7 +130,9 @@ def test_solved_only_by_the_residents_word(world, steps):
 def test_rates_per_partner_unit(world, client_for, partner, submit):
     from jiceng.services.models import Route
 
-    Route.objects.create(org=world.branch_a, category=Category.objects.get(name="物业管理"), handler_partner=partner)
+    Route.objects.create(
+        org=world.branch_a, category=Category.objects.get(name="物业管理"), handler_partner=partner
+    )
     mine, _ = submit(category=Category.objects.get(name="电梯故障"))
     submit()  # the community's own
     services.move(actor=world.erin, request=mine, to_type="accepted")

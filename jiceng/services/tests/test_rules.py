@@ -138,3 +138,21 @@ def test_a_new_parameter_version_applies_from_its_effective_date(world):
     book = RuleBook()
     assert book.on("service.response_late", day - dt.timedelta(days=1))["ordinary_response_hours"] == 24
     assert book.on("service.response_late", day)["ordinary_response_hours"] == 4
+
+
+@pytest.mark.django_db
+def test_lateness_shows_on_the_handling_organizations_health_check(world, client_for):
+    from django.urls import reverse
+
+    cat = Category.objects.get(name="环境卫生", parent=None)
+    late, _ = services.submit_request(org=world.branch_a, category=cat, text="a", address="b")
+    ServiceRequest.objects.filter(pk=late.pk).update(received_at=T0)
+    late.refresh_from_db()
+    services.move(actor=world.alice, request=late, to_type="accepted")  # a write: the stored results refresh
+    response = client_for(world.alice).get(
+        reverse("reports:health", kwargs={"code": "0101"}), {"period": "2026-03"}
+    )
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert f"群众诉求{late.code}超过响应时限" in text
+    assert f"群众诉求{late.code}已超过办结时限" in text
