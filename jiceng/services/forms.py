@@ -59,6 +59,12 @@ class IntakeForm(forms.Form):
         help_text=gettext_lazy("仅办理人员可见，加密保存，不会公开"),
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
+    photo = forms.FileField(
+        label=gettext_lazy("照片（可不填）"),
+        required=False,
+        help_text=gettext_lazy("JPEG或PNG，不超过5 MB"),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
+    )
     # The honeypot: hidden from people by CSS (jc-hp), a label that says so for screen readers.
     website = forms.CharField(
         label=gettext_lazy("请勿填写此项"),

@@ -225,6 +225,10 @@ class Channel(models.TextChoices):
     HOTLINE = "hotline", _("12345热线")
 
 
+def photo_path(instance: ServiceRequest, filename: str) -> str:
+    return f"requests/{instance.org_id}/{filename}"
+
+
 class ServiceRequest(models.Model):
     """One resident's request. ``text`` is kept as written; ``public_text`` may be a moderated copy."""
 
@@ -280,11 +284,13 @@ class ServiceRequest(models.Model):
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
     resolution = models.CharField(_("居民评价"), max_length=12, choices=Resolution.choices, blank=True)
     satisfaction = models.PositiveSmallIntegerField(_("满意度"), null=True, blank=True)
+    photo = models.FileField(_("照片"), upload_to=photo_path, blank=True)
+    photo_type = models.CharField(max_length=40, blank=True, editable=False)
 
     objects = ServiceRequestQuerySet.as_manager()
 
     # Ciphertext and digests never go into the change record.
-    audit_exclude = ("name_cipher", "phone_cipher", "token_digest", "address_digest")
+    audit_exclude = ("name_cipher", "phone_cipher", "token_digest", "address_digest", "photo")
 
     class Meta:
         verbose_name = _("群众诉求")

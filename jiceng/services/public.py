@@ -68,7 +68,7 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
         return response
     captcha = recent >= captcha_after()
     posted = request.method == "POST"
-    form = IntakeForm(request.POST if posted else None, captcha=captcha)
+    form = IntakeForm(request.POST if posted else None, request.FILES if posted else None, captcha=captcha)
     if posted and form.robot:
         return render(request, "services/public/limited.html", {"org": org}, status=400)
     if posted and form.is_valid():
@@ -81,6 +81,7 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
                 address=data["address"],
                 name=data["name"],
                 phone=data["phone"],
+                photo=data.get("photo"),
                 client_address=client_ip(request),
             )
         except ValidationError as error:

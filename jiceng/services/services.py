@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import uuid
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from jiceng.core import audit, concurrency, crypto, scope
 from jiceng.core.normalize import phone as normalize_phone
+from jiceng.life import services as life_services
 from jiceng.orgs.models import Organization
 from jiceng.partners.models import PartnerUnit
 
@@ -169,6 +171,7 @@ def submit_request(
     channel: str = Channel.WEB,
     client_address: str | None = None,
     actor: Any = None,
+    photo: Any = None,
 ) -> tuple[ServiceRequest, str]:
     """A resident's request at ``org``'s desk: the request and the secret token of its tracking link
     (shown once; only its digest is kept)."""
@@ -188,6 +191,7 @@ def submit_request(
     phone = normalize_phone(phone)
     if phone and not (phone.isascii() and phone.isdigit() and 7 <= len(phone) <= 15):
         raise ValidationError({"phone": ValidationError(_("请填写正确的电话号码"), code="invalid")})
+    photo_type = check_photo(photo) if photo else ""
     handler_org, handler_partner = route_for(org, category)
     token = secrets.token_urlsafe(18)
     state = state_of(StateType.RECEIVED)
@@ -212,10 +216,32 @@ def submit_request(
         handler_partner=handler_partner,
         handler_path=_handler_path(handler_org, org),
         received_at=timezone.now(),
+        photo_type=photo_type,
     )
+    if photo:
+        photo.seek(0)
+        req.photo.save(uuid.uuid4().hex + PHOTO_TYPES[photo_type], photo, save=True)
     _event(req, EventKind.SUBMITTED, by_resident=actor is None, actor=actor)
     audit.created(actor=actor, obj=req, message=_("受理群众诉求"))
     return req, token
+
+
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png"}
+
+
+def check_photo(upload: Any) -> str:
+    """The photo's content type, checked as meeting attachments are (not empty, content and name
+    agree), images only, at most 5 MB; else a ValidationError on ``photo``."""
+    if (upload.size or 0) > MAX_PHOTO_BYTES:
+        raise ValidationError({"photo": ValidationError(_("照片不能超过5 MB"), code="file_too_large")})
+    problems = life_services.attachment_problems(upload)
+    if problems:
+        raise ValidationError({"photo": [ValidationError(m, code=c) for m, c in problems]})
+    detected = life_services.detect_type(life_services._read_head(upload))
+    if detected not in PHOTO_TYPES:
+        raise ValidationError({"photo": ValidationError(_("照片只能是JPEG或PNG格式"), code="file_type")})
+    return detected
 
 
 def find_by_token(token: str) -> ServiceRequest | None:

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -276,6 +276,22 @@ class CoHandlerView(RequestDetailView):
                 messages.success(request, _("已增加协办单位"))
                 return redirect("services:detail", code=req.code)
         return render(request, self.template_name, self.get_context_data(cohandler=form), status=400)
+
+
+class PhotoView(RequestView):
+    """The resident's photo, to those who see the request (never public)."""
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        req = self.object
+        if not req.photo:
+            raise Http404
+        try:
+            handle = req.photo.open("rb")
+        except (FileNotFoundError, OSError) as error:
+            raise Http404 from error
+        response = FileResponse(handle, content_type=req.photo_type)
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class RevealView(RequestDetailView):

@@ -3,6 +3,12 @@ from __future__ import annotations
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path) -> None:  # noqa: ANN001
+    """Residents' photos go to a temporary directory."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def category(db):  # noqa: ANN001, ANN201
     from jiceng.services.models import Category

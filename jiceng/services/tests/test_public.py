@@ -153,3 +153,27 @@ def test_poster_is_a_local_qr(world):
     assert "<svg" in text and "和平社区党支部" in text
     assert "/requests/new/0101/" in text
     assert "http" not in text.split("<svg", 1)[1].split("</svg>")[0].replace("http://www.w3.org", "")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "ok"),
+    [
+        ("门口.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, True),
+        ("门口.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 64, True),
+        ("门口.pdf", b"%PDF-1.4\n%%EOF\n", False),  # an attachment type, but not a photo
+        ("门口.png", b"MZ\x90\x00" + b"\x00" * 64, False),  # a program named as an image
+        ("门口.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * (5 * 1024 * 1024), False),  # over 5 MB
+    ],
+)
+def test_an_optional_photo_checked_by_content(world, name, content, ok):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    photo = SimpleUploadedFile(name, content, content_type="image/png")
+    response = post(Client(), world.branch_a, form_data(photo=photo))
+    assert (response.status_code == 302) == ok
+    assert ServiceRequest.objects.exists() == ok
+    if ok:
+        req = ServiceRequest.objects.get()
+        assert req.photo and req.photo_type.startswith("image/")
+        # Not at a public address: only through the handler's page.
+        assert Client().get(reverse("services:photo", kwargs={"code": req.code})).status_code == 302

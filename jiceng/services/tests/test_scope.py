@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from jiceng.core.scope import CHANGE, MANAGE
 from jiceng.core.testing import Case, coverage_test, scope_test
+from jiceng.life.tests.factories import PNG, upload
 from jiceng.services import services
 from jiceng.services.models import Category
 
@@ -27,6 +28,7 @@ def made_in_a(world):  # noqa: ANN001, ANN201
             text="路灯不亮",
             address="南门",
             phone="13900000000",
+            photo=upload("路灯.png", PNG, "image/png"),
         )
     return {"code": world.req.code}
 
@@ -43,6 +45,7 @@ CASES = [
         "services:routes", lambda w: {"code": "0101"}, org=branch_a, action=MANAGE, method="post", ok=(302,)
     ),
     Case("services:detail", made_in_a, org=branch_a),
+    Case("services:photo", made_in_a, org=branch_a),
     Case("services:reveal", made_in_a, org=branch_a, action=CHANGE, method="post"),
     Case("services:hand_over", made_in_a, org=branch_a, action=CHANGE, method="post", ok=(400,)),
     Case("services:cohandler", made_in_a, org=branch_a, action=CHANGE, method="post", ok=(400,)),
