@@ -50,6 +50,7 @@ MAX_TEXT = 2000
 MAX_ADDRESS = 200
 MAX_NAME = 40
 MAX_WORDS = 1000
+MAX_INFO = 20  # additions by the resident to one request (the tracking link is not rate-limited by address)
 COMMUNITY_KINDS = ("community", "village")
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read over the phone
 
@@ -456,6 +457,8 @@ def add_information(*, request: ServiceRequest, text: str) -> ServiceRequest:
     if req.state_type in FINAL_TYPES:
         raise ValidationError(_("此诉求已结束，不能再补充"), code="transition")
     text = _required(text, "text", MAX_WORDS)
+    if req.events.filter(kind=EventKind.INFO).count() >= MAX_INFO:
+        raise ValidationError(_("补充信息已达%(n)d条，请直接联系社区") % {"n": MAX_INFO}, code="too_many")
     _event(req, EventKind.INFO, public_text=text, by_resident=True)
     audit.record(actor=None, action=audit.Action.UPDATE, obj=req, message=_("居民补充信息"))
     return req

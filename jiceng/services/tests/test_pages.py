@@ -137,3 +137,16 @@ def test_urgency_at_triage_sets_the_time_limits(world, submit, client_for):
 
     due = parse_datetime(detail["completion_due"]) - parse_datetime(detail["received_at"])
     assert due == dt.timedelta(hours=24)
+
+
+def test_the_queue_reads_a_fixed_number_of_queries(world, submit, client_for, django_assert_max_num_queries):
+    client = client_for(world.county_admin)
+    client.get(reverse("services:list"))  # warm the session and the user's scope
+    for i in range(3):
+        submit(text=f"诉求{i}")
+    with django_assert_max_num_queries(20) as few:
+        client.get(reverse("services:list"))
+    for i in range(12):
+        submit(text=f"更多{i}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("services:list"))

@@ -230,3 +230,11 @@ def test_upkeep_closes_the_silent_and_forgets_the_old(world, submit):
     )
     assert "3号楼2单元门口" not in trail and "139****5678" not in trail
     assert services.anonymize_closed(years=3) == 0
+
+
+def test_a_resident_adds_at_most_so_much(world, submit):
+    req, _ = submit()
+    for i in range(services.MAX_INFO):
+        services.add_information(request=req, text=f"补充{i}")
+    with pytest.raises(ValidationError):
+        services.add_information(request=req, text="再来一条")
