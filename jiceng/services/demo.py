@@ -20,6 +20,7 @@ from jiceng.partners.models import PartnerUnit
 
 from . import services
 from .models import Category, Desk, Event, Route, ServiceRequest
+from .seed import ensure_shipped
 
 PARTNER_ACCOUNT = "wuye"
 
@@ -134,6 +135,7 @@ def _apply(actor: Any, req: ServiceRequest, step: str, text: str) -> ServiceRequ
 
 def load(*, actor: User, org: Any, root: Any, password: str, seed: int = 1) -> int:
     rng = random.Random(seed)
+    ensure_shipped()
     if not services.desk_open(org):
         Desk.objects.create(org=org, open=True)
     partner = PartnerUnit.objects.create(

@@ -45,6 +45,7 @@ from .models import (
     StateType,
     Urgency,
 )
+from .seed import ensure_shipped
 
 MAX_TEXT = 2000
 MAX_ADDRESS = 200
@@ -68,7 +69,11 @@ def desk_open(org: Organization) -> bool:
 
 def state_of(type_: str) -> State:
     """The shipped state of a type (admins' sub-states are chosen explicitly)."""
-    return State.objects.filter(type=type_).order_by("-shipped", "order", "id").first()
+    state = State.objects.filter(type=type_).order_by("-shipped", "order", "id").first()
+    if state is None:
+        ensure_shipped()
+        state = State.objects.filter(type=type_).order_by("-shipped", "order", "id").first()
+    return state
 
 
 def route_for(org: Organization, category: Category) -> tuple[Organization | None, PartnerUnit | None]:

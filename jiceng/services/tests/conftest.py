@@ -9,6 +9,17 @@ def _media(settings, tmp_path) -> None:  # noqa: ANN001
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _shipped(request) -> None:  # noqa: ANN001
+    """The shipped states and categories, restored if a transactional test (a browser test, which
+    flushes the database) ran before on this worker."""
+    if {"db", "transactional_db"} & set(request.fixturenames):
+        from jiceng.services.seed import ensure_shipped
+
+        request.getfixturevalue("db" if "db" in request.fixturenames else "transactional_db")
+        ensure_shipped()
+
+
 @pytest.fixture
 def category(db):  # noqa: ANN001, ANN201
     from jiceng.services.models import Category
