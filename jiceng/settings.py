@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "jiceng.reports",
     "jiceng.accounts",
     "jiceng.notifications",
+    "jiceng.partners",
+    "jiceng.services",
 ]
 
 MIDDLEWARE = [

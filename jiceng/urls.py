@@ -29,6 +29,8 @@ urlpatterns = [
     path("roster/", include("jiceng.roster.urls")),
     path("accounts/", include("jiceng.accounts.urls")),
     path("notifications/", include("jiceng.notifications.urls")),
+    path("services/", include("jiceng.services.urls")),
+    path("requests/", include("jiceng.services.public_urls")),
     path("api/v1/", include("jiceng.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -31,6 +31,7 @@ def test_the_apps_register_their_parts():
         "members.town",
         "development.pipeline",
         "life.history",
+        "services.requests",
         "notifications.inbox",
         "members.summary",
     ]

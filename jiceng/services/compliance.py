@@ -1,0 +1,120 @@
+"""The time limits of residents' requests (RULES.md §9) as this app declares them to the engine.
+
+Both rules are judged per request, like a meeting rule: evaluating a period judges the requests
+received in it, each with the parameters in force on the day it was received, as of the end of the
+period (or now, for a period not yet over). A finding sits on the handling organization (for a
+partner unit: the community that took the request), so it appears on that organization's health
+check and due list. ``ServicesConfig.ready()`` registers them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+from jiceng.core.compliance import Evaluation, Finding
+from jiceng.core.periods import Period
+from jiceng.core.rulebook import MEETING, RuleParams, RuleSpec, register_facts, register_rules
+
+from . import rules
+
+CITATION = gettext_noop("北京市接诉即办工作条例；时限为地方做法（未核对）")
+
+
+def load_requests(ev: Evaluation) -> list[tuple]:
+    """Requests handled in the subtree and received in any of the plan's windows (one query)."""
+    from .models import ServiceRequest
+
+    q = Q(pk__in=[])
+    tz = timezone.get_current_timezone()
+    for p in ev.plan.meetings:
+        start = dt.datetime.combine(p.start, dt.time.min, tzinfo=tz)
+        end = dt.datetime.combine(p.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        q |= Q(received_at__gte=start, received_at__lt=end)
+    return list(
+        ServiceRequest.objects.filter(q, handler_path__prefix=ev.prefix)
+        .exclude(state_type__in=("merged", "withdrawn", "referred"))
+        .order_by("received_at", "id")
+        .values_list(
+            "id", "code", "handler_org_id", "org_id", "urgency", "received_at", "responded_at", "answered_at"
+        )
+    )
+
+
+def _as_of(windows: tuple[Period, ...]) -> dt.datetime:
+    end = max(p.end for p in windows)
+    tz = timezone.get_current_timezone()
+    return min(timezone.now(), dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz))
+
+
+def _judge(
+    done_index: int, rule: Callable[..., Finding | None], done_name: str
+) -> Callable[..., Iterator[Finding]]:
+    def judge(
+        ev: Evaluation, windows: tuple[Period, ...], params_on: Callable[[dt.date], RuleParams]
+    ) -> Iterator[Finding]:
+        if not windows:
+            return
+        as_of = _as_of(windows)
+        for row in ev.fact("services.requests"):
+            rid, code, handler_id, org_id, urgency, received_at = row[:6]
+            o = ev.by_id.get(handler_id) or ev.by_id.get(org_id)
+            if o is None:
+                continue
+            local = timezone.localtime(received_at)
+            f = rule(
+                org=o.ref,
+                request_id=rid,
+                request_code=code,
+                received_at=local,
+                urgency=urgency,
+                as_of=as_of,
+                params=params_on(local.date()),
+                **{done_name: row[done_index]},
+            )
+            if f:
+                yield f
+
+    return judge
+
+
+def _spec(code: str, title: Any, judge: Any, defaults: dict[str, Any]) -> RuleSpec:
+    return RuleSpec(
+        code,
+        title,
+        MEETING,
+        CITATION,
+        defaults=defaults,
+        confidence="U",
+        section="9",
+        judge=judge,
+        message=rules.MESSAGES[code],
+        explanation=rules.EXPLANATIONS[code],
+    )
+
+
+SPECS = (
+    _spec(
+        "service.response_late",
+        _("群众诉求超过响应时限"),
+        _judge(6, rules.response_late, "responded_at"),
+        rules.RESPONSE_DEFAULTS,
+    ),
+    _spec(
+        "service.completion_late",
+        _("群众诉求超过办结时限"),
+        _judge(7, rules.completion_late, "answered_at"),
+        rules.COMPLETION_DEFAULTS,
+    ),
+)
+
+
+def register() -> None:
+    register_facts("services.requests", load_requests)
+    register_rules("services", *SPECS)

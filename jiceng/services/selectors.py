@@ -1,0 +1,222 @@
+"""Every read of residents' requests, restricted to the user's scope (``ServiceRequest.restrict``).
+
+The handler's queue is sorted by time left: each open request's next deadline (response while not
+responded, else completion) from the time limits in force today (``core.rulebook``), computed in the
+database so the page can sort and paginate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.http import Http404
+from django.utils import timezone
+
+from jiceng.core import scope
+from jiceng.core.rulebook import RuleBook
+from jiceng.orgs.models import Organization
+
+from . import rules
+from .models import OPEN_TYPES, Event, EventKind, Resolution, ServiceRequest
+
+
+def visible_requests(user: object, action: str = scope.VIEW) -> QuerySet[ServiceRequest]:
+    return ServiceRequest.objects.restrict(user, action)
+
+
+def limits_today() -> tuple[dict, dict]:
+    book = RuleBook()
+    today = timezone.localdate()
+    return (
+        book.on("service.response_late", today).values,
+        book.on("service.completion_late", today).values,
+    )
+
+
+def _deadline(kind: str, params: dict) -> Case:
+    return Case(
+        *[
+            When(
+                urgency=u,
+                then=ExpressionWrapper(
+                    F("received_at") + Value(dt.timedelta(hours=float(params[f"{u}_{kind}_hours"]))),
+                    output_field=DateTimeField(),
+                ),
+            )
+            for u in rules.URGENCIES
+        ],
+        output_field=DateTimeField(),
+    )
+
+
+def with_deadlines(qs: QuerySet[ServiceRequest]) -> QuerySet[ServiceRequest]:
+    """``response_due``, ``completion_due`` and ``next_due`` (None once the request is answered or over)."""
+    response, completion = limits_today()
+    return qs.annotate(
+        response_due=_deadline("response", response),
+        completion_due=_deadline("completion", completion),
+    ).annotate(
+        next_due=Case(
+            When(state_type__in=OPEN_TYPES, responded_at__isnull=True, then=F("response_due")),
+            When(state_type__in=OPEN_TYPES, then=F("completion_due")),
+            default=None,
+            output_field=DateTimeField(),
+        )
+    )
+
+
+def request_list(user: object, *, org: Organization | None = None) -> QuerySet[ServiceRequest]:
+    """Requests the user may see (of one subtree, by where made or who handles), the queue first:
+    open requests by time left, then the rest newest first."""
+    qs = visible_requests(user)
+    if org is not None:
+        qs = qs.filter(Q(org_path__prefix=org.path) | Q(handler_path__prefix=org.path))
+    return (
+        with_deadlines(qs)
+        .select_related("org", "category", "state", "handler_org", "handler_partner")
+        .order_by(F("next_due").asc(nulls_last=True), "-received_at", "-id")
+    )
+
+
+def home_counts(user: object) -> dict[str, int]:
+    """Open requests the user sees, and how many of them are past their next deadline."""
+    qs = with_deadlines(visible_requests(user).filter(state_type__in=OPEN_TYPES))
+    return {"open": qs.count(), "late": qs.filter(next_due__lt=timezone.now()).count()}
+
+
+def get_request(user: object, code: str, *, action: str = scope.VIEW) -> ServiceRequest:
+    code = (code or "").strip().upper()
+    if not code or len(code) > 16 or not code.isascii():
+        raise Http404
+    req = (
+        with_deadlines(visible_requests(user, action))
+        .select_related("org", "category", "state", "handler_org", "handler_partner", "duplicate_of")
+        .filter(code=code)
+        .first()
+    )
+    if req is None:
+        raise Http404
+    return req
+
+
+def events(req: ServiceRequest) -> QuerySet[Event]:
+    return req.events.select_related("state", "actor").order_by("at", "id")
+
+
+def similar_open(
+    req_or_org: ServiceRequest | Organization, category_id: int, *, exclude: int | None = None
+) -> QuerySet:
+    """Open requests of the same community and category in the last 30 days: duplicate hints."""
+    org = req_or_org.org if isinstance(req_or_org, ServiceRequest) else req_or_org
+    since = timezone.now() - dt.timedelta(days=30)
+    qs = ServiceRequest.objects.filter(
+        org=org, category_id=category_id, state_type__in=OPEN_TYPES, received_at__gte=since
+    )
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude)
+    return qs.order_by("-received_at")[:5]
+
+
+def recent_from_address(digest: str, *, since: dt.datetime) -> int:
+    if not digest:
+        return 0
+    return ServiceRequest.objects.filter(address_digest=digest, received_at__gte=since).count()
+
+
+# Figures ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The three rates of 接诉即办 over requests received in a window (docs/requests.md):
+
+    - 响应率 ``response_rate`` = responded within the time limit / received;
+    - 解决率 ``resolution_rate`` = solved in the resident's word / answered at least once;
+    - 满意率 ``satisfaction_rate`` = rated 4 or 5 / rated.
+    Merged, withdrawn and referred requests are not counted as received.
+    """
+
+    received: int
+    responded_in_time: int
+    answered: int
+    solved: int
+    rated: int
+    satisfied: int
+
+    @staticmethod
+    def _rate(n: int, d: int) -> float | None:
+        return round(100 * n / d, 1) if d else None
+
+    @property
+    def response_rate(self) -> float | None:
+        return self._rate(self.responded_in_time, self.received)
+
+    @property
+    def resolution_rate(self) -> float | None:
+        return self._rate(self.solved, self.answered)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return self._rate(self.satisfied, self.rated)
+
+
+def figures(qs: QuerySet[ServiceRequest], *, start: dt.date, end: dt.date) -> Figures:
+    """The rates over ``qs`` (already scoped) for requests received from ``start`` to ``end``."""
+    tz = timezone.get_current_timezone()
+    qs = with_deadlines(
+        qs.filter(
+            received_at__gte=dt.datetime.combine(start, dt.time.min, tzinfo=tz),
+            received_at__lt=dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
+        ).exclude(state_type__in=("merged", "withdrawn", "referred"))
+    )
+    answered_once = Exists(Event.objects.filter(request=OuterRef("pk"), kind=EventKind.ANSWERED))
+    row = qs.annotate(was_answered=answered_once).aggregate(
+        received=Count("pk"),
+        responded_in_time=Count(
+            "pk", filter=Q(responded_at__isnull=False, responded_at__lte=F("response_due"))
+        ),
+        answered=Count("pk", filter=Q(was_answered=True)),
+        solved=Count("pk", filter=Q(resolution=Resolution.SOLVED)),
+        rated=Count("pk", filter=Q(satisfaction__isnull=False)),
+        satisfied=Count("pk", filter=Q(satisfaction__gte=4)),
+    )
+    return Figures(**{k: v or 0 for k, v in row.items()})
+
+
+def figures_by_community(user: object, *, start: dt.date, end: dt.date) -> list[tuple[Organization, Figures]]:
+    """Per community the user sees (where requests were made), in tree order: no ranking."""
+    qs = visible_requests(user)
+    org_ids = qs.values("org_id").distinct()
+    out = []
+    for org in Organization.objects.filter(pk__in=org_ids).order_by("path"):
+        out.append((org, figures(qs.filter(org=org), start=start, end=end)))
+    return out
+
+
+def figures_by_partner(user: object, *, start: dt.date, end: dt.date) -> list[tuple[Any, Figures]]:
+    """Per partner unit responsible for requests the user sees, by name."""
+    from jiceng.partners.models import PartnerUnit
+
+    qs = visible_requests(user)
+    units = PartnerUnit.objects.filter(
+        pk__in=qs.filter(handler_partner__isnull=False).values("handler_partner_id")
+    )
+    return [
+        (unit, figures(qs.filter(handler_partner=unit), start=start, end=end))
+        for unit in units.order_by("name")
+    ]
