@@ -18,6 +18,7 @@ from jiceng.members.api import MemberViewSet, MeView
 from jiceng.orgs.api import OrgViewSet
 from jiceng.reports.api import FindingViewSet
 from jiceng.roster.api import ImportJobStatus
+from jiceng.tasks.api import ROUTES as TASK_ROUTES
 
 # Documented here, not in jiceng.core.api: see TokenView's docstring (an import cycle with DRF settings).
 extend_schema_view(
@@ -46,7 +47,7 @@ extend_schema_view(
 router = SimpleRouter()
 router.register("orgs", OrgViewSet, basename="api-org")
 router.register("members", MemberViewSet, basename="api-member")
-for prefix, viewset, basename in [*LIFE_ROUTES, *DEVELOPMENT_ROUTES]:
+for prefix, viewset, basename in [*LIFE_ROUTES, *DEVELOPMENT_ROUTES, *TASK_ROUTES]:
     router.register(prefix, viewset, basename=basename)
 router.register("findings", FindingViewSet, basename="api-finding")
 api_compliance.register(router)

@@ -104,6 +104,18 @@ class Task(models.Model):
     def by_record(self) -> bool:
         return self.answer_kind in (AnswerKind.MEETING, AnswerKind.DEVELOPMENT_STEP)
 
+    @property
+    def meeting_kind_label(self) -> str:
+        from jiceng.life.models import MeetingKind
+
+        return str(dict(MeetingKind.choices).get(self.meeting_kind, ""))
+
+    @property
+    def step_kind_label(self) -> str:
+        from jiceng.development.models import StepKind
+
+        return str(dict(StepKind.choices).get(self.step_kind, ""))
+
 
 class AssignmentQuerySet(ScopedQuerySet):
     scope_path_field = "org_path"
@@ -283,6 +295,11 @@ class ResponsibilityItem(models.Model):
 
     def __str__(self) -> str:
         return self.content
+
+    def get_post_display(self) -> str:
+        from jiceng.orgs.models import Post
+
+        return str(dict(Post.choices).get(self.post, self.post))
 
     def audit_org_path(self) -> str:
         return self.list.org_path

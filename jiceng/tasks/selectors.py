@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -57,7 +57,7 @@ def inbox(user: User) -> QuerySet[Assignment]:
         assignments(user)
         .filter(org_id__in=orgs)
         .annotate(reminder_count=Count("reminders"))
-        .order_by(Q(answered_on__isnull=False), "deadline", "org_path", "id")
+        .order_by(F("answered_on").desc(nulls_first=True), "deadline", "org_path", "id")
     )
 
 

@@ -34,8 +34,9 @@ class Index(ScopedView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         user = self.user
-        inbox = Paginator(selectors.inbox(user), 20).get_page(request.GET.get("inbox"))
+        inbox = list(selectors.inbox(user)[:100])
         selectors.with_proposal_flags([a for a in inbox if a.answered_on is None])
+        today = timezone.localdate()
         issued = Paginator(selectors.issued(user), 20).get_page(request.GET.get("page"))
         tallies = {
             (t.root_id, t.org_id): t
@@ -45,13 +46,14 @@ class Index(ScopedView):
         }
         for t in issued:
             t.tally = tallies.get((t.root_id, t.issuer_id))
+            t.late_open = t.tally.late_open(today) if t.tally else 0
         return render(
             request,
             "tasks/index.html",
             {
                 "inbox": inbox,
                 "issued": issued,
-                "today": timezone.localdate(),
+                "today": today,
                 "can_issue": selectors.issuers(user).exists(),
             },
         )
