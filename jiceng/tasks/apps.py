@@ -17,7 +17,7 @@ class TasksConfig(AppConfig):
         register()
         registry.home_sections.register(
             registry.HomeSection(
-                key="tasks.inbox", template="tasks/_home.html", context=selectors.home_inbox, order=5
+                key="tasks.inbox", template="tasks/_home.html", context=selectors.home_inbox, order=30
             )
         )
         registry.demo_loaders.register(

@@ -58,6 +58,8 @@ SPEC = RuleSpec(
     gettext_noop("上级党组织下达任务时规定的完成期限（督办做法，非中央文件条款）"),
     {"grace_days": 7},
     confidence="U",
+    # RULES.md has no entry for tasks: catalogued beside §7 (responsibility and assessment).
+    section="7",
     explanation=rules.EXPLANATION,
     message=rules.message,
     judge=judge_overdue,

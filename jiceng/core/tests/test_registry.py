@@ -26,7 +26,7 @@ def test_the_apps_register_their_parts():
     assert [s.key for s in registry.home_sections][:2] == ["reports.due", "orgs.cards"]
     assert "members.me" in registry.landings
     assert "has_member_record" in registry.nav_flags
-    assert [d.key for d in registry.demo_loaders] == ["members.town", "development.pipeline"]
+    assert [d.key for d in registry.demo_loaders] == ["members.town", "development.pipeline", "tasks"]
 
 
 def test_a_registered_home_section_shows_in_its_order(world, client_for, registered):

@@ -30,7 +30,7 @@ PLUGIN = "plugin.branch_name_long"
 
 def test_the_shipped_rules_are_registered_by_their_apps() -> None:
     apps = {s.code.split(".")[0]: s.app for s in SPECS}
-    assert apps == {"org": "orgs", "life": "life", "member": "members", "dev": "development"}
+    assert apps == {"org": "orgs", "life": "life", "member": "members", "dev": "development", "task": "tasks"}
     assert [s.code for s in SPECS][:2] == ["org.branch_too_small", "org.branch_too_large"]
 
 

@@ -60,7 +60,9 @@ def test_refusals_are_named(world, api):
 
 
 def test_pass_on_and_remind(world, api):
-    task_id = issue(api, target="next_level", answer_kind="text", deadline=(today() + dt.timedelta(days=3)).isoformat()).json()["id"]
+    task_id = issue(
+        api, target="next_level", answer_kind="text", deadline=(today() + dt.timedelta(days=3)).isoformat()
+    ).json()["id"]
     relay = api("county_admin").get(f"/api/v1/tasks/assignments/?task={task_id}").json()["results"]
     relay_id = next(a["id"] for a in relay if a["relay"])
     late = api("county_admin").post(
@@ -85,9 +87,17 @@ def test_pass_on_and_remind(world, api):
 
 def test_responsibility_lists(world, api):
     c = api("county_admin")
-    r = c.post("/api/v1/tasks/responsibilities/", {"org": "01", "year": 2026, "content": "抓好党建", "post": "secretary"}, format="json")
+    r = c.post(
+        "/api/v1/tasks/responsibilities/",
+        {"org": "01", "year": 2026, "content": "抓好党建", "post": "secretary"},
+        format="json",
+    )
     assert r.status_code == 201
-    c.post("/api/v1/tasks/responsibilities/", {"org": "0103", "year": 2026, "content": "督促三会一课", "carrier": "010301"}, format="json")
+    c.post(
+        "/api/v1/tasks/responsibilities/",
+        {"org": "0103", "year": 2026, "content": "督促三会一课", "carrier": "010301"},
+        format="json",
+    )
     lists = c.get("/api/v1/tasks/responsibilities/?org=01&year=2026").json()
     assert [x["org"] for x in lists] == ["01", "0103"]
     assert lists[1]["items"][0]["carrier"] == "010301"
@@ -96,6 +106,10 @@ def test_responsibility_lists(world, api):
 
 def test_openapi_schema_lists_the_endpoints(world, api):
     schema = api("county_admin").get("/api/v1/openapi.json").json()
-    for path in ("/api/v1/tasks/", "/api/v1/tasks/{id}/completion/", "/api/v1/tasks/assignments/{id}/answer/",
-                 "/api/v1/tasks/responsibilities/"):
+    for path in (
+        "/api/v1/tasks/",
+        "/api/v1/tasks/{id}/completion/",
+        "/api/v1/tasks/assignments/{id}/answer/",
+        "/api/v1/tasks/responsibilities/",
+    ):
         assert path in schema["paths"], path
