@@ -6,7 +6,7 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jiceng.core.compliance import OrgRef, evaluate
@@ -43,6 +43,7 @@ def test_registered_with_a_grace_parameter_and_a_citation():
     assert spec.defaults == {"grace_days": 7} and spec.citation and spec.confidence == "U"
 
 
+@settings(deadline=None)
 @given(
     deadline=st.dates(D(2020, 1, 1), D(2030, 1, 1)),
     offset=st.integers(-40, 60),
@@ -62,6 +63,7 @@ def test_grace_boundary_is_exact(deadline, offset, grace):
         assert found[1].due_on == deadline + dt.timedelta(days=grace) and found[1].facts["escalated"]
 
 
+@settings(deadline=None)
 @given(
     deadline=st.dates(D(2020, 1, 1), D(2030, 1, 1)),
     answered=st.integers(-10, 30),
