@@ -75,8 +75,8 @@ class IssueForm(TargetFields):
     def __init__(self, *args: Any, issuers: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["issuer"].queryset = issuers
-        if issuers.count() == 1:
-            self.fields["issuer"].initial = issuers.first()
+        # The top of the user's scope issues most tasks: it comes first (the tree's path order).
+        self.fields["issuer"].initial = issuers.order_by("path").first()
 
     def service_fields(self) -> dict[str, Any]:
         d = self.cleaned_data

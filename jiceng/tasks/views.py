@@ -79,10 +79,10 @@ class Create(ObjectFormView):
     def get_form(self, data: Any, files: Any) -> IssueForm:
         issuers = selectors.issuers(self.user)
         code = self.request.GET.get("org", "").strip()
-        initial = {}
+        form = IssueForm(data, issuers=issuers)
         if code:
-            initial["issuer"] = issuers.filter(code=code).first()
-        return IssueForm(data, issuers=issuers, initial=initial)
+            form.fields["issuer"].initial = issuers.filter(code=code).first()
+        return form
 
     def perform(self, form: IssueForm) -> tuple[Task, str]:
         task = services.issue_task(actor=self.user, **form.service_fields())
