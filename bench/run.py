@@ -5,7 +5,9 @@
 2. For each database (PostgreSQL at $BENCH_DATABASE_URL, default the local server; SQLite under
    var/bench/): `jiceng import` of orgs + members beside a raw load (bench_import.py), the meetings
    (load_province.py --only-meetings), the organization page's numbers and a branch's member list
-   (bench_pages.py), one quarter of the compliance engine beside raw SQL (bench_compliance.py).
+   (bench_pages.py), one quarter of the compliance engine beside raw SQL (bench_compliance.py), and
+   (optional, BENCH_TASKS=0 skips it) a task to every branch and the root's completion view
+   (bench_tasks.py).
 3. Everything lands in bench/results/bench-<scale>.json; a table against the targets is printed.
 
 Set BENCH_DATABASES=postgresql or =sqlite to run one of them; BENCH_SCALE=county for a quick run.
@@ -36,6 +38,8 @@ TARGETS = {
     "branch_member_list_ms": 50,
     "compliance_ratio_to_raw": 3,
     "health_check_page_ms": 1000,
+    "task_issue_ms": 10000,
+    "task_completion_ms": 50,
 }
 
 
@@ -88,6 +92,8 @@ def bench_database(name: str, url: str, data: Path) -> dict:
     out["pages"] = run_json([PY, "bench/bench_pages.py"], url)
     out["compliance"] = run_json([PY, "bench/bench_compliance.py"], url)
     out["limits"] = run_json([PY, "bench/bench_limits.py"], url)
+    if os.environ.get("BENCH_TASKS", "1") != "0":  # optional part: BENCH_TASKS=0 skips it
+        out["tasks"] = run_json([PY, "bench/bench_tasks.py"], url)
     return out
 
 
@@ -158,6 +164,20 @@ def summary(results: dict) -> list[tuple[str, str, object, object]]:
                 )
             )
         rows.append((db, "health check refresh (background) ms", comp.get("refresh_ms"), "-"))
+        tasks = r.get("tasks")
+        if tasks is not None:
+            rows.append(
+                (
+                    db,
+                    f"task to {tasks.get('branches')} branches ms",
+                    tasks.get("issue_ms"),
+                    TARGETS["task_issue_ms"],
+                )
+            )
+            rows.append(
+                (db, "task completion (root) ms", tasks.get("completion_ms"), TARGETS["task_completion_ms"])
+            )
+            rows.append((db, "task completion page ms", tasks.get("completion_page_ms"), "-"))
         limits = r.get("limits", {})
         rows.append(
             (db, "attack files, worst peak RSS MB", limits.get("peak_rss_mb"), TARGETS["import_peak_rss_mb"])

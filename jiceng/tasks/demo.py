@@ -20,7 +20,7 @@ def present() -> bool:
 
 
 def load(town: DemoTown) -> None:
-    root = Organization.get_root_nodes().first()
+    root = Organization.objects.get_root_nodes().first()
     if root is None:
         return
     actor, today = town.actor, town.today

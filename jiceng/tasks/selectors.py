@@ -139,11 +139,17 @@ def completion(user: User, task: Task, *, node_code: str = "", status: str = "")
         if node is None or not node.path.startswith(task.issuer_path):
             raise Http404
     root = task.root_id
-    tally = TaskTally.objects.filter(root_id=root, org=node).first()
-    tallies = {
-        t.org_id: t
-        for t in TaskTally.objects.filter(root_id=root, org_path__prefix=node.path, depth=node.depth + 1)
-    }
+    # Two queries whatever the size of the tree: the counts of the node and of its children (maintained
+    # figures), and the assignments one level down, each with its organization.
+    tallies: dict[int, TaskTally] = {}
+    tally = None
+    for t in TaskTally.objects.filter(
+        root_id=root, org_path__prefix=node.path, depth__in=(node.depth, node.depth + 1)
+    ).select_related("org"):
+        if t.org_id == node.pk:
+            tally = t
+        else:
+            tallies[t.org_id] = t
     direct = Assignment.objects.filter(root_id=root, org_path__prefix=node.path, depth=node.depth + 1)
     if status == "late":
         direct = direct.filter(answered_on__isnull=True, deadline__lt=today)
@@ -151,22 +157,23 @@ def completion(user: User, task: Task, *, node_code: str = "", status: str = "")
         direct = direct.filter(answered_on__isnull=True)
     elif status == "answered":
         direct = direct.filter(answered_on__isnull=False)
-    assigned = {a.org_id: a for a in direct.annotate(reminder_count=Count("reminders"))}
-    ids = set(assigned) | (set(tallies) if not status else set())
-    orgs = Organization.objects.filter(pk__in=ids).order_by("path")
+    assigned = {a.org_id: a for a in direct.select_related("org").annotate(reminder_count=Count("reminders"))}
+    orgs = {a.org_id: a.org for a in assigned.values()}
+    if not status:
+        orgs.update({t.org_id: t.org for t in tallies.values()})
     rows = []
-    for o in orgs:
+    for o in sorted(orgs.values(), key=lambda o: o.path):
         t, a = tallies.get(o.pk), assigned.get(o.pk)
         late = t.late_open(today) if t else int(a is not None and a.overdue_on(today))
         rows.append(Row(org=o, tally=t, assignment=a, late_open=late))
-    ancestors = [
-        o
-        for o in Organization.objects.restrict(user, scope.VIEW).filter(
-            path__in=[
-                node.path[:end] for end in range(len(task.issuer_path), len(node.path), Organization.steplen)
-            ]
+    ancestors: list[Organization] = []
+    if node.pk != task.issuer_id:
+        step = Organization.steplen
+        ancestors = list(
+            Organization.objects.restrict(user, scope.VIEW).filter(
+                path__in=[node.path[:end] for end in range(len(task.issuer_path), len(node.path), step)]
+            )
         )
-    ]
     return Completion(task=task, node=node, tally=tally, rows=rows, today=today, ancestors=ancestors)
 
 
