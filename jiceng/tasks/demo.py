@@ -1,6 +1,7 @@
-"""This app's part of ``jiceng demo``: a responsibility list for the year and three tasks of the street
-committee to its branches (one answered by a theme day, late for some, with reminders; one asking for
-a number; one passed on through a general branch when the town has one)."""
+"""This app's part of ``jiceng demo``: a responsibility list for the year and the street committee's
+tasks to its branches: a theme day answered by the meeting records (some late, the late ones reminded,
+the showcase branch with a fitting meeting waiting for its one-click confirmation), a number to report,
+and, when the town has a general branch, a task one level down to pass on."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import datetime as dt
 from django.utils.translation import gettext
 
 from jiceng.core.registry import DemoTown
+from jiceng.life import services as life
 from jiceng.orgs.models import Organization, OrgKind
 
 from . import services
@@ -51,15 +53,30 @@ def load(town: DemoTown) -> None:
         number_label=gettext("参训人数"),
         today=issued,
     )
-    rows = list(Assignment.objects.filter(task=theme).select_related("task", "root"))
+    # Two branches in three held the theme day and recorded it; most confirmed it as the answer (some
+    # after the deadline). The showcase branch recorded it and has not confirmed yet: its task page
+    # proposes the meeting, one click away.
+    showcase = town.shared.get("showcase", (None, []))[0]
+    rows = list(Assignment.objects.filter(task=theme).select_related("task", "root", "org"))
     answered = 0
     for i, a in enumerate(rows):
-        fitting = services.fitting_meetings(theme, a.org_id).first()
-        if fitting is not None and i % 3:
-            services.confirm_record(
-                actor=actor, assignment=a, record_id=fitting.pk, today=today - dt.timedelta(days=12 - i % 5)
-            )
-            answered += 1
+        if i % 3 == 0 and a.org_id != getattr(showcase, "pk", None):
+            continue
+        meeting = life.record_meeting(
+            actor=actor,
+            org=a.org,
+            kind="theme_day",
+            held_on=issued + dt.timedelta(days=2 + i % 15),
+            topic=gettext("学习贯彻党的创新理论主题党日"),
+            expected=10,
+            present=8 + i % 3,
+        )
+        if a.org_id == getattr(showcase, "pk", None):
+            continue
+        services.confirm_record(
+            actor=actor, assignment=a, record_id=meeting.pk, today=today - dt.timedelta(days=5 + i % 10)
+        )
+        answered += 1
     for i, a in enumerate(Assignment.objects.filter(task=count).select_related("task", "root")):
         if i % 2 == 0:
             services.answer(actor=actor, assignment=a, number=10 + i, today=today - dt.timedelta(days=i % 7))
@@ -87,6 +104,6 @@ def load(town: DemoTown) -> None:
     ):
         services.add_responsibility(actor=actor, org=root, year=year, content=content, post=post)
     town.summary.append(
-        gettext("已加载任务督办演示数据：3项任务，%(n)d个党支部已以组织生活记录完成主题党日任务。")
-        % {"n": answered}
+        gettext("已加载任务督办演示数据：%(tasks)d项任务，%(n)d个党支部已以组织生活记录完成主题党日任务。")
+        % {"tasks": Task.objects.filter(parent__isnull=True).count(), "n": answered}
     )
