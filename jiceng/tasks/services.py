@@ -164,8 +164,13 @@ def _targets(
         codes = sorted({str(c).strip() for c in chosen if str(c).strip()})
         if not codes:
             raise ValidationError({"chosen": _("请至少选择一个党支部")})
-        qs = below.filter(kind=OrgKind.BRANCH, code__in=codes)
-        found = set(qs.values_list("code", flat=True))
+        # In chunks: a list of thousands of codes stays under SQLite's limit of query parameters.
+        rows: list[tuple] = []
+        for i in range(0, len(codes), BATCH):
+            rows += below.filter(kind=OrgKind.BRANCH, code__in=codes[i : i + BATCH]).values_list(
+                "id", "path", "kind", "code"
+            )
+        found = {r[3] for r in rows}
         unknown = [c for c in codes if c not in found]
         if unknown:
             raise ValidationError(
@@ -174,6 +179,7 @@ def _targets(
                     % {"codes": "、".join(unknown[:20])}
                 }
             )
+        return [tuple(r[:3]) for r in sorted(rows, key=lambda r: r[1])]
     elif target == Target.NEXT_LEVEL:
         qs = below.filter(depth=issuer.depth + 1)
     else:
