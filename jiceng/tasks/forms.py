@@ -23,12 +23,18 @@ def _blank(choices: Any) -> list[tuple[str, Any]]:
 
 class TargetFields(forms.Form):
     target = forms.ChoiceField(label=_("下达范围"), choices=Target.choices)
-    unit_kind = forms.ChoiceField(label=_("单位类别"), choices=_blank(UnitKind.choices), required=False)
+    unit_kind = forms.ChoiceField(
+        label=_("单位类别"),
+        choices=_blank(UnitKind.choices),
+        required=False,
+        help_text=_("下达范围为“某一单位类别的党支部”时选择"),
+    )
     chosen = forms.CharField(
         label=_("指定的党支部（组织编码，每行一个或以逗号分隔）"),
         required=False,
         max_length=200_000,
         widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("下达范围为“指定的党支部”时填写"),
     )
     deadline = forms.DateField(label=_("完成期限"), widget=DateInput())
     instructions = forms.CharField(
@@ -44,9 +50,19 @@ class IssueForm(TargetFields):
     issuer = forms.ModelChoiceField(label=_("下达组织"), queryset=Organization.objects.none())
     title = forms.CharField(label=_("任务名称"), max_length=200)
     answer_kind = forms.ChoiceField(label=_("完成方式"), choices=AnswerKind.choices)
-    meeting_kind = forms.ChoiceField(label=_("会议类型"), choices=_blank(MeetingKind.choices), required=False)
+    meeting_kind = forms.ChoiceField(
+        label=_("会议类型"),
+        choices=_blank(MeetingKind.choices),
+        required=False,
+        help_text=_("完成方式为“一次组织生活记录”时选择：支部录入这类会议后，确认即完成"),
+    )
     topic_keyword = forms.CharField(label=_("主题关键词（可不填）"), max_length=50, required=False)
-    step_kind = forms.ChoiceField(label=_("发展党员环节"), choices=_blank(StepKind.choices), required=False)
+    step_kind = forms.ChoiceField(
+        label=_("发展党员环节"),
+        choices=_blank(StepKind.choices),
+        required=False,
+        help_text=_("完成方式为“一个发展党员环节记录”时选择"),
+    )
     window_start = forms.DateField(label=_("记录日期自（默认下达当天）"), required=False, widget=DateInput())
     window_end = forms.DateField(label=_("记录日期至（默认完成期限）"), required=False, widget=DateInput())
     file_reason = forms.CharField(
