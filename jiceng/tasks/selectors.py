@@ -157,7 +157,7 @@ def completion(user: User, task: Task, *, node_code: str = "", status: str = "")
         direct = direct.filter(answered_on__isnull=True)
     elif status == "answered":
         direct = direct.filter(answered_on__isnull=False)
-    assigned = {a.org_id: a for a in direct.select_related("org").annotate(reminder_count=Count("reminders"))}
+    assigned = {a.org_id: a for a in direct.select_related("org")}
     orgs = {a.org_id: a.org for a in assigned.values()}
     if not status:
         orgs.update({t.org_id: t.org for t in tallies.values()})
@@ -175,6 +175,20 @@ def completion(user: User, task: Task, *, node_code: str = "", status: str = "")
             )
         )
     return Completion(task=task, node=node, tally=tally, rows=rows, today=today, ancestors=ancestors)
+
+
+def with_reminder_counts(rows: Any) -> Any:
+    """Set ``reminder_count`` on the assignments of the rows shown (one query for the page)."""
+    shown = [r.assignment for r in rows if r.assignment is not None]
+    counts = dict(
+        Reminder.objects.filter(assignment__in=shown)
+        .values("assignment")
+        .annotate(n=Count("id"))
+        .values_list("assignment", "n")
+    )
+    for a in shown:
+        a.reminder_count = counts.get(a.pk, 0)
+    return rows
 
 
 def passed_on(task: Task) -> list[Task]:

@@ -109,6 +109,7 @@ class Detail(TaskView, ObjectDetailView):
             self.user, self.object, node_code=self.request.GET.get("org", "").strip(), status=status
         )
         page = Paginator(done.rows, 50).get_page(self.request.GET.get("page"))
+        selectors.with_reminder_counts(page.object_list)
         return super().get_context_data(
             task=self.object,
             done=done,
