@@ -5,7 +5,9 @@
 2. For each database (PostgreSQL at $BENCH_DATABASE_URL, default the local server; SQLite under
    var/bench/): `jiceng import` of orgs + members beside a raw load (bench_import.py), the meetings
    (load_province.py --only-meetings), the organization page's numbers and a branch's member list
-   (bench_pages.py), one quarter of the compliance engine beside raw SQL (bench_compliance.py).
+   (bench_pages.py), one quarter of the compliance engine beside raw SQL (bench_compliance.py), and
+   (optional, BENCH_TASKS=0 skips it) a task to every branch and the root's completion view
+   (bench_tasks.py).
 3. PostgreSQL only: the production server under load over HTTP (bench_http.py: `jiceng serve`, 50
    signed-in sessions over the organization page, the member list, /api/v1/members/, /api/v1/orgs/
    and the health check) in its own database ($BENCH_DATABASE_URL + "_http", loaded once and kept).
@@ -44,6 +46,8 @@ TARGETS = {
     "http_requests_per_s": 300,
     "http_p95_ms": 300,
     "http_errors": 0,
+    "task_issue_ms": 10000,
+    "task_completion_ms": 50,
 }
 ONLY = {x for x in os.environ.get("BENCH_ONLY", "").split(",") if x}
 HTTP_ONLY = ONLY == {"http"}  # noqa: SIM300
@@ -106,6 +110,8 @@ def bench_database(name: str, url: str, data: Path) -> dict:
     out["pages"] = run_json([PY, "bench/bench_pages.py"], url)
     out["compliance"] = run_json([PY, "bench/bench_compliance.py"], url)
     out["limits"] = run_json([PY, "bench/bench_limits.py"], url)
+    if os.environ.get("BENCH_TASKS", "1") != "0":  # optional part: BENCH_TASKS=0 skips it
+        out["tasks"] = run_json([PY, "bench/bench_tasks.py"], url)
     if name == "postgresql":
         out["http"] = bench_http(url, data)
     return out
@@ -200,6 +206,20 @@ def summary(results: dict) -> list[tuple[str, str, object, object]]:
                 )
             )
         rows.append((db, "health check refresh (background) ms", comp.get("refresh_ms"), "-"))
+        tasks = r.get("tasks")
+        if tasks is not None:
+            rows.append(
+                (
+                    db,
+                    f"task to {tasks.get('branches')} branches ms",
+                    tasks.get("issue_ms"),
+                    TARGETS["task_issue_ms"],
+                )
+            )
+            rows.append(
+                (db, "task completion (root) ms", tasks.get("completion_ms"), TARGETS["task_completion_ms"])
+            )
+            rows.append((db, "task completion page ms", tasks.get("completion_page_ms"), "-"))
         limits = r.get("limits", {})
         rows.append(
             (db, "attack files, worst peak RSS MB", limits.get("peak_rss_mb"), TARGETS["import_peak_rss_mb"])

@@ -20,6 +20,7 @@ from jiceng.orgs.api import OrgViewSet
 from jiceng.reports.api import FindingViewSet
 from jiceng.roster.api import ImportJobStatus
 from jiceng.services.api import ROUTES as SERVICES_ROUTES
+from jiceng.tasks.api import ROUTES as TASK_ROUTES
 
 # Documented here, not in jiceng.core.api: see TokenView's docstring (an import cycle with DRF settings).
 extend_schema_view(
@@ -48,7 +49,7 @@ extend_schema_view(
 router = SimpleRouter()
 router.register("orgs", OrgViewSet, basename="api-org")
 router.register("members", MemberViewSet, basename="api-member")
-for prefix, viewset, basename in [*LIFE_ROUTES, *DEVELOPMENT_ROUTES, *SERVICES_ROUTES]:
+for prefix, viewset, basename in [*LIFE_ROUTES, *DEVELOPMENT_ROUTES, *SERVICES_ROUTES, *TASK_ROUTES]:
     router.register(prefix, viewset, basename=basename)
 router.register("findings", FindingViewSet, basename="api-finding")
 api_compliance.register(router)

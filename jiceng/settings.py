@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "jiceng.members",
     "jiceng.life",
     "jiceng.development",
+    "jiceng.tasks",
     "jiceng.roster",
     "jiceng.reports",
     "jiceng.accounts",

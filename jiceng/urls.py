@@ -25,6 +25,7 @@ urlpatterns = [
     path("members/", include("jiceng.members.urls")),
     path("life/", include("jiceng.life.urls")),
     path("development/", include("jiceng.development.urls")),
+    path("tasks/", include("jiceng.tasks.urls")),
     path("reports/", include("jiceng.reports.urls")),
     path("roster/", include("jiceng.roster.urls")),
     path("accounts/", include("jiceng.accounts.urls")),

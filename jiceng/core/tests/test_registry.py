@@ -32,6 +32,7 @@ def test_the_apps_register_their_parts():
         "development.pipeline",
         "life.history",
         "services.requests",
+        "tasks",
         "notifications.inbox",
         "members.summary",
     ]

@@ -36,6 +36,7 @@ def test_the_shipped_rules_are_registered_by_their_apps() -> None:
         "member": "members",
         "dev": "development",
         "service": "services",
+        "task": "tasks",
     }
     assert [s.code for s in SPECS][:2] == ["org.branch_too_small", "org.branch_too_large"]
 
