@@ -182,8 +182,8 @@ def raw(prefix: str, label: str) -> Counter:
         [*counts_params, like, d, d, d],
     ):
         elected, extended = _date(elected), _date(extended)
-        ends = extended or rules.add_years(elected, years)
         if kind != "working_committee":  # 党工委 are appointed: no term
+            ends = extended or rules.add_years(elected, years)
             n["org.committee_term_expired"] += ends <= d
             n["org.committee_term_due"] += d < ends <= rules.add_months(d, 6)
         if kind != "branch":
