@@ -24,6 +24,8 @@ CASES = [
     Case("members:me", expect=own_record),
     Case("members:create", action=CHANGE),
     Case("members:create", org=branch_a, action=CHANGE, query="org=0101"),
+    # Pure arithmetic on the posted number (an empty body: 204), for whoever may register members.
+    Case("members:derive", action=CHANGE, method="post", ok=(204,)),
     Case("members:detail", member, org=branch_a),
     Case("members:edit", member, org=branch_a, action=CHANGE),
     Case("members:transfer", member, org=branch_a, action=CHANGE),
