@@ -12,6 +12,22 @@ class LifeConfig(AppConfig):
         from .compliance import register
 
         register()
+
+        from jiceng.core import registry
+
+        from . import own
+
+        registry.home_sections.register(
+            registry.HomeSection(
+                key="life.attendance",
+                template="life/_own_attendance.html",
+                context=own.attendance_context,
+                data=own.attendance_data,
+                audience=registry.OWN,
+                title=_("我参加的组织生活"),
+                order=20,
+            )
+        )
         # meetings.csv joins the roster import (`jiceng import`), in place of the roster's
         # "recognized but not yet imported" placeholder, whichever app is ready first.
         if apps.is_installed("jiceng.roster"):

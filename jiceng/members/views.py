@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from jiceng.core import scope
 from jiceng.core.generic.views import ObjectDetailView, ObjectFormView, ObjectView, is_htmx
+from jiceng.core.views import own_home
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.views import BranchFormView, OrgListView
 
@@ -119,13 +120,14 @@ class Reveal(MemberDetail):
 @login_required
 @require_GET
 def me(request: HttpRequest) -> HttpResponse:
-    """A member's own record, read-only."""
-    member = selectors.own_member(request.user)
-    if member is None:
+    """我的: the user's own record, meetings and development file (the sections the apps registered
+    with ``audience=OWN``), read-only; 404 for an account without a member record."""
+    if selectors.own_member(request.user) is None:
         raise Http404
-    context = _record_context(request, member)
-    context["can_change"] = False  # this page never offers edits, even to a secretary viewing themselves
-    return render(request, "members/me.html", context)
+    response = own_home(request)
+    if response is None:  # pragma: no cover (members.record always shows for a member)
+        raise Http404
+    return response
 
 
 @login_required

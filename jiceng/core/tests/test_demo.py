@@ -19,7 +19,7 @@ def test_demo_loads_once_and_prints_the_logins() -> None:
     out = StringIO()
     call_command("demo", stdout=out)
     text = out.getvalue()
-    for username in ("admin", "jiedao", "chakan", "shuji1", "shuji2", "dangyuan"):
+    for username in ("admin", "jiedao", "chakan", "shuji1", "shuji2", "dangyuan", "yubei"):
         assert username in text
         assert User.objects.filter(username=username).exists()
     assert "jiceng-demo-2026" in text
