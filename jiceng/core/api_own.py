@@ -11,7 +11,7 @@ from typing import Any
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, views
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,16 +20,10 @@ from . import registry
 from .api import ScopedAPIMixin, error_responses
 
 
-def _schema(**kwargs: Any) -> serializers.Serializer:
-    return inline_serializer(
-        "OwnSection",
-        {
-            "key": serializers.CharField(help_text="The section's key, e.g. `life.attendance`"),
-            "title": serializers.CharField(),
-            "data": serializers.JSONField(help_text="The section's content; its shape is the section's"),
-        },
-        **kwargs,
-    )
+class OwnSectionSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The section's key, e.g. `life.attendance`")
+    title = serializers.CharField()
+    data = serializers.JSONField(help_text="The section's content; its shape is the section's")
 
 
 def _sections(user: Any) -> list[dict[str, Any]]:
@@ -47,7 +41,7 @@ class OwnSectionsView(ScopedAPIMixin, views.APIView):
     @extend_schema(
         operation_id="me_sections_list",
         summary="The caller's own records, by section (record, meetings, development file …)",
-        responses={200: _schema(many=True), **error_responses(401)},
+        responses={200: OwnSectionSerializer(many=True), **error_responses(401)},
         tags=["members"],
     )
     def get(self, request: Request) -> Response:
@@ -59,7 +53,7 @@ class OwnSectionView(ScopedAPIMixin, views.APIView):
         operation_id="me_sections_retrieve",
         summary="One section of the caller's own records",
         parameters=[OpenApiParameter("key", OpenApiTypes.STR, OpenApiParameter.PATH)],
-        responses={200: _schema(), **error_responses(401, 404)},
+        responses={200: OwnSectionSerializer, **error_responses(401, 404)},
         tags=["members"],
     )
     def get(self, request: Request, key: str) -> Response:
