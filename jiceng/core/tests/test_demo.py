@@ -33,6 +33,16 @@ def test_demo_loads_once_and_prints_the_logins() -> None:
 
     rules = {f.rule for f in evaluate(root, timezone.localdate().isoformat())}
     assert {"dev.talk_within_month", "dev.review_half_yearly"} <= rules
+    # The demo's member and its probationary member each land on their own home; the latter's shows the
+    # development timeline (issue 12, item 8).
+    from django.test import Client
+
+    client = Client()
+    client.force_login(User.objects.get(username="dangyuan"))
+    assert "我的党员信息" in client.get("/").content.decode()
+    client.force_login(User.objects.get(username="yubei"))
+    home = client.get("/").content.decode()
+    assert "我的入党进程" in home and 'data-own="timeline"' in home and "预备党员" in home
     # a second run refuses, --if-empty skips
     with pytest.raises(CommandError):
         call_command("demo", stdout=StringIO())
