@@ -12,6 +12,7 @@ from rest_framework.routers import SimpleRouter
 from jiceng.accounts.api import URLS as ACCOUNTS_URLS
 from jiceng.core import api_compliance
 from jiceng.core.api import CredentialsSerializer, TokenSerializer, TokenView, error_responses, not_found
+from jiceng.core.api_own import OwnSectionsView, OwnSectionView
 from jiceng.development.api import ROUTES as DEVELOPMENT_ROUTES
 from jiceng.life.api import ROUTES as LIFE_ROUTES
 from jiceng.members.api import MemberViewSet, MeView
@@ -58,6 +59,8 @@ urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
+    path("me/sections/", OwnSectionsView.as_view(), name="api-me-sections"),
+    path("me/sections/<str:key>/", OwnSectionView.as_view(), name="api-me-section"),
     path("roster/imports/<uuid:job>/", ImportJobStatus.as_view(), name="api-import-job"),
     *ACCOUNTS_URLS,
     *NOTIFICATION_URLS,

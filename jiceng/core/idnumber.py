@@ -17,6 +17,9 @@ CHECK_CHARS = "10X98765432"
 _SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 
 
+# gettext is called when the message is made, in the reader's language.
+GENDER_LABELS = {"male": lambda: _("男"), "female": lambda: _("女")}
+
 _DIGIT_OFFSET = ord("0") * sum(WEIGHTS)  # what the ASCII codes add to the weighted sum of the digits
 
 
@@ -35,13 +38,24 @@ def birth_date_of(id_number: str) -> dt.date | None:
         return None
 
 
+def gender_of(id_number: str) -> str | None:
+    """``"male"`` or ``"female"`` from the 17th character (the order code's last digit: odd for men,
+    even for women, GB 11643-1999 §4.3), or None when it is not a digit."""
+    digit = id_number[16:17]
+    if not (digit.isascii() and digit.isdigit()):
+        return None
+    return "male" if int(digit) % 2 else "female"
+
+
 def normalize(value: str) -> str:
     """The one spelling validated and digested: NFKC, ASCII digits, upper-case X, no spaces."""
     return normalize_text(value)
 
 
-def validate(value: str, *, birth_date: dt.date | None = None) -> str:
-    """Return the normalized number or raise ValidationError with a machine code."""
+def validate(value: str, *, birth_date: dt.date | None = None, gender: str | None = None) -> str:
+    """Return the normalized number or raise ValidationError with a machine code.
+
+    With ``birth_date`` or ``gender`` ("male"/"female"), the number must agree with them."""
     number = normalize(value)
     if len(number) != 18:
         raise ValidationError(
@@ -60,7 +74,22 @@ def validate(value: str, *, birth_date: dt.date | None = None) -> str:
             code="id_birth_mismatch",
             params={"id_birth": born.isoformat(), "birth": birth_date.isoformat()},
         )
+    mismatch = gender_mismatch(number, gender)
+    if mismatch is not None:
+        raise mismatch
     return number
+
+
+def gender_mismatch(number: str, gender: str | None) -> ValidationError | None:
+    """The error for a valid ``number`` whose sex digit disagrees with ``gender``, else None."""
+    derived = gender_of(number)
+    if not gender or derived is None or gender == derived:
+        return None
+    return ValidationError(
+        _("公民身份号码第17位表明性别为%(id_gender)s，与所填性别不一致"),
+        code="id_gender_mismatch",
+        params={"id_gender": GENDER_LABELS[derived]()},
+    )
 
 
 def mask(number: str) -> str:

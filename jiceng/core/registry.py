@@ -54,17 +54,42 @@ class Registry(Generic[E]):
         return self._entries[key]
 
 
+# Who a home-page section is for: users with a scope (the 工作台 of secretaries and committees), or a
+# user's own records (我的: a member's record, meetings, development file, later dues and study hours).
+SCOPE = "scope"
+OWN = "own"
+
+
 @dataclass(frozen=True)
 class HomeSection:
-    """A block of the home page (工作台) for a user with a scope.
+    """A block of the home page.
 
     ``context(user)`` returns the template's context, or ``None`` when the block has nothing to show.
+    ``audience`` is ``SCOPE`` (the 工作台 of a user with a scope) or ``OWN`` (the home of a user who only
+    has records of their own, and their 我的 page). An ``OWN`` section reads nothing but the user's own
+    records; its ``data(user)`` is the same content as JSON-ready values for ``/api/v1/me/sections/``
+    (``None``: nothing to show), under ``key``, with ``title`` as its heading.
     """
 
     key: str
     template: str
     context: Callable[[User], Mapping[str, Any] | None]
     order: int = 100
+    audience: str = SCOPE
+    title: Any = ""
+    data: Callable[[User], Mapping[str, Any] | None] | None = None
+
+
+def sections_for(user: User, audience: str) -> list[dict[str, Any]]:
+    """The sections of ``audience`` with something to show, each as ``{"template", "context", "key"}``."""
+    out = []
+    for section in home_sections:
+        if section.audience != audience:
+            continue
+        context = section.context(user)
+        if context is not None:
+            out.append({"key": section.key, "template": section.template, "context": dict(context)})
+    return out
 
 
 @dataclass(frozen=True)

@@ -29,21 +29,31 @@ def home(request: HttpRequest) -> HttpResponse:
     with a scope; otherwise the first registered landing that claims them (a member's own record)."""
     user = request.user
     if scope.paths_for(user, scope.VIEW):
-        sections = []
-        for section in registry.home_sections:
-            context = section.context(user)
-            if context is not None:
-                sections.append({"template": section.template, "context": dict(context)})
         return render(
             request,
             "core/home.html",
-            {"sections": sections, "can_audit": bool(scope.paths_for(user, scope.AUDIT))},
+            {
+                "sections": registry.sections_for(user, registry.SCOPE),
+                "can_audit": bool(scope.paths_for(user, scope.AUDIT)),
+            },
         )
+    response = own_home(request)
+    if response is not None:
+        return response
     for landing in registry.landings:
         url = landing.url(user)
         if url:
             return redirect(url)
     return render(request, "core/no_org.html")
+
+
+def own_home(request: HttpRequest) -> HttpResponse | None:
+    """我的: the user's own records, as the apps registered them (``audience=OWN``), or ``None`` when
+    there is nothing of theirs to show. The home page of a member; the 我的档案 page of anyone."""
+    sections = registry.sections_for(request.user, registry.OWN)
+    if not sections:
+        return None
+    return render(request, "core/own_home.html", {"sections": sections})
 
 
 class LoginView(auth_views.LoginView):

@@ -19,10 +19,23 @@ class DevelopmentConfig(AppConfig):
 
         from jiceng.core import registry
 
-        from . import demo
+        from . import demo, own
 
+        registry.home_sections.register(
+            registry.HomeSection(
+                key="development.own",
+                template="development/_own_file.html",
+                context=own.file_context,
+                data=own.file_data,
+                audience=registry.OWN,
+                title=_("我的入党进程"),
+                order=30,
+            )
+        )
         registry.demo_loaders.register(
-            registry.DemoLoader(key="development.pipeline", load=demo.load_demo, order=50)
+            registry.DemoLoader(
+                key="development.pipeline", load=demo.load_demo, order=50, accounts=(demo.ACCOUNT,)
+            )
         )
         # development.csv (people already in the pipeline) joins the roster import (`jiceng import`).
         if apps.is_installed("jiceng.roster"):

@@ -112,7 +112,28 @@ def load(*, actor: Any, org: Any, members: list[Any], today: dt.date, seed: int 
     return count
 
 
+# The demo's probationary member signs in to see their own development file on their home page (我的).
+ACCOUNT = "yubei"
+
+
 def load_demo(town: DemoTown) -> None:
-    """This app's part of ``jiceng demo``: the pipeline in the first secretary's branch."""
+    """This app's part of ``jiceng demo``: the pipeline in the first secretary's branch, and an account
+    for its probationary member (a member role, linked to their member record)."""
+    from jiceng.core.models import RoleAssignment, User
+    from jiceng.core.scope import Role
+
+    from .models import Development, Stage
+
     org, members = town.shared["showcase"]
     load(actor=town.actor, org=org, members=members, today=town.today)
+    file = (
+        Development.objects.filter(org=org, stage=Stage.PROBATIONARY, member__user__isnull=True)
+        .select_related("member")
+        .order_by("applied_on")
+        .first()
+    )
+    if file is not None:
+        user = User.objects.create_user(ACCOUNT, password=town.password, full_name=file.member.name)
+        RoleAssignment.objects.create(user=user, org=org, role=Role.MEMBER, granted_by=town.actor)
+        file.member.user = user
+        file.member.save(update_fields=["user"])

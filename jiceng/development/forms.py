@@ -7,11 +7,13 @@ it ended).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -190,18 +192,68 @@ class StepForm(forms.Form):
         today = timezone.localdate()
         self.fields["on"].widget.attrs["max"] = today.isoformat()
         if "meeting" in self.fields:
+            # The step is dated by the meeting that decided it: choosing a meeting sets the date (here and
+            # in ``clean``), so a date that disagrees with the chosen meeting cannot be entered.
             wanted = MeetingKind(rules.meeting_kind(kind))
-            self.fields["meeting"].queryset = life_selectors.meeting_list(user, org=development.org).filter(
-                org=development.org, kind=wanted
+            meeting = self.fields["meeting"]
+            meeting.queryset = (
+                life_selectors.meeting_list(user, org=development.org)
+                .filter(org=development.org, kind=wanted, held_on__lte=today, held_on__gte=self._not_before())
+                .order_by("-held_on", "-id")
             )
-            self.fields["meeting"].label_from_instance = lambda m: f"{m.held_on:%Y-%m-%d} {m.topic}"
-            self.fields["meeting"].help_text = _("本支部的%(kind)s记录；会议日期须与上面的日期一致") % {
+            meeting.label_from_instance = lambda m: f"{m.held_on:%Y-%m-%d} {m.topic}"
+            meeting.help_text = _("本支部的%(kind)s记录；选择后，本环节日期即为会议日期") % {
                 "kind": wanted.label
             }
+            # htmx: choosing a meeting re-renders the date field, filled with the meeting's day.
+            meeting.widget.attrs.update(
+                {
+                    "hx-get": reverse("development:step", args=[development.pk, kind]),
+                    "hx-trigger": "change",
+                    "hx-select": "#jc-step-on",
+                    "hx-target": "#jc-step-on",
+                    "hx-swap": "outerHTML",
+                }
+            )
+            self.fields["on"].required = False
+            self.fields["on"].help_text = _("关联会议记录时按会议日期填写，可留空")
+            self.chosen_meeting = self._chosen_meeting()
+            if self.chosen_meeting is not None:
+                self.fields["on"].widget.attrs["readonly"] = True
+                self.fields["on"].help_text = _("按所选会议记录的日期填写")
+                if not self.is_bound:
+                    self.initial["on"] = self.chosen_meeting.held_on
         if "people" in self.fields:
             # Any open member the user may see is accepted (a sponsor may belong to another branch);
             # the page lists the branch's full members and finds others by name.
             self.fields["people"].queryset = member_selectors.visible_members(user).select_related("org")
+
+    chosen_meeting: Meeting | None = None
+
+    def _not_before(self) -> dt.date:
+        """The earliest day a meeting may decide this step: the file's latest step (or its application)."""
+        latest = self.development.steps.aggregate(latest=Max("on"))["latest"]
+        return max(d for d in (self.development.applied_on, latest) if d is not None)
+
+    def _chosen_meeting(self) -> Meeting | None:
+        value = self["meeting"].value()
+        try:
+            pk = int(value.pk if isinstance(value, Meeting) else value)
+        except (TypeError, ValueError):
+            return None
+        return self.fields["meeting"].queryset.filter(pk=pk).first()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if "meeting" in self.fields:
+            meeting = data.get("meeting")
+            if meeting is not None:
+                # The meeting's day is the step's day, whatever the date field held.
+                self.errors.pop("on", None)
+                data["on"] = meeting.held_on
+            elif data.get("on") is None and "on" not in self.errors:
+                self.add_error("on", ValidationError(_("请填写日期，或选择会议记录"), code="required"))
+        return data
 
     # ---- What the template lays out ----------------------------------------------------------
 

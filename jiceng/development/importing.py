@@ -369,6 +369,9 @@ class DevelopmentHandler(TableHandler):
             except ValidationError as e:
                 err("id_number", e.code or "id_invalid", e.messages[0], text)
             else:
+                mismatch = idnumber.gender_mismatch(row.number, person.get("gender"))
+                if mismatch is not None:
+                    err("gender", mismatch.code, mismatch.messages[0], cell.get("gender", ""))
                 row.digest = crypto.digest(row.number)
                 person["birth_date"] = birth or idnumber.birth_date_of(row.number)
                 first = self.first_row.setdefault(row.digest, row.row)

@@ -128,6 +128,11 @@ def _check_person(*, id_number: str, birth_date: dt.date | None, fields: dict[st
         idnumber.validate(number, birth_date=birth_date)
     except ValidationError as e:
         errors.setdefault("id_number", []).append(ValidationError(e.messages[0], code=e.code or "id_invalid"))
+    else:
+        # 性别 must agree with the number's sex digit (17th: odd male, even female), as on the roster.
+        mismatch = idnumber.gender_mismatch(number, fields.get("gender"))
+        if mismatch is not None:
+            errors.setdefault("gender", []).append(ValidationError(mismatch.messages[0], code=mismatch.code))
     for name in ("name", "gender", "education", "category"):
         if not fields.get(name):
             errors.setdefault(name, []).append(ValidationError(_("此项为必填项"), code="required"))

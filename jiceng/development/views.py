@@ -383,7 +383,9 @@ class StepCreate(RefusableFormMixin, FileView, ObjectFormView):
 
     def get_form(self, data: Any, files: Any) -> StepForm:
         self.refused = []
-        return StepForm(data, kind=self.kind, development=self.object, user=self.user)
+        # ``?meeting=`` (the meeting chooser's htmx request): the form as if that meeting were chosen.
+        initial = {"meeting": self.request.GET.get("meeting")} if data is None else None
+        return StepForm(data, kind=self.kind, development=self.object, user=self.user, initial=initial)
 
     def perform(self, form: StepForm) -> tuple[Development, str]:
         development = self.object

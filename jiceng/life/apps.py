@@ -15,10 +15,22 @@ class LifeConfig(AppConfig):
 
         from jiceng.core import registry
 
-        from . import demo
+        from . import demo, own
 
         # After the members (10) and the development files (50): everyone's year of meetings.
         registry.demo_loaders.register(registry.DemoLoader(key="life.history", load=demo.load_demo, order=60))
+
+        registry.home_sections.register(
+            registry.HomeSection(
+                key="life.attendance",
+                template="life/_own_attendance.html",
+                context=own.attendance_context,
+                data=own.attendance_data,
+                audience=registry.OWN,
+                title=_("我参加的组织生活"),
+                order=20,
+            )
+        )
         # meetings.csv joins the roster import (`jiceng import`), in place of the roster's
         # "recognized but not yet imported" placeholder, whichever app is ready first.
         if apps.is_installed("jiceng.roster"):

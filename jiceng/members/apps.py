@@ -15,9 +15,20 @@ class MembersConfig(AppConfig):
 
         from jiceng.core import registry
 
-        from . import demo, views
+        from . import demo, own, views
 
         registry.landings.register(registry.Landing(key="members.me", url=views.own_record_url))
+        registry.home_sections.register(
+            registry.HomeSection(
+                key="members.record",
+                template="members/_own_record.html",
+                context=own.record_context,
+                data=own.record_data,
+                audience=registry.OWN,
+                title=_("我的党员信息"),
+                order=10,
+            )
+        )
         registry.nav_flags.register(registry.NavFlag(key="has_member_record", value=views.has_member_record))
         registry.demo_loaders.register(
             registry.DemoLoader(

@@ -8,10 +8,12 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from jiceng.core import idnumber
 from jiceng.core.forms import DateInput, add_service_errors
 from jiceng.orgs.models import Organization, PartyGroup
 
@@ -19,6 +21,8 @@ from . import rules, services
 from .models import Member
 
 FIELDS = list(services.EDITABLE)
+# Party discipline (处分): most registrations have none, so the form keeps these in a collapsed section.
+DISCIPLINE_FIELDS = ("party_probation_from", "party_probation_until")
 
 
 class MemberForm(forms.ModelForm):
@@ -44,7 +48,14 @@ class MemberForm(forms.ModelForm):
             "phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
         }
 
-    def __init__(self, *args: Any, branch: Organization, editing: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        branch: Organization | None,
+        editing: bool = False,
+        derived: bool = False,
+        **kwargs: Any,
+    ) -> None:
         # Validation assigns the submitted values to the instance; work on a copy so the caller's
         # member object keeps what is in the database.
         if kwargs.get("instance") is not None:
@@ -63,6 +74,20 @@ class MemberForm(forms.ModelForm):
         else:
             self.fields["birth_date"].required = False
             self.fields["birth_date"].help_text = _("留空则按公民身份号码中的出生日期填写")
+            self.fields["gender"].required = False
+            self.fields["gender"].help_text = _("留空则按公民身份号码第17位填写（单数为男，双数为女）")
+        if derived:
+            for name in ("birth_date", "gender"):
+                self.fields[name].help_text = _("已按公民身份号码填写")
+        # htmx: when the number is entered, the server fills 出生日期 and 性别 from it (``members:derive``).
+        self.fields["id_number"].widget.attrs.update(
+            {
+                "hx-post": reverse("members:derive"),
+                "hx-trigger": "change",
+                "hx-include": "this",
+                "hx-swap": "none",
+            }
+        )
         self.fields["full_member_on"].help_text = _("正式党员必填；预备党员留空")
         for field in self.fields.values():
             choices = getattr(field, "choices", None)
@@ -76,6 +101,7 @@ class MemberForm(forms.ModelForm):
         id_number = data.get("id_number") or None
         problems = rules.check_record(
             id_number=id_number,
+            gender=data.get("gender") or None,
             birth_date=data.get("birth_date") if "birth_date" not in self.errors else None,
             status=data.get("status"),
             joined_on=data.get("joined_on"),
@@ -87,12 +113,36 @@ class MemberForm(forms.ModelForm):
                 self.add_error(problem.field, ValidationError(problem.message, code=problem.code))
         return data
 
+    # ---- What the template lays out ----------------------------------------------------------
+
+    def visible_fields(self) -> list[forms.BoundField]:
+        """The fields of every registration; the discipline fields are laid out apart
+        (``discipline_fields``), in a collapsed 处分 section."""
+        return [f for f in super().visible_fields() if f.name not in DISCIPLINE_FIELDS]
+
+    def discipline_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in DISCIPLINE_FIELDS if name in self.fields]
+
+    def discipline_open(self) -> bool:
+        """The 处分 section starts open when it holds a value or an error, so nothing entered is hidden."""
+        return any(f.errors or f.value() not in (None, "") for f in self.discipline_fields())
+
     def service_fields(self) -> dict[str, Any]:
         """The cleaned values in the shape ``create_member`` / ``update_member`` take."""
         return {name: self.cleaned_data.get(name) for name in FIELDS}
 
     def add_service_errors(self, error: ValidationError) -> None:
         add_service_errors(self, error)
+
+
+def derived_fields(raw: str) -> dict[str, Any]:
+    """出生日期 and 性别 read from a valid identity number, or nothing when it is not valid (the form
+    names the problem when saved)."""
+    try:
+        number = idnumber.validate(raw[:22])
+    except ValidationError:
+        return {}
+    return {"birth_date": idnumber.birth_date_of(number), "gender": idnumber.gender_of(number)}
 
 
 def branch_label(org: Organization) -> str:

@@ -38,14 +38,25 @@ def check_record(
     joined_on: dt.date | None,
     full_member_on: dt.date | None,
     today: dt.date,
+    gender: str | None = None,
 ) -> list[Problem]:
-    """Every problem with these values; an empty list means the record is consistent."""
+    """Every problem with these values; an empty list means the record is consistent.
+
+    The identity number carries the birth date (digits 7-14) and the sex (digit 17: odd male, even
+    female): a record whose 出生日期 or 性别 disagrees with it is refused, the problem named on the
+    field that disagrees with the number."""
     problems: list[Problem] = []
     if id_number is not None:
         try:
-            idnumber.validate(id_number, birth_date=birth_date)
+            number = idnumber.validate(id_number, birth_date=birth_date)
         except ValidationError as e:
             problems.append(Problem("id_number", e.code or "id_invalid", e.messages[0]))
+        else:
+            mismatch = idnumber.gender_mismatch(number, gender)
+            if mismatch is not None:
+                problems.append(
+                    Problem("gender", mismatch.code or "id_gender_mismatch", mismatch.messages[0])
+                )
     if birth_date and birth_date > today:
         problems.append(Problem("birth_date", "date_in_future", _("出生日期不能晚于今天")))
     # Bounds from the dates' meaning (core.dates): no member born before 1900, nobody joined the Party

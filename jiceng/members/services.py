@@ -45,6 +45,7 @@ def _ensure_unique_id(member: Member, actor: User) -> None:
 def _validate(member: Member, *, id_number: str | None, actor: User) -> None:
     problems = rules.check_record(
         id_number=id_number,
+        gender=member.gender or None,
         birth_date=member.birth_date,
         status=member.status,
         joined_on=member.joined_on,
@@ -128,8 +129,13 @@ def create_member(
         fields["phone"] = normalize.phone(fields["phone"])
     dates.party_event(started_on, field="started_on", label=_("组织关系起始日期"))
     member = Member(org=org, org_path=org.path, **fields)
-    if not member.birth_date and id_number:
-        member.birth_date = idnumber.birth_date_of(idnumber.normalize(id_number))
+    if id_number:
+        # 出生日期 and 性别 left blank are read from the identity number (a mismatch is refused below).
+        number = idnumber.normalize(id_number)
+        if not member.birth_date:
+            member.birth_date = idnumber.birth_date_of(number)
+        if not member.gender and len(number) == 18:
+            member.gender = idnumber.gender_of(number) or ""
     _validate(member, id_number=id_number, actor=actor)
     member.set_id_number(id_number)
     member.refresh_pinyin()

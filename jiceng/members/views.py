@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -16,16 +17,17 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from jiceng.core import scope
 from jiceng.core.generic.views import ObjectDetailView, ObjectFormView, ObjectView, is_htmx
+from jiceng.core.views import own_home
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.views import BranchFormView, OrgListView
 
 from . import selectors, services
 from .filters import MemberFilter
-from .forms import MemberForm, TransferForm
+from .forms import MemberForm, TransferForm, derived_fields
 from .models import Member
 
 
@@ -118,13 +120,29 @@ class Reveal(MemberDetail):
 @login_required
 @require_GET
 def me(request: HttpRequest) -> HttpResponse:
-    """A member's own record, read-only."""
-    member = selectors.own_member(request.user)
-    if member is None:
+    """我的: the user's own record, meetings and development file (the sections the apps registered
+    with ``audience=OWN``), read-only; 404 for an account without a member record."""
+    if selectors.own_member(request.user) is None:
         raise Http404
-    context = _record_context(request, member)
-    context["can_change"] = False  # this page never offers edits, even to a secretary viewing themselves
-    return render(request, "members/me.html", context)
+    response = own_home(request)
+    if response is None:  # pragma: no cover (members.record always shows for a member)
+        raise Http404
+    return response
+
+
+@login_required
+@require_POST
+def derive(request: HttpRequest) -> HttpResponse:
+    """htmx, from the member form: 出生日期 and 性别 as the identity number states them, swapped into the
+    form out of band (read-only while they come from the number). Only for users who may register or
+    edit members; the number is posted, never put in a URL, and nothing is stored or looked up."""
+    if not scope.paths_for(request.user, scope.CHANGE):
+        raise PermissionDenied
+    derived = derived_fields(request.POST.get("id_number", ""))
+    if not derived:
+        return HttpResponse(status=204)
+    form = MemberForm(initial=derived, branch=None, derived=True)
+    return render(request, "members/_derived.html", {"form": form})
 
 
 class MemberCreate(BranchFormView):

@@ -42,7 +42,14 @@ def _chart(title: str, rows: list[tuple[str, int]]) -> dict[str, Any]:
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
         "grid": {"left": 8, "right": 32, "top": 36, "bottom": 8, "containLabel": True},
         "xAxis": {"type": "value", "minInterval": 1},
-        "yAxis": {"type": "category", "inverse": True, "data": [label for label, _n in rows]},
+        # A long rule title would squeeze the bars: labels are cut to one line (…), and the tooltip
+        # of the hovered or tapped bar names the rule in full.
+        "yAxis": {
+            "type": "category",
+            "inverse": True,
+            "data": [label for label, _n in rows],
+            "axisLabel": {"width": 120, "overflow": "truncate", "ellipsis": "…"},
+        },
         "series": [
             {"type": "bar", "data": [n for _label, n in rows], "label": {"show": True, "position": "right"}}
         ],

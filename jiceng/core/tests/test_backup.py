@@ -56,7 +56,7 @@ RoleAssignment.objects.create(user=admin, org=root, role="org_admin")
 branch = orgs.create_org(actor=admin, parent=root, code="0101", name="和平社区党支部",
                          kind="branch", unit_kind="community", founded_on=dt.date(2000, 3, 1))
 people = [
-    members.create_member(actor=admin, org=branch, id_number=number, name=name, gender="male",
+    members.create_member(actor=admin, org=branch, id_number=number, name=name, gender="",
                           education="bachelor", category="employed", status="full",
                           joined_on=dt.date(2010, 7, 1), full_member_on=dt.date(2011, 7, 1))
     for number, name in zip(json.loads(os.environ["SEED_IDS"]), json.loads(os.environ["SEED_NAMES"]))

@@ -23,7 +23,7 @@ def test_demo_loads_once_and_prints_the_logins() -> None:
     out = StringIO()
     call_command("demo", stdout=out)
     text = out.getvalue()
-    for username in ("admin", "jiedao", "chakan", "shuji1", "shuji2", "dangyuan"):
+    for username in ("admin", "jiedao", "chakan", "shuji1", "shuji2", "dangyuan", "yubei"):
         assert username in text
         assert User.objects.filter(username=username).exists()
     assert "jiceng-demo-2026" in text
@@ -64,6 +64,16 @@ def test_demo_loads_once_and_prints_the_logins() -> None:
         attendance__presence="present", attendance__meeting__held_on__range=(six.start, six.end)
     )
     assert not absent_all.exists()
+    # The demo's member and its probationary member each land on their own home; the latter's shows the
+    # development timeline (issue 12, item 8).
+    from django.test import Client
+
+    client = Client()
+    client.force_login(User.objects.get(username="dangyuan"))
+    assert "我的党员信息" in client.get("/").content.decode()
+    client.force_login(User.objects.get(username="yubei"))
+    home = client.get("/").content.decode()
+    assert "我的入党进程" in home and 'data-own="timeline"' in home and "预备党员" in home
     # a second run refuses, --if-empty skips
     with pytest.raises(CommandError):
         call_command("demo", stdout=StringIO())

@@ -39,7 +39,7 @@ def _member_form(**extra: str) -> dict[str, str]:
         "org": "0101",
         "id_number": NUMBER,
         "name": "钱进",
-        "gender": "male",
+        "gender": idnumber.gender_of(NUMBER),
         "education": "college",
         "category": "employed",
         "status": "full",

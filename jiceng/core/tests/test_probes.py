@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from conftest import make_id
-from jiceng.core import crypto
+from jiceng.core import crypto, idnumber
 from jiceng.core.models import ObjectChange
 from jiceng.development import services as development_services
 from jiceng.members.models import Member
@@ -26,7 +26,7 @@ def _body(number: str) -> dict:
         "org": "0101",
         "id_number": number,
         "name": "某人",
-        "gender": "male",
+        "gender": idnumber.gender_of(number),
         "education": "college",
         "category": "employed",
         "status": "full",
@@ -72,7 +72,7 @@ def test_a_development_file_for_a_member_is_audited_too(world):
             id_number=number,
             on=dt.date(2024, 3, 1),
             name="周杰",
-            gender="male",
+            gender=idnumber.gender_of(number),
             education="bachelor",
             category="employed",
         )

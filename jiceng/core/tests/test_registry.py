@@ -23,7 +23,10 @@ def registered():
 
 
 def test_the_apps_register_their_parts():
-    assert [s.key for s in registry.home_sections][:2] == ["reports.due", "orgs.cards"]
+    scope_keys = [s.key for s in registry.home_sections if s.audience == registry.SCOPE]
+    own_keys = [s.key for s in registry.home_sections if s.audience == registry.OWN]
+    assert scope_keys[:2] == ["reports.due", "orgs.cards"]
+    assert own_keys[:3] == ["members.record", "life.attendance", "development.own"]
     assert "members.me" in registry.landings
     assert "has_member_record" in registry.nav_flags
     assert "unread" in registry.nav_flags
@@ -57,11 +60,37 @@ def test_a_registered_home_section_shows_in_its_order(world, client_for, registe
     assert page.index("registry-probe alice") < page.index('href="/orgs/0101/"')
 
 
+def test_an_own_section_shows_on_a_members_home_and_in_the_api(world, client_for, api, registered):
+    """A later app (dues, say) adds its block to a member's home and its data to /api/v1/me/sections/."""
+    registered(
+        registry.home_sections,
+        registry.HomeSection(
+            key="test.own",
+            template="core/_registry_probe.html",
+            context=lambda u: {"probe": u.username},
+            data=lambda u: {"who": u.username},
+            audience=registry.OWN,
+            title="probe",
+            order=1,
+        ),
+    )
+    page = client_for(world.dora).get("/").content.decode()
+    assert page.count('<p class="registry-probe dora') == 1
+    assert page.index("registry-probe dora") < page.index("我的党员信息")
+    # Not on a secretary's workbench, which shows the sections with a scope.
+    assert "registry-probe" not in client_for(world.alice).get("/").content.decode()
+    sections = api("dora").get("/api/v1/me/sections/").json()
+    assert sections[0] == {"key": "test.own", "title": "probe", "data": {"who": "dora"}}
+    assert api("bob").get("/api/v1/me/sections/test.own/").json()["data"] == {"who": "bob"}
+
+
 def test_a_registered_landing_and_nav_flag(world, client_for, registered):
     registered(registry.landings, registry.Landing(key="test.first", url=lambda u: "/somewhere/", order=1))
     registered(registry.nav_flags, registry.NavFlag(key="probe", value=lambda u: u.username))
-    response = client_for(world.dora).get("/")
+    # A landing claims a user with neither a scope nor records of their own (a member gets their home).
+    response = client_for(world.charlie).get("/")
     assert response.status_code == 302 and response["Location"] == "/somewhere/"
+    assert client_for(world.dora).get("/").status_code == 200
     response = client_for(world.alice).get("/")
     assert response.context["nav"]["probe"] == "alice"
     assert response.context["nav"]["has_member_record"] is True

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from conftest import make_id
+from jiceng.core import idnumber
 from jiceng.development import services
 from jiceng.development.models import Development, StepKind
 
@@ -19,10 +20,11 @@ START = D(2023, 3, 1)  # a Wednesday: the path ends (conversion) in 2025, approv
 
 
 def person(seq: int = 1, birth: dt.date = BIRTH, **extra: Any) -> dict[str, Any]:
+    number = make_id(birth, 500 + seq)
     return {
-        "id_number": make_id(birth, 500 + seq),
+        "id_number": number,
         "name": extra.pop("name", f"申请人{seq}"),
-        "gender": "male",
+        "gender": idnumber.gender_of(number),
         "birth_date": birth,
         "education": "bachelor",
         "category": "employed",

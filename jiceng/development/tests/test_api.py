@@ -164,6 +164,7 @@ def test_application_input_errors_are_400(api, world):
     member = application_body(world)
     member["id_number"] = make_id(D(1980, 5, 17), 2)  # 王芳, already a member
     member["birth_date"] = "1980-05-17"
+    member["gender"] = "female"
     assert error_codes(client.post(URL, member, format="json")) == {"id_number": ["already_member"]}
     committee = application_body(world, org=world.root)
     assert error_codes(api("county_admin").post(URL, committee, format="json")) == {"org": ["not_branch"]}

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from conftest import make_id
+from jiceng.core import idnumber
 from jiceng.development import rules
 from jiceng.development.api import STEP_KINDS
 from jiceng.development.models import Development, Stage, Step, StepKind
@@ -320,7 +321,7 @@ def pool(world) -> list[int]:  # noqa: ANN001
             org=world.branch_a,
             id_number=make_id(birth, seq),
             name=name,
-            gender="male",
+            gender=idnumber.gender_of(make_id(birth, seq)),
             birth_date=birth,
             education="bachelor",
             category="employed",

@@ -435,7 +435,7 @@ def _person_kwargs(seq: int) -> dict[str, Any]:
     return {
         "id_number": make_id(BIRTH, 500 + seq),
         "name": f"申请人{seq}",
-        "gender": "male",
+        "gender": "female" if seq % 2 == 0 else "male",  # as the number's sex digit says
         "education": "bachelor",
         "category": "employed",
     }

@@ -51,7 +51,12 @@ def test_one_open_file_per_person_and_not_for_members(world) -> None:  # noqa: A
             actor=world.alice,
             org=world.branch_a,
             on=D(2026, 1, 5),
-            **{**person(2), "id_number": member.reveal_id_number(), "birth_date": member.birth_date},
+            **{
+                **person(2),
+                "id_number": member.reveal_id_number(),
+                "birth_date": member.birth_date,
+                "gender": member.gender,
+            },
         )
     assert e.value.error_dict["id_number"][0].code == "already_member"
 

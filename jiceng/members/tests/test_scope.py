@@ -24,6 +24,8 @@ CASES = [
     Case("members:me", expect=own_record),
     Case("members:create", action=CHANGE),
     Case("members:create", org=branch_a, action=CHANGE, query="org=0101"),
+    # Pure arithmetic on the posted number (an empty body: 204), for whoever may register members.
+    Case("members:derive", action=CHANGE, method="post", ok=(204,)),
     Case("members:detail", member, org=branch_a),
     Case("members:edit", member, org=branch_a, action=CHANGE),
     Case("members:transfer", member, org=branch_a, action=CHANGE),
@@ -36,6 +38,9 @@ CASES = [
     Case("api-member-reveal-id", member, org=branch_a, action=CHANGE, method="post"),
     Case("api-member-transfer", member, org=branch_a, action=CHANGE, method="post", ok=(400,)),
     Case("api-me", expect=lambda world, who: (200,) if who in ("alice", "dora") else (404,)),
+    # The caller's own sections: every signed-in user gets their own (an empty list without a record).
+    Case("api-me-sections", expect=lambda world, who: (200,)),
+    Case("api-me-section", lambda world: {"key": "members.record"}, expect=own_record),
 ]
 
 test_scope = scope_test(CASES)

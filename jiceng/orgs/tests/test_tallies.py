@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import make_id
+from jiceng.core import idnumber
 from jiceng.members import services as members
 from jiceng.members.models import Member
 from jiceng.orgs import selectors, services, tallies
@@ -42,7 +43,7 @@ def run(op, a, b, actor, seq):
             org=org,
             id_number=make_id(birth, seq % 1000, region="3" + f"{seq:05d}"),
             name="测试",
-            gender=("male", "female")[b % 2],
+            gender=idnumber.gender_of(make_id(birth, seq % 1000, region="3" + f"{seq:05d}")),
             birth_date=birth,
             education=("bachelor", "college")[a % 2],
             category=("employed", "retired")[b % 2],

@@ -496,7 +496,13 @@ class MembersHandler(TableHandler):
             if name not in ix:
                 template[POS[name]] = default
         self.missing_by_file[display] = tuple(POS[name] for name in DEFAULTS if name not in ix)
-        cell_of = {"id_number": i_id, "birth_date": i_birth, "joined_on": i_joined, "full_member_on": i_full}
+        cell_of = {
+            "id_number": i_id,
+            "gender": i_gender,
+            "birth_date": i_birth,
+            "joined_on": i_joined,
+            "full_member_on": i_full,
+        }
         joined_label, full_label, birth_label = _("入党日期"), _("转正日期"), _("出生日期")
         since_label = _("任职日期")
         labels = {
@@ -593,6 +599,7 @@ class MembersHandler(TableHandler):
                 err("id_number", "required", _("公民身份号码不能为空"))
             for p in check_record(
                 id_number=number_id or None,
+                gender=values[1],
                 birth_date=birth,
                 status=status,
                 joined_on=joined,

@@ -331,7 +331,14 @@ def test_check_only_writes_nothing_but_counts_what_would_happen(world, tmp_path)
 def test_a_member_held_by_a_branch_the_files_do_not_name_is_an_error_not_a_move(world, tmp_path):
     existing = world.members_b[0]
     number = existing.reveal_id_number()
-    row = member(existing.name, 1, "0101", 公民身份号码=number, 出生日期=existing.birth_date.isoformat())
+    row = member(
+        existing.name,
+        1,
+        "0101",
+        公民身份号码=number,
+        出生日期=existing.birth_date.isoformat(),
+        性别="男" if existing.gender == "male" else "女",
+    )
     members = write_csv(tmp_path / "members.csv", [row], MEMBER_HEADERS)
     result = run(members, actor=world.county_admin)
     problems = list(result.all_problems())
