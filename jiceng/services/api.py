@@ -130,7 +130,7 @@ class HandOverSerializer(serializers.Serializer):
     handler_partner = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 
-class FiguresSerializer(serializers.Serializer):
+class RequestFiguresSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["community", "partner", "total"])
     org = serializers.CharField(allow_null=True, help_text="The community's code (kind community)")
     partner = serializers.IntegerField(allow_null=True, help_text="The partner unit's id (kind partner)")
@@ -270,7 +270,7 @@ class ServiceRequestViewSet(ScopedViewSet):
     @extend_schema(
         summary="响应率, 解决率, 满意率 per community and partner unit the caller sees, and in total, for a year",
         parameters=[OpenApiParameter("year", OpenApiTypes.INT, OpenApiParameter.QUERY)],
-        responses={200: FiguresSerializer(many=True), **error_responses(401)},
+        responses={200: RequestFiguresSerializer(many=True), **error_responses(401)},
     )
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def figures(self, request: Request) -> Response:

@@ -171,7 +171,7 @@ class ProposalSerializer(serializers.Serializer):
     label = serializers.CharField()
 
 
-class FiguresSerializer(serializers.Serializer):
+class TaskFiguresSerializer(serializers.Serializer):
     org = serializers.CharField()
     org_name = serializers.CharField()
     total = serializers.IntegerField(help_text="应完成的党支部")
@@ -185,8 +185,8 @@ class FiguresSerializer(serializers.Serializer):
 
 
 class CompletionSerializer(serializers.Serializer):
-    node = FiguresSerializer()
-    children = FiguresSerializer(many=True)
+    node = TaskFiguresSerializer()
+    children = TaskFiguresSerializer(many=True)
 
 
 def _figures(org: Any, tally: TaskTally | None, assignment: Assignment | None, today: Any) -> dict[str, Any]:

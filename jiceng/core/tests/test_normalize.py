@@ -49,7 +49,8 @@ def _body(world, number: str) -> dict:  # noqa: ANN001
         "org": "0101",
         "id_number": number,
         "name": "孙强",
-        "gender": "male",
+        # The gender the number states (a mismatch is refused before the duplicate is found).
+        "gender": idnumber.gender_of(idnumber.normalize(number)),
         "education": "college",
         "category": "employed",
         "status": "full",
