@@ -51,7 +51,13 @@ extend_schema_view(
 router = SimpleRouter()
 router.register("orgs", OrgViewSet, basename="api-org")
 router.register("members", MemberViewSet, basename="api-member")
-for prefix, viewset, basename in [*LIFE_ROUTES, *DEVELOPMENT_ROUTES, *SERVICES_ROUTES, *TASK_ROUTES, *ASSESSMENT_ROUTES]:
+for prefix, viewset, basename in [
+    *LIFE_ROUTES,
+    *DEVELOPMENT_ROUTES,
+    *SERVICES_ROUTES,
+    *TASK_ROUTES,
+    *ASSESSMENT_ROUTES,
+]:
     router.register(prefix, viewset, basename=basename)
 router.register("findings", FindingViewSet, basename="api-finding")
 api_compliance.register(router)
