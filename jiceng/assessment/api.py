@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
@@ -228,7 +229,7 @@ class AssessmentSchemeViewSet(ScopedViewSet):
         tree = _tree(data)
         if tree is None:
             raise serializers.ValidationError(
-                {"definition": ["请提供指标体系（definition 或 definition_text）"]}
+                {"definition": [_("请提供指标体系（definition 或 definition_text）")]}
             )
         scheme = services.create_scheme(
             actor=request.user,

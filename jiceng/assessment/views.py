@@ -53,6 +53,7 @@ class SchemeFormMixin:
     def get_context_data(self, **extra: Any) -> dict[str, Any]:
         context = super().get_context_data(**extra)
         context["indicators"] = indicators.all_indicators()
+        context["panel_word"] = definition.PANEL_WORDS[0]
         context["title"] = self.title
         return context
 
