@@ -76,7 +76,33 @@ def load(town: DemoTown) -> None:
         )
     run = services.start_run(actor=town.actor, scheme=scheme, as_of=as_of, mode="here")
     graded = run.results.exclude(grade="").count()
+    _review(town, root, year)
     town.summary.append(
         gettext("考核：%(name)s（%(year)d年度），%(n)d个党支部已评分，%(g)d个评定星级。")
         % {"name": scheme.name, "year": year, "n": run.results.count(), "g": graded}
     )
+
+
+def _review(town: DemoTown, root: Organization, year: int) -> None:
+    """The year's 述职评议: every branch's report prefilled; the showcase branch's secretary submitted
+    hers and the street committee graded it."""
+    from . import review
+
+    rnd = review.open_round(actor=town.actor, owner=root, year=year)
+    showcase = town.shared.get("showcase", (None, []))[0]
+    report = rnd.reports.filter(org=showcase).first() if showcase is not None else rnd.reports.first()
+    if report is None:
+        return
+    review.write_report(
+        actor=town.actor,
+        report=report,
+        text=gettext(
+            "一年来，支部坚持“三会一课”和主题党日制度，按时完成上级交办任务，"
+            "围绕社区治理开展志愿服务。不足是党员教育形式较单一，明年将加强。"
+        ),
+        submit=True,
+    )
+    review.evaluate(
+        actor=town.actor, report=report, source="committee", grade="较好", comment=gettext("工作扎实")
+    )
+    review.comment(actor=town.actor, report=report, text=gettext("希望进一步丰富党员教育形式。"))

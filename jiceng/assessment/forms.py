@@ -98,3 +98,58 @@ class PanelForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["org"].choices = [(o.code, f"{o.name}（{o.code}）") for o in orgs]
         self.fields["node_key"].choices = nodes
+
+
+class ReviewRoundForm(forms.Form):
+    owner = forms.ModelChoiceField(label=_("组织单位"), queryset=None, to_field_name="code")
+    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    org_kind = forms.ChoiceField(label=_("述职对象"), choices=OrgKind.choices, initial=OrgKind.BRANCH)
+    grades = forms.CharField(
+        label=_("评议等次"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        initial="好 | 100\n较好 | 80\n一般 | 60\n差 | 0",
+        help_text=_("每行一个等次，由高到低：名称 | 分值（0至100，综合得分据此折算）"),
+    )
+    committee_weight = forms.IntegerField(
+        label=_("上级党组织评议权重（%）"), min_value=0, max_value=100, initial=60
+    )
+
+    def __init__(self, *args: Any, owners: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+        self.fields["owner"].label_from_instance = lambda o: f"{o.name}（{o.code}）"
+
+    def clean_grades(self) -> list[dict[str, Any]]:
+        out = []
+        for number, line in enumerate(self.cleaned_data["grades"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            label, sep, points = line.replace("｜", "|").partition("|")
+            if not sep:
+                raise ValidationError(_("第%(n)d行：应写作“等次 | 分值”") % {"n": number})
+            out.append({"label": label.strip(), "points": points.strip()})
+        return out
+
+
+class ReportForm(forms.Form):
+    text = forms.CharField(
+        label=_("述职报告"), max_length=20_000, required=False, widget=forms.Textarea(attrs={"rows": 12})
+    )
+
+
+class EvaluationForm(forms.Form):
+    grade = forms.ChoiceField(label=_("评议等次"), widget=forms.RadioSelect)
+    comment = forms.CharField(
+        label=_("意见"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, grades: list[dict[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["grade"].choices = [(g["label"], g["label"]) for g in grades]
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(
+        label=_("上级党组织意见"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )

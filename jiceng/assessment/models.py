@@ -246,3 +246,136 @@ class OrgResult(models.Model):
 
     def audit_org_path(self) -> str:
         return self.org_path
+
+
+# 书记抓基层党建述职评议考核 (secretaries' yearly report and review) --------------------------------------
+
+
+def default_review_grades() -> list[dict]:
+    """好/较好/一般/差 with the points a grade counts for in the combined result (configurable)."""
+    return [
+        {"label": "好", "points": 100},
+        {"label": "较好", "points": 80},
+        {"label": "一般", "points": 60},
+        {"label": "差", "points": 0},
+    ]
+
+
+class ReviewRoundQuerySet(ScopedQuerySet):
+    scope_path_field = "owner_path"
+
+
+class ReviewRound(models.Model):
+    """One year's 述职评议 held by a committee for the secretaries of the organizations of one kind
+    under it: the grades evaluators choose from and how the two evaluations are combined."""
+
+    owner = models.ForeignKey(
+        "orgs.Organization", on_delete=models.CASCADE, related_name="+", verbose_name=_("组织单位")
+    )
+    owner_path = models.CharField(max_length=255, editable=False)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    org_kind = models.CharField(_("述职对象"), max_length=20, choices=OrgKind.choices, default=OrgKind.BRANCH)
+    grades = models.JSONField(_("评议等次"), default=default_review_grades)
+    committee_weight = models.PositiveSmallIntegerField(_("上级党组织评议权重（%）"), default=60)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReviewRoundQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("述职评议")
+        verbose_name_plural = _("述职评议")
+        ordering = ["-year", "owner_path"]
+        constraints = [models.UniqueConstraint(fields=["owner", "year", "org_kind"], name="one_review_round")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.owner}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("assessment:review_round", kwargs={"pk": self.pk})
+
+    def audit_org_path(self) -> str:
+        return self.owner_path
+
+
+class SecretaryReportQuerySet(ScopedQuerySet):
+    scope_path_field = "org_path"
+
+
+class SecretaryReport(models.Model):
+    """A secretary's 述职报告 for one organization and year, its facts prefilled from the records, the
+    higher committee's comment and the combined result (kept when the evaluations change)."""
+
+    round = models.ForeignKey(ReviewRound, on_delete=models.CASCADE, related_name="reports")
+    org = models.ForeignKey(
+        "orgs.Organization", on_delete=models.CASCADE, related_name="+", verbose_name=_("党组织")
+    )
+    org_path = models.CharField(max_length=255, editable=False)
+    secretary = models.ForeignKey(
+        "members.Member",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("书记"),
+    )
+    secretary_name = models.CharField(_("书记"), max_length=100, blank=True)
+    secretary_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    facts = models.JSONField(_("年度工作情况"), default=list)
+    text = models.TextField(_("述职报告"), blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(_("上级党组织意见"), blank=True)
+    combined = models.DecimalField(_("综合得分"), max_digits=6, decimal_places=2, null=True, blank=True)
+    combined_grade = models.CharField(_("综合评价"), max_length=20, blank=True)
+
+    objects = SecretaryReportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("述职报告")
+        verbose_name_plural = _("述职报告")
+        ordering = ["round", "org_path"]
+        constraints = [models.UniqueConstraint(fields=["round", "org"], name="one_report_per_round_org")]
+
+    def __str__(self) -> str:
+        return f"{self.org} {self.secretary_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("assessment:report", kwargs={"pk": self.pk})
+
+    def audit_org_path(self) -> str:
+        return self.org_path
+
+
+class EvaluationSource(models.TextChoices):
+    COMMITTEE = "committee", _("上级党组织评议")
+    MEMBER = "member", _("党员评议")
+
+
+class ReviewEvaluation(models.Model):
+    """One evaluator's grade of a report: by the higher committee or by a member of the organization."""
+
+    report = models.ForeignKey(SecretaryReport, on_delete=models.CASCADE, related_name="evaluations")
+    source = models.CharField(_("评议方"), max_length=10, choices=EvaluationSource.choices)
+    evaluator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    grade = models.CharField(_("评议等次"), max_length=20)
+    comment = models.CharField(_("意见"), max_length=500, blank=True)
+    at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("评议")
+        verbose_name_plural = _("评议")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "source", "evaluator"], name="one_evaluation_per_evaluator"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} {self.source} {self.grade}"
+
+    def audit_org_path(self) -> str:
+        return self.report.org_path

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import review_views, views
 
 app_name = "assessment"
 
@@ -13,4 +13,8 @@ urlpatterns = [
     path("schemes/<int:pk>/panel/", views.PanelScores.as_view(), name="panel"),
     path("runs/<int:pk>/", views.RunDetail.as_view(), name="run"),
     path("results/<int:pk>/", views.ResultDetail.as_view(), name="result"),
+    path("reviews/", review_views.Rounds.as_view(), name="reviews"),
+    path("reviews/<int:pk>/", review_views.RoundDetail.as_view(), name="review_round"),
+    path("reports/<int:pk>/", review_views.ReportDetail.as_view(), name="report"),
+    path("reports/<int:pk>/print/", review_views.ReportPrint.as_view(), name="report_print"),
 ]

@@ -57,6 +57,28 @@ def on_street(action: str, ok: tuple[int, ...] = (200,)):  # noqa: ANN201
     return expect
 
 
+def _round(world):  # noqa: ANN001, ANN201
+    if not hasattr(world, "review_round"):
+        from jiceng.assessment import review
+
+        world.review_round = review.open_round(actor=world.county_admin, owner=world.root, year=2025)
+    return world.review_round
+
+
+def review_round(world):  # noqa: ANN001, ANN201
+    return {"pk": _round(world).pk}
+
+
+def report_a(world):  # noqa: ANN001, ANN201
+    return {"pk": _round(world).reports.get(org=world.branch_a).pk}
+
+
+def report_readers(world, who):  # noqa: ANN001, ANN201
+    """A report: viewers of its organization, and its members (dora, to evaluate it)."""
+    user = getattr(world, who)
+    return (200,) if scope.can(user, scope.VIEW, world.branch_a.path) or who == "dora" else (404,)
+
+
 CASES = [
     Case("assessment:index"),
     Case("assessment:scheme_create", action=MANAGE),
@@ -66,6 +88,10 @@ CASES = [
     Case("assessment:panel", scheme, expect=on_street(CHANGE)),
     Case("assessment:run", run, expect=on_street(scope.VIEW)),
     Case("assessment:result", result_a, org=branch_a),
+    Case("assessment:reviews"),
+    Case("assessment:review_round", review_round, expect=on_street(scope.VIEW)),
+    Case("assessment:report", report_a, expect=report_readers),
+    Case("assessment:report_print", report_a, expect=report_readers),
     Case("api-assessment-indicator-list"),
     Case("api-assessment-scheme-list"),
     Case("api-assessment-scheme-list", action=MANAGE, method="post", data={"owner": "01"}, ok=(400,)),
