@@ -163,16 +163,6 @@ def all_indicators() -> list[Indicator]:
     return sorted(_REGISTRY.values(), key=lambda i: (i.order, i.key))
 
 
-def under(targets: Sequence[Target], path: str, steplen: int) -> Target | None:
-    """The target whose subtree holds ``path`` (the deepest one, should targets nest), or None."""
-    by_path = {t.path: t for t in targets}
-    for end in range(len(path), 0, -steplen):
-        hit = by_path.get(path[:end])
-        if hit is not None:
-            return hit
-    return None
-
-
 def targets_of(targets: Sequence[Target], path: str, steplen: int) -> list[Target]:
     """Every target whose subtree holds ``path`` (targets of one kind may nest: 党委 under 党委)."""
     by_path = {t.path: t for t in targets}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from jiceng.core import scope
@@ -58,8 +58,6 @@ def results(user: Any, run: AssessmentRun, *, under: Organization | None = None)
     qs = OrgResult.objects.restrict(user, scope.VIEW).filter(run=run).select_related("org")
     if under is not None:
         qs = qs.filter(org_path__startswith=under.path)
-    from django.db.models import F
-
     return qs.order_by(F("score").desc(nulls_last=True), "org_path")
 
 
