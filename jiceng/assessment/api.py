@@ -22,7 +22,7 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -34,9 +34,18 @@ from jiceng.core.generic.api import ScopedViewSet
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import OrgKind
 
-from . import definition, indicators, selectors, services
+from . import definition, indicators, review, selectors, services
 from .definition import TEXT_LENGTH
-from .models import AssessmentRun, NoData, OrgResult, PanelScore, Scheme
+from .models import (
+    AssessmentRun,
+    EvaluationSource,
+    NoData,
+    OrgResult,
+    PanelScore,
+    ReviewRound,
+    Scheme,
+    SecretaryReport,
+)
 
 # ---- Serializers ------------------------------------------------------------------------------
 
@@ -372,9 +381,218 @@ class AssessmentResultViewSet(ScopedViewSet):
         return self.get_paginated_response(AssessmentResultSerializer(page, many=True).data)
 
 
+# ---- 述职评议 -------------------------------------------------------------------------------------------
+
+
+class AssessmentReviewRoundSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.code", read_only=True)
+    owner_name = serializers.CharField(source="owner.name", read_only=True)
+
+    class Meta:
+        model = ReviewRound
+        fields = ["id", "owner", "owner_name", "year", "org_kind", "grades", "committee_weight", "created_at"]
+        read_only_fields = fields
+
+
+class AssessmentReviewRoundWriteSerializer(serializers.Serializer):
+    owner = serializers.CharField(max_length=32)
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    org_kind = serializers.ChoiceField(choices=OrgKind.choices, default=OrgKind.BRANCH)
+    grades = serializers.JSONField(required=False, help_text='[{"label": "好", "points": 100}, …]')
+    committee_weight = serializers.IntegerField(min_value=0, max_value=100, default=60)
+
+
+class AssessmentReviewFactSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    text = serializers.CharField()
+
+
+class AssessmentReviewEvaluationSerializer(serializers.Serializer):
+    source = serializers.CharField(help_text="committee or member")
+    grade = serializers.CharField()
+    comment = serializers.CharField()
+
+
+class AssessmentReviewResultSerializer(serializers.Serializer):
+    evaluations = AssessmentReviewEvaluationSerializer(many=True)
+    comment = serializers.CharField()
+    combined = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
+    combined_grade = serializers.CharField()
+
+
+class AssessmentReportSerializer(serializers.Serializer):
+    """A report; ``result`` only for the higher committee and the secretary whose report it is."""
+
+    id = serializers.IntegerField()
+    round = serializers.IntegerField(source="round_id")
+    org = serializers.CharField(source="org.code")
+    org_name = serializers.CharField(source="org.name")
+    secretary_name = serializers.CharField()
+    facts = AssessmentReviewFactSerializer(many=True)
+    text = serializers.CharField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    result = serializers.SerializerMethodField()
+
+    @extend_schema_field(AssessmentReviewResultSerializer(allow_null=True))
+    def get_result(self, report: SecretaryReport) -> dict[str, Any] | None:
+        if not review.sees_result(self.context["request"].user, report):
+            return None
+        return {
+            "evaluations": [
+                {"source": e.source, "grade": e.grade, "comment": e.comment}
+                for e in report.evaluations.order_by("source", "at")
+            ],
+            "comment": report.comment,
+            "combined": None if report.combined is None else str(report.combined),
+            "combined_grade": report.combined_grade,
+        }
+
+
+class AssessmentReportWriteSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=review.REPORT_MAX, allow_blank=True)
+    submit = serializers.BooleanField(default=False)
+
+
+class AssessmentReviewEvaluateSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(choices=EvaluationSource.choices)
+    grade = serializers.CharField(max_length=20)
+    comment = serializers.CharField(max_length=500, allow_blank=True, default="")
+
+
+class AssessmentReviewCommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=2000, allow_blank=True)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="述职评议",
+        responses={200: AssessmentReviewRoundSerializer(many=True), **error_responses(401)},
+    ),
+    retrieve=extend_schema(
+        summary="一次述职评议", responses={200: AssessmentReviewRoundSerializer, **error_responses(401, 404)}
+    ),
+    create=extend_schema(
+        summary="开始述职评议",
+        request=AssessmentReviewRoundWriteSerializer,
+        responses={201: AssessmentReviewRoundSerializer, **error_responses(400, 401, 403, 404)},
+    ),
+)
+class AssessmentReviewViewSet(ScopedViewSet):
+    serializer_class = AssessmentReviewRoundSerializer
+    lookup_value_regex = r"[0-9]+"
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self) -> Any:
+        return review.rounds(self.request.user)
+
+    def lookup(self, key: str) -> ReviewRound:
+        return review.get_round(self.request.user, parse_id(key))
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self.ensure_anywhere(scope.MANAGE)
+        code = str(request.data.get("owner") or "").strip()
+        owner = org_selectors.get_org(request.user, code=code)
+        data = self.body(AssessmentReviewRoundWriteSerializer)
+        rnd = review.open_round(
+            actor=request.user,
+            owner=owner,
+            year=data["year"],
+            org_kind=data["org_kind"],
+            grades=data.get("grades"),
+            committee_weight=data["committee_weight"],
+        )
+        return Response(self.get_serializer(rnd).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="述职报告（调用者可见的）",
+        responses={200: AssessmentReportSerializer(many=True), **error_responses(401, 404)},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def reports(self, request: Request, **kwargs: Any) -> Response:
+        rnd = self.get_object()
+        page = self.paginate_queryset(review.reports(request.user, rnd).order_by("org_path"))
+        return self.get_paginated_response(
+            AssessmentReportSerializer(page, many=True, context=self.get_serializer_context()).data
+        )
+
+
+@extend_schema_view(
+    retrieve=extend_schema(
+        summary="一份述职报告", responses={200: AssessmentReportSerializer, **error_responses(401, 404)}
+    ),
+)
+class AssessmentReportViewSet(ScopedViewSet):
+    serializer_class = AssessmentReportSerializer
+    lookup_value_regex = r"[0-9]+"
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self) -> Any:
+        return review.reports(self.request.user).order_by("-round_id", "org_path")
+
+    def lookup(self, key: str) -> SecretaryReport:
+        return review.get_report(self.request.user, parse_id(key))
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="填写或提交述职报告（书记）",
+        request=AssessmentReportWriteSerializer,
+        responses={200: AssessmentReportSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def write(self, request: Request, **kwargs: Any) -> Response:
+        report = self.get_object()
+        review.ensure_may(request.user, report.org_path)
+        data = self.body(AssessmentReportWriteSerializer)
+        review.write_report(actor=request.user, report=report, text=data["text"], submit=data["submit"])
+        return Response(self.get_serializer(report).data)
+
+    @extend_schema(
+        summary="评议（上级党组织或本组织党员）",
+        request=AssessmentReviewEvaluateSerializer,
+        responses={200: AssessmentReportSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def evaluate(self, request: Request, **kwargs: Any) -> Response:
+        report = self.get_object()
+        data = self.body(AssessmentReviewEvaluateSerializer)
+        review.evaluate(
+            actor=request.user,
+            report=report,
+            source=data["source"],
+            grade=data["grade"],
+            comment=data["comment"],
+        )
+        report.refresh_from_db()
+        return Response(self.get_serializer(report).data)
+
+    @extend_schema(
+        summary="上级党组织意见",
+        request=AssessmentReviewCommentSerializer,
+        responses={200: AssessmentReportSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def comment(self, request: Request, **kwargs: Any) -> Response:
+        report = self.get_object()
+        review.ensure_may(request.user, report.round.owner_path)
+        data = self.body(AssessmentReviewCommentSerializer)
+        review.comment(actor=request.user, report=report, text=data["comment"])
+        return Response(self.get_serializer(report).data)
+
+
 ROUTES = [
     ("assessment/indicators", AssessmentIndicatorViewSet, "api-assessment-indicator"),
     ("assessment/schemes", AssessmentSchemeViewSet, "api-assessment-scheme"),
     ("assessment/runs", AssessmentRunViewSet, "api-assessment-run"),
     ("assessment/results", AssessmentResultViewSet, "api-assessment-result"),
+    ("assessment/reviews", AssessmentReviewViewSet, "api-assessment-review"),
+    ("assessment/reports", AssessmentReportViewSet, "api-assessment-report"),
 ]

@@ -21,7 +21,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import Http404
@@ -39,6 +39,13 @@ if TYPE_CHECKING:
     from jiceng.core.models import User
 
 REPORT_MAX = 20_000
+
+
+def ensure_may(actor: Any, path: str) -> None:
+    """The change right on ``path``, for a write on a report the actor can see (found through
+    ``get_report``): refused with 403, not 404 (the report is visible, the action is not allowed)."""
+    if actor is not None and not scope.can(actor, scope.CHANGE, path):
+        raise PermissionDenied(_("您没有执行此操作的权限"))
 
 
 def check_grades(grades: Any) -> list[dict[str, Any]]:
@@ -165,8 +172,7 @@ def open_round(
 def write_report(
     *, actor: User | None, report: SecretaryReport, text: str, submit: bool = False
 ) -> SecretaryReport:
-    if actor is not None:
-        scope.ensure(actor, scope.CHANGE, report.org_path)
+    ensure_may(actor, report.org_path)
     text = (text or "").strip()
     if len(text) > REPORT_MAX:
         raise ValidationError({"text": [_("述职报告不能超过%(n)d个字") % {"n": REPORT_MAX}]})
@@ -195,10 +201,10 @@ def evaluate(
     (once each; a second one replaces the first). The combined result is computed again."""
     rnd = report.round
     if source == EvaluationSource.COMMITTEE:
-        scope.ensure(actor, scope.CHANGE, rnd.owner_path)
+        ensure_may(actor, rnd.owner_path)
     elif source == EvaluationSource.MEMBER:
         if not is_member_of(actor, report.org):
-            raise Http404
+            raise PermissionDenied(_("只有本组织的党员可以参加党员评议"))
         if report.secretary_user_id == actor.pk:
             raise ValidationError({"source": [_("书记本人不参加对自己的评议")]})
     else:
@@ -223,7 +229,7 @@ def evaluate(
 
 @transaction.atomic
 def comment(*, actor: User, report: SecretaryReport, text: str) -> SecretaryReport:
-    scope.ensure(actor, scope.CHANGE, report.round.owner_path)
+    ensure_may(actor, report.round.owner_path)
     if len(text or "") > 2000:
         raise ValidationError({"comment": [_("意见不能超过2000个字")]})
     before = audit.snapshot(report)
@@ -285,7 +291,7 @@ def get_round(user: Any, pk: Any) -> ReviewRound:
     return found
 
 
-def reports(user: Any, rnd: ReviewRound) -> QuerySet[SecretaryReport]:
+def reports(user: Any, rnd: ReviewRound | None = None) -> QuerySet[SecretaryReport]:
     """The reports of a round the user may see: by scope, plus their own as a secretary, plus the
     report of the branch they belong to as a member (to evaluate it)."""
     from django.db.models import Q
@@ -296,7 +302,8 @@ def reports(user: Any, rnd: ReviewRound) -> QuerySet[SecretaryReport]:
     if getattr(user, "is_authenticated", False):
         own_orgs = Member.objects.filter(user=user, closed_on__isnull=True).values("org_id")
         q |= Q(secretary_user_id=user.pk) | Q(org_id__in=own_orgs)
-    return SecretaryReport.objects.filter(q, round=rnd).select_related("org", "round")
+    qs = SecretaryReport.objects.filter(q).select_related("org", "round")
+    return qs if rnd is None else qs.filter(round=rnd)
 
 
 def get_report(user: Any, pk: Any) -> SecretaryReport:

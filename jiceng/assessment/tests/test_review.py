@@ -136,3 +136,67 @@ def test_the_rounds_page_opens_a_round(world, client_for):
     )
     assert response.status_code == 302
     assert client_for(world.alice).post(reverse("assessment:reviews"), {}).status_code == 403
+
+
+def test_the_review_through_the_api(world):
+    from rest_framework.test import APIClient
+
+    def client(user):  # noqa: ANN001, ANN202
+        c = APIClient()
+        c.force_login(user)
+        return c
+
+    generate(world)
+    Organization.objects.filter(pk=world.branch_a.pk).update(secretary=world.members_a[0])
+    county = client(world.county_admin)
+    opened = county.post("/api/v1/assessment/reviews/", {"owner": "01", "year": 2025}, format="json")
+    assert opened.status_code == 201, opened.json()
+    rid = opened.json()["id"]
+    bad = county.post("/api/v1/assessment/reviews/", {"owner": "01", "year": 2025}, format="json")
+    assert bad.status_code == 400 and "year" in bad.json()["errors"]
+    alice = client(world.alice)
+    mine = alice.get(f"/api/v1/assessment/reviews/{rid}/reports/").json()["results"]
+    assert [r["org"] for r in mine] == ["0101"] and mine[0]["result"] == {
+        "evaluations": [],
+        "comment": "",
+        "combined": None,
+        "combined_grade": "",
+    }
+    pk = mine[0]["id"]
+    early = county.post(
+        f"/api/v1/assessment/reports/{pk}/evaluate/", {"source": "committee", "grade": "好"}, format="json"
+    )
+    assert early.status_code == 400 and "grade" in early.json()["errors"]
+    written = alice.post(
+        f"/api/v1/assessment/reports/{pk}/write/",
+        {"text": "一年来的工作情况如下……", "submit": True},
+        format="json",
+    )
+    assert written.status_code == 200 and written.json()["submitted_at"]
+    assert (
+        county.post(
+            f"/api/v1/assessment/reports/{pk}/evaluate/",
+            {"source": "committee", "grade": "较好"},
+            format="json",
+        ).status_code
+        == 200
+    )
+    assert (
+        county.post(
+            f"/api/v1/assessment/reports/{pk}/comment/", {"comment": "继续努力"}, format="json"
+        ).status_code
+        == 200
+    )
+    dora = client(world.dora)
+    graded = dora.post(
+        f"/api/v1/assessment/reports/{pk}/evaluate/", {"source": "member", "grade": "好"}, format="json"
+    )
+    assert graded.status_code == 200 and graded.json()["result"] is None  # a member never sees the result
+    result = alice.get(f"/api/v1/assessment/reports/{pk}/").json()["result"]
+    # 60% × 80 + 40% × 100 = 88 → 较好
+    assert (result["combined"], result["combined_grade"], result["comment"]) == ("88.00", "较好", "继续努力")
+    assert client(world.bob).get(f"/api/v1/assessment/reports/{pk}/").status_code == 404
+    assert (
+        alice.post(f"/api/v1/assessment/reports/{pk}/comment/", {"comment": "x"}, format="json").status_code
+        == 403
+    )

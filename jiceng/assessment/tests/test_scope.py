@@ -79,6 +79,25 @@ def report_readers(world, who):  # noqa: ANN001, ANN201
     return (200,) if scope.can(user, scope.VIEW, world.branch_a.path) or who == "dora" else (404,)
 
 
+CHANGE_ON_BRANCH, CHANGE_ON_STREET, EVALUATE = "branch", "street", "evaluate"
+
+
+def report_writers(who_may: str):  # noqa: ANN201
+    """A write on a report: 404 to those who cannot read it, 400 (the empty body) to those allowed,
+    403 to the other readers. Evaluating: the body is checked first, so every reader gets 400."""
+
+    def expect(world, who):  # noqa: ANN001, ANN202
+        if report_readers(world, who) == (404,):
+            return (404,)
+        if who_may == EVALUATE:
+            return (400,)
+        user = getattr(world, who)
+        path = world.branch_a.path if who_may == CHANGE_ON_BRANCH else world.root.path
+        return (400,) if scope.can(user, CHANGE, path) else (403,)
+
+    return expect
+
+
 CASES = [
     Case("assessment:index"),
     Case("assessment:scheme_create", action=MANAGE),
@@ -92,6 +111,15 @@ CASES = [
     Case("assessment:review_round", review_round, expect=on_street(scope.VIEW)),
     Case("assessment:report", report_a, expect=report_readers),
     Case("assessment:report_print", report_a, expect=report_readers),
+    Case("api-assessment-review-list"),
+    Case("api-assessment-review-list", action=MANAGE, method="post", data={"owner": "01"}, ok=(400,)),
+    Case("api-assessment-review-detail", review_round, expect=on_street(scope.VIEW)),
+    Case("api-assessment-review-reports", review_round, expect=on_street(scope.VIEW)),
+    Case("api-assessment-report-list"),
+    Case("api-assessment-report-detail", report_a, expect=report_readers),
+    Case("api-assessment-report-write", report_a, method="post", expect=report_writers(CHANGE_ON_BRANCH)),
+    Case("api-assessment-report-evaluate", report_a, method="post", expect=report_writers(EVALUATE)),
+    Case("api-assessment-report-comment", report_a, method="post", expect=report_writers(CHANGE_ON_STREET)),
     Case("api-assessment-indicator-list"),
     Case("api-assessment-scheme-list"),
     Case("api-assessment-scheme-list", action=MANAGE, method="post", data={"owner": "01"}, ok=(400,)),
