@@ -8,12 +8,10 @@ from collections.abc import Iterable, Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, concurrency, dates, normalize, scope
+from jiceng.core import audit, concurrency, dates, moves, normalize, scope
 from jiceng.core.models import User
 
 from . import rules, tallies
@@ -137,19 +135,10 @@ def update_org(*, actor: User, org: Organization, version: object = None, **chan
     return org
 
 
-def _repath_members(old_prefix: str, new_prefix: str) -> None:
-    from jiceng.members.models import Member
-
-    if old_prefix == new_prefix:
-        return
-    Member.objects.filter(org_path__prefix=old_prefix).update(
-        org_path=Concat(Value(new_prefix), Substr(F("org_path"), len(old_prefix) + 1))
-    )
-
-
 @transaction.atomic
 def move_org(*, actor: User, org: Organization, new_parent: Organization) -> Organization:
-    """Move a subtree under another parent; members' paths follow in the same transaction."""
+    """Move a subtree under another parent; every row placed by the subtree's paths (members, meetings,
+    development files, tasks, requests, the change record …) follows in the same transaction."""
     org = Organization.objects.select_for_update().get(pk=org.pk)
     new_parent = Organization.objects.get(pk=new_parent.pk)
     scope.ensure(actor, scope.MANAGE, org.path)
@@ -165,7 +154,7 @@ def move_org(*, actor: User, org: Organization, new_parent: Organization) -> Org
     before = {"parent": old_parent.code if old_parent else None, "path": old_path}
     Organization.objects.move(org, new_parent, pos="last-child")
     org.refresh_from_db()
-    _repath_members(old_path, org.path)
+    moves.repath(old_path, org.path, skip=(Organization,))
     tallies.move_subtree(old_path=old_path, new_path=org.path, own=own)
     audit.record(
         actor=actor,
