@@ -210,6 +210,39 @@ def _move_members(*, actor: User, members: Iterable, target: Organization, on: d
     return count
 
 
+def _carry_files(source: Organization, target: Organization) -> None:
+    """Development files go with their people into the merged branch (their steps and dates stay)."""
+    from django.apps import apps
+
+    if apps.is_installed("jiceng.development"):
+        development = apps.get_model("development", "Development")
+        development.objects.filter(org=source).update(org=target, org_path=target.path)
+
+
+def _refuse_protected(source: Organization) -> None:
+    """Records that must outlive the branch (resident requests it took in, partner units registered
+    under it …) are named instead of failing on the database's protection."""
+    from django.db.models.deletion import Collector, ProtectedError, RestrictedError
+
+    try:
+        Collector(using="default").collect([source])
+    except (ProtectedError, RestrictedError) as e:
+        kinds: Counter[str] = Counter(
+            str(obj._meta.verbose_name)
+            for obj in getattr(e, "protected_objects", None) or e.restricted_objects
+        )
+        listed = "、".join(f"{kind}{n}" for kind, n in sorted(kinds.items()))
+        raise ValidationError(
+            {
+                "target": ValidationError(
+                    _("%(name)s还有不能随之撤销的记录（%(listed)s），请先转给其他组织")
+                    % {"name": source.name, "listed": listed},
+                    code="protected",
+                )
+            }
+        ) from None
+
+
 @transaction.atomic
 def merge_branches(
     *, actor: User, source: Organization, target: Organization, on: dt.date | None = None
@@ -246,6 +279,8 @@ def merge_branches(
         after={"target": target.code, "moved_members": moved},
         message=_("%(source)s并入%(target)s") % {"source": source.name, "target": target.name},
     )
+    _carry_files(source, target)
+    _refuse_protected(source)
     audit.deleted(actor=actor, obj=source, message=_("合并后撤销"))
     gone = tallies.keys_of_org(source)
     for committee in source.committees.all():

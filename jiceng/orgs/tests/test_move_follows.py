@@ -99,3 +99,41 @@ def test_records_leave_the_committee_a_branch_moved_out_of(world: Any, client: A
     assignment.refresh_from_db()
     tasks.answer(actor=world.county_admin, assignment=assignment, text="已学习")
     assert not TaskTally.objects.filter(root=task, answered__gt=0).exists()
+
+
+def test_a_merge_carries_development_files_and_names_what_it_cannot_carry(world: Any) -> None:
+    from django.core.exceptions import ValidationError
+
+    from conftest import make_id
+    from jiceng.core import idnumber
+    from jiceng.development import services as development
+    from jiceng.development.models import Development
+    from jiceng.partners.models import PartnerUnit
+
+    number = make_id(dt.date(2001, 5, 6), 777)
+    applicant = development.apply(
+        actor=world.bob,
+        org=world.branch_b,
+        id_number=number,
+        on=dt.date(2026, 3, 1),
+        name="钱进",
+        gender=idnumber.gender_of(number),
+        education="bachelor",
+        category="employed",
+    )
+    unit = PartnerUnit.objects.create(name="新华村卫生室", kind="other", org=world.branch_b)
+    # Before: the database's protection of the file surfaced as a server error.
+    try:
+        orgs.merge_branches(actor=world.county_admin, source=world.branch_b, target=world.branch_a)
+    except ValidationError as refused:
+        message = str(refused.message_dict["target"])
+    else:
+        raise AssertionError("a branch with a partner unit registered under it was merged away")
+    assert "共建单位1" in message and "新华村党支部" in message
+    assert Member.objects.filter(org=world.branch_b).count() == 3  # nothing partial: the merge rolled back
+
+    unit.delete()
+    orgs.merge_branches(actor=world.county_admin, source=world.branch_b, target=world.branch_a)
+    applicant = Development.objects.get(pk=applicant.pk)
+    assert (applicant.org_id, applicant.org_path) == (world.branch_a.pk, world.branch_a.path)
+    assert Development.objects.restrict(world.alice).filter(pk=applicant.pk).exists()
