@@ -79,10 +79,15 @@ def state_of(type_: str) -> State:
 def route_for(org: Organization, category: Category) -> tuple[Organization | None, PartnerUnit | None]:
     """The community's route for the category or its nearest ancestor; else the community itself."""
     lineage = category.lineage()
-    routes = {r.category_id: r for r in Route.objects.filter(org=org, category_id__in=lineage)}
+    routes = {
+        r.category_id: r
+        for r in Route.objects.filter(org=org, category_id__in=lineage).select_related("handler_partner")
+    }
     for cid in lineage:
         r = routes.get(cid)
         if r is not None:
+            if r.handler_partner_id and not r.handler_partner.active:
+                break  # a deactivated unit takes nothing new: the community handles it
             return r.handler_org, r.handler_partner
     return org, None
 

@@ -92,7 +92,7 @@ def sees_requests(user: Any) -> bool:
 
 
 def partner_landing(user: Any) -> str | None:
-    return reverse("services:list") if user.partner_units.exists() else None
+    return reverse("partners:mine") if user.partner_units.exists() else None
 
 
 def home_block(user: Any) -> dict[str, int] | None:
@@ -114,7 +114,9 @@ class RequestListView(OrgListView):
         return selectors.request_list(self.user, org=self.org)
 
     def get_context_data(self, **extra: Any) -> dict[str, Any]:
-        return super().get_context_data(now=timezone.now(), **extra)
+        return super().get_context_data(
+            now=timezone.now(), is_contact=self.user.partner_units.exists(), **extra
+        )
 
 
 class RequestView(ObjectView):
