@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.HandlerIntakeView.as_view(), name="create"),
     path("figures/", views.FiguresView.as_view(), name="figures"),
     path("desks/", views.DesksView.as_view(), name="desks"),
+    path("hotline/export/", views.HotlineExportView.as_view(), name="hotline_export"),
     path("routes/<str:code>/", views.RoutesView.as_view(), name="routes"),
     path("<str:code>/", views.RequestDetailView.as_view(), name="detail"),
     path("<str:code>/step/", views.RequestStepView.as_view(), name="step"),

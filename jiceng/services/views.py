@@ -22,12 +22,12 @@ from django.utils.translation import gettext_lazy
 
 from jiceng.core import concurrency, periods, scope
 from jiceng.core.forms import add_service_errors
-from jiceng.core.generic.views import ObjectDetailView, ObjectView, ScopedView
+from jiceng.core.generic.views import ObjectDetailView, ObjectExportView, ObjectView, ScopedView
 from jiceng.orgs.models import Organization
 from jiceng.orgs.views import OrgListView
 from jiceng.partners.models import PartnerUnit
 
-from . import selectors, services
+from . import hotline, selectors, services
 from .filters import RequestFilter
 from .forms import CoHandlerForm, HandlerIntakeForm, HandOverForm, ModerateForm, StepForm
 from .models import TRANSITIONS, Category, Route, ServiceRequest, StateType
@@ -442,6 +442,49 @@ class FiguresView(ScopedView):
             "chart": rates_chart(start.year, months) if any(f.received for _d, f in months) else None,
         }
         return render(request, "services/figures.html", context)
+
+
+class HotlineExportView(ObjectExportView):
+    """The 12345 work orders the user sees, with their results, in the import's shape (CSV, UTF-8 with
+    a BOM for spreadsheet programs, or ``encoding=gb18030``); the queue's filters and an optional
+    ``period`` (of receipt) narrow it. Audited."""
+
+    filterset_class = RequestFilter
+    filename = "12345-results.csv"
+    what = gettext_lazy("12345工单办理结果")
+
+    def get_queryset(self) -> Any:
+        qs = selectors.with_deadlines(hotline.hotline_requests(self.user))
+        text = self.request.GET.get("period", "").strip()[:16]
+        if text:
+            try:
+                period = figures_period({"period": text})
+            except periods.PeriodError as error:
+                raise Http404 from error
+            tz = timezone.get_current_timezone()
+            qs = qs.filter(
+                received_at__gte=dt.datetime.combine(period.start, dt.time.min, tzinfo=tz),
+                received_at__lt=dt.datetime.combine(
+                    period.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz
+                ),
+            )
+        return qs
+
+    def rows(self, qs: Any) -> Any:
+        return hotline.export_rows(qs)
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        response = super().get(request, **kwargs)
+        if request.GET.get("encoding", "").lower() == "gb18030":
+            # No BOM; the spreadsheet programs of Chinese Windows read GB18030 as the local code page.
+            body = b"".join(response.streaming_content).decode("utf-8").lstrip("\ufeff")
+            plain = HttpResponse(
+                body.encode("gb18030", errors="replace"), content_type="text/csv; charset=gb18030"
+            )
+            for header in ("Content-Disposition", "Cache-Control"):
+                plain[header] = response[header]
+            return plain
+        return response
 
 
 class DesksView(ScopedView):

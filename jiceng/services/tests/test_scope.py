@@ -40,6 +40,7 @@ CASES = [
     Case("services:create", action=CHANGE, method="post", ok=(200,)),
     Case("services:figures"),
     Case("services:desks"),
+    Case("services:hotline_export"),
     Case("services:routes", lambda w: {"code": "0101"}, org=branch_a, action=MANAGE),
     Case(
         "services:routes", lambda w: {"code": "0101"}, org=branch_a, action=MANAGE, method="post", ok=(302,)
