@@ -170,3 +170,33 @@ def test_the_api_registers_edits_and_deactivates(world, api, erin):  # noqa: ANN
     assert api("viewer").patch(detail, {"phone": "2"}, format="json").status_code == 403
     history = client.get(reverse("api-partner-unit-history", args=[made.json()["id"]])).json()
     assert history["count"] == 3
+
+
+def test_the_registry_and_the_contacts_page_read_a_fixed_number_of_queries(
+    world, client_for, erin, django_assert_max_num_queries
+):  # noqa: ANN001
+    from jiceng.services import services as request_services
+    from jiceng.services.models import Category
+
+    cat = Category.objects.get(name="其他", parent=None)
+
+    def add(i: int) -> None:
+        unit = services.register_unit(
+            actor=world.county_admin, org=world.root, name=f"单位{i}", kind="other", contacts=["erin"]
+        )
+        request_services.set_route(
+            actor=world.county_admin, org=world.branch_a, category=cat, handler_partner=unit
+        )
+        request_services.submit_request(org=world.branch_a, category=cat, text=f"诉求{i}", address="某处")
+
+    admin = client_for(world.county_admin)
+    admin.get(reverse("partners:list"))
+    add(0)
+    with django_assert_max_num_queries(20) as few:
+        admin.get(reverse("partners:list"))
+    for i in range(1, 6):
+        add(i)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        admin.get(reverse("partners:list"))
+    contact = client_for(erin)
+    page(contact.get(reverse("partners:mine")), one_h1=True, unique_ids=True)
