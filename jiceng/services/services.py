@@ -242,7 +242,9 @@ def submit_request(
     if photo:
         photo.seek(0)
         req.photo.save(uuid.uuid4().hex + PHOTO_TYPES[photo_type], photo, save=True)
-    _event(req, EventKind.SUBMITTED, by_resident=actor is None, actor=actor)
+    submitted = _event(req, EventKind.SUBMITTED, by_resident=actor is None, actor=actor)
+    if received_at is not None:  # a hotline's call: the history starts when the resident called
+        Event.objects.filter(pk=submitted.pk).update(at=req.received_at)
     audit.created(actor=actor, obj=req, message=_("受理群众诉求"))
     return req, token
 

@@ -69,6 +69,7 @@ def test_import_is_idempotent_and_routes_by_the_handling_unit(world, tmp_path): 
     assert first.received_at.strftime("%Y-%m-%d %H:%M") == "2025-03-01 00:30"  # 08:30 in Beijing, UTC here
     assert first.hotline_deadline.isoformat().startswith("2025-03-08T15:59:59")  # the day's end, local
     assert first.hotline_unit == "和平社区居委会"
+    assert first.events.get(kind="submitted").at == first.received_at
     assert crypto.decrypt(first.phone_cipher) == "13900001111" and first.phone_masked == "139****1111"
     second = ServiceRequest.objects.get(hotline_no="GD2025030002")
     assert str(second.category) == "环境卫生 / 垃圾清运"
