@@ -103,6 +103,7 @@ class UnitDetail(UnitView, ObjectDetailView):
         context = super().get_context_data(
             unit=unit,
             can_change=manages,
+            in_tree=in_tree,
             contacts=list(unit.contacts.order_by("username")) if in_tree else [],
             routes=list(
                 Route.objects.restrict(self.user)
