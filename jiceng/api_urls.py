@@ -18,6 +18,7 @@ from jiceng.life.api import ROUTES as LIFE_ROUTES
 from jiceng.members.api import MemberViewSet, MeView
 from jiceng.notifications.api import URLS as NOTIFICATION_URLS
 from jiceng.orgs.api import OrgViewSet
+from jiceng.partners.api import ROUTES as PARTNER_ROUTES
 from jiceng.reports.api import FindingViewSet
 from jiceng.roster.api import ImportJobStatus
 from jiceng.services.api import ROUTES as SERVICES_ROUTES
@@ -50,7 +51,13 @@ extend_schema_view(
 router = SimpleRouter()
 router.register("orgs", OrgViewSet, basename="api-org")
 router.register("members", MemberViewSet, basename="api-member")
-for prefix, viewset, basename in [*LIFE_ROUTES, *DEVELOPMENT_ROUTES, *SERVICES_ROUTES, *TASK_ROUTES]:
+for prefix, viewset, basename in [
+    *LIFE_ROUTES,
+    *DEVELOPMENT_ROUTES,
+    *SERVICES_ROUTES,
+    *PARTNER_ROUTES,
+    *TASK_ROUTES,
+]:
     router.register(prefix, viewset, basename=basename)
 router.register("findings", FindingViewSet, basename="api-finding")
 api_compliance.register(router)

@@ -348,6 +348,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MeetingKindEnum": "jiceng.life.models.MeetingKind",
         "OrgKindEnum": "jiceng.orgs.models.OrgKind",
+        "PartnerKindEnum": "jiceng.partners.models.PartnerKind",
+        "RequestFiguresKindEnum": ["community", "partner", "total"],
     },
 }
 
