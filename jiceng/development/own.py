@@ -31,6 +31,8 @@ from jiceng.core.rulebook import RuleBook
 from . import rules, selectors
 from .models import OPEN_STAGES, Development, Stage, StepKind
 
+MAX_FILES = 20
+
 # Steps that record the branch's or the committee's judgement of the person, not what the person did.
 PRIVATE_STEPS = frozenset({StepKind.REVIEW, StepKind.POLITICAL_REVIEW, StepKind.PRE_REVIEW})
 
@@ -38,10 +40,15 @@ PRIVATE_STEPS = frozenset({StepKind.REVIEW, StepKind.POLITICAL_REVIEW, StepKind.
 def own_file(user: Any) -> Development | None:
     if not user.is_authenticated:
         return None
-    files = Development.objects.filter(Q(user=user) | Q(member__user=user)).select_related("org")
-    found = files.filter(stage__in=OPEN_STAGES).order_by("-applied_on", "-id").first()
+    # One query: a person has a handful of files at most (a new one after each side exit).
+    files = list(
+        Development.objects.filter(Q(user=user) | Q(member__user=user))
+        .select_related("org")
+        .order_by("-applied_on", "-id")[:MAX_FILES]
+    )
+    found = next((f for f in files if f.stage in OPEN_STAGES), None)
     if found is None:
-        found = files.filter(user=user, member__isnull=True).order_by("-applied_on", "-id").first()
+        found = next((f for f in files if f.user_id == user.pk and f.member_id is None), None)
     return found
 
 
