@@ -729,7 +729,9 @@ def _file_has_account(development: Development) -> bool:
 def issue_development_code(*, actor: User, development: Development) -> tuple[ActivationCode, str]:
     """A new code for the person of an open development file (入党申请人, 积极分子, 发展对象, 预备党员)
     who has no account yet; earlier unused codes of the file end. Shown once, as for members."""
-    development = Development.objects.select_for_update().select_related("member").get(pk=development.pk)
+    development = (
+        Development.objects.select_for_update(of=("self",)).select_related("member").get(pk=development.pk)
+    )
     scope.ensure(actor, scope.CHANGE, development.org_path)
     if development.stage not in OPEN_STAGES:
         raise _error(
