@@ -19,6 +19,7 @@ from jiceng.life.api import ROUTES as LIFE_ROUTES
 from jiceng.members.api import MemberViewSet, MeView
 from jiceng.notifications.api import URLS as NOTIFICATION_URLS
 from jiceng.orgs.api import OrgViewSet
+from jiceng.partners.api import ROUTES as PARTNER_ROUTES
 from jiceng.reports.api import FindingViewSet
 from jiceng.roster.api import ImportJobStatus
 from jiceng.services.api import ROUTES as SERVICES_ROUTES
@@ -55,6 +56,7 @@ for prefix, viewset, basename in [
     *LIFE_ROUTES,
     *DEVELOPMENT_ROUTES,
     *SERVICES_ROUTES,
+    *PARTNER_ROUTES,
     *TASK_ROUTES,
     *ASSESSMENT_ROUTES,
 ]:

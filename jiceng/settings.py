@@ -349,6 +349,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MeetingKindEnum": "jiceng.life.models.MeetingKind",
         "OrgKindEnum": "jiceng.orgs.models.OrgKind",
+        "PartnerKindEnum": "jiceng.partners.models.PartnerKind",
+        "RequestFiguresKindEnum": ["community", "partner", "total"],
     },
 }
 
