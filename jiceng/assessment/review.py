@@ -88,31 +88,43 @@ def _secretary(org: Organization, on: dt.date) -> Any:
     return post.member if post is not None else org.secretary
 
 
-def facts(org: Organization, year: int, end: dt.date) -> list[dict[str, str]]:
-    """The year's records of ``org``'s subtree, as sentences: every registered indicator's, then the
-    meetings held by kind (so the report form starts from the records, not from a blank page)."""
+def facts(
+    orgs: list[Organization], *, owner_path: str, year: int, end: dt.date
+) -> dict[int, list[dict[str, str]]]:
+    """The year's records of each organization's subtree, as sentences: every registered indicator's
+    (computed once for all of them, as a run does), then the meetings held by kind (so the report form
+    starts from the records, not from a blank page)."""
     from jiceng.life.models import Meeting, MeetingKind
 
     ctx = Context(
         year=year,
         start=dt.date(year, 1, 1),
         end=end,
-        owner_path=org.path,
-        targets=[Target(org.id, org.code, org.name, org.path, org.kind)],
+        owner_path=owner_path,
+        targets=[Target(o.id, o.code, o.name, o.path, o.kind) for o in orgs],
     )
-    out = []
+    out: dict[int, list[dict[str, str]]] = {o.id: [] for o in orgs}
     for spec in indicators.all_indicators():
-        value = spec.compute(ctx, spec.resolved_params({})).get(org.id)
-        out.append({"title": str(spec.title), "text": value.note if value is not None else _("暂无数据")})
+        values = spec.compute(ctx, spec.resolved_params({}))
+        for o in orgs:
+            value = values.get(o.id)
+            out[o.id].append(
+                {"title": str(spec.title), "text": value.note if value is not None else _("暂无数据")}
+            )
     labels = dict(MeetingKind.choices)
-    held = (
-        Meeting.objects.filter(org_path__startswith=org.path, held_on__gte=ctx.start, held_on__lte=end)
-        .values_list("kind")
+    rows = (
+        Meeting.objects.filter(org_path__startswith=owner_path, held_on__gte=ctx.start, held_on__lte=end)
+        .values_list("org_path", "kind")
         .annotate(n=Count("id"))
-        .order_by("kind")
+        .order_by("org_path", "kind")
     )
-    text = "；".join(f"{labels.get(k, k)}{n}次" for k, n in held) or _("无记录")
-    out.append({"title": _("组织生活记录"), "text": text})
+    held: dict[int, dict[str, int]] = {o.id: {} for o in orgs}
+    for path, kind, n in rows:
+        for t in indicators.targets_of(ctx.targets, path, Organization.steplen):
+            held[t.id][kind] = held[t.id].get(kind, 0) + n
+    for o in orgs:
+        text = "；".join(f"{labels.get(k, k)}{n}次" for k, n in sorted(held[o.id].items())) or _("无记录")
+        out[o.id].append({"title": _("组织生活记录"), "text": text})
     return out
 
 
@@ -153,7 +165,9 @@ def open_round(
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     end = min(timezone.localdate(), dt.date(int(year), 12, 31))
-    for org in Organization.objects.filter(path__startswith=owner.path, kind=org_kind).exclude(pk=owner.pk):
+    orgs = list(Organization.objects.filter(path__startswith=owner.path, kind=org_kind).exclude(pk=owner.pk))
+    prefilled = facts(orgs, owner_path=owner.path, year=int(year), end=end)
+    for org in orgs:
         member = _secretary(org, end)
         SecretaryReport.objects.create(
             round=rnd,
@@ -162,7 +176,7 @@ def open_round(
             secretary=member,
             secretary_name=member.name if member is not None else "",
             secretary_user=getattr(member, "user", None),
-            facts=facts(org, int(year), end),
+            facts=prefilled[org.id],
         )
     audit.created(actor=actor, obj=rnd)
     return rnd
