@@ -18,6 +18,7 @@ from jiceng.life.api import ROUTES as LIFE_ROUTES
 from jiceng.members.api import MemberViewSet, MeView
 from jiceng.notifications.api import URLS as NOTIFICATION_URLS
 from jiceng.orgs.api import OrgViewSet
+from jiceng.participation.api import ROUTES as PARTICIPATION_ROUTES
 from jiceng.reports.api import FindingViewSet
 from jiceng.roster.api import ImportJobStatus
 from jiceng.services.api import ROUTES as SERVICES_ROUTES
@@ -51,6 +52,8 @@ router = SimpleRouter()
 router.register("orgs", OrgViewSet, basename="api-org")
 router.register("members", MemberViewSet, basename="api-member")
 for prefix, viewset, basename in [*LIFE_ROUTES, *DEVELOPMENT_ROUTES, *SERVICES_ROUTES, *TASK_ROUTES]:
+    router.register(prefix, viewset, basename=basename)
+for prefix, viewset, basename in PARTICIPATION_ROUTES:
     router.register(prefix, viewset, basename=basename)
 router.register("findings", FindingViewSet, basename="api-finding")
 api_compliance.register(router)

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "jiceng.notifications",
     "jiceng.partners",
     "jiceng.services",
+    "jiceng.participation",
 ]
 
 MIDDLEWARE = [
