@@ -518,6 +518,8 @@ class ClaimViewSet(ScopedViewSet):
     @action(detail=True, methods=["post"], **POST)
     def report(self, request: Request, **kwargs: Any) -> Response:
         claim = self.get_object()
+        if claim.member.user_id != request.user.pk:
+            raise PermissionDenied(_("只有认领的党员本人可以填写完成情况"))
         data = self.body(ParticipationReportSerializer)
         claim = services.report_claim(
             actor=request.user, claim=claim, report=data["report"], done_on=data.get("done_on")

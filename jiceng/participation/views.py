@@ -337,6 +337,8 @@ class ClaimReport(ScopedView):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         claim = selectors.get_claim(self.user, pk)
+        if claim.member.user_id != self.user.pk:
+            raise PermissionDenied(_("只有认领的党员本人可以填写完成情况"))
         form = ReportForm(request.POST)
         if not form.is_valid():
             messages.error(request, _("请填写做了什么"))
