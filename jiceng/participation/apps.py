@@ -27,5 +27,7 @@ class ParticipationConfig(AppConfig):
             )
         )
         registry.demo_loaders.register(
-            registry.DemoLoader(key="participation", load=demo.load, order=85, present=demo.present)
+            registry.DemoLoader(
+                key="participation", load=demo.load, order=85, present=demo.present, accounts=(demo.ACCOUNT,)
+            )
         )

@@ -9,10 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from jiceng.core.models import RoleAssignment, User
 from jiceng.core.registry import DemoTown
+from jiceng.core.scope import Role
 from jiceng.members.models import Member
 from jiceng.orgs.models import Organization
 from jiceng.partners.models import PartnerUnit
@@ -20,6 +23,9 @@ from jiceng.partners.models import PartnerUnit
 from . import services
 from .models import Activity, MemberRegistration
 from .services import COMMUNITY_KINDS
+
+
+ACCOUNT = "baodao"
 
 
 def present() -> bool:
@@ -43,8 +49,14 @@ def load(town: DemoTown) -> None:
     candidates = list(
         Member.objects.filter(path_q_root(root), closed_on__isnull=True, category="employed")
         .exclude(org__unit_kind__in=COMMUNITY_KINDS)
-        .order_by("-user_id", "org_path", "id")[:6]
+        .order_by(F("user_id").desc(nulls_last=True), "org_path", "id")[:6]
     )
+    if candidates and candidates[0].user_id is None:
+        # The first reporting member gets a login of their own, to show the member's side.
+        first = candidates[0]
+        first.user = User.objects.create_user(ACCOUNT, password=town.password, full_name=first.name)
+        first.save(update_fields=["user"])
+        RoleAssignment.objects.create(user=first.user, org=first.org, role=Role.MEMBER, granted_by=actor)
     regs = []
     for i, m in enumerate(candidates):
         reg = services.register_member(

@@ -60,13 +60,13 @@ def get_unit_registration(user: Any, pk: int) -> UnitRegistration:
 
 
 def communities_for(user: Any, member: Member | None) -> QuerySet[Organization]:
-    """Communities a member may report to: those of the tree their branch belongs to (the top-level
-    organization's subtree), plus those in the user's scope."""
-    q = Q(pk__in=[])
+    """Communities one may report to (a member where they live, a unit where it sits): those of the
+    trees the member's branch and the user's scope belong to (a community's name and code are no
+    secret within its tree: its public page shows them)."""
+    roots = {p[: Organization.steplen] for p in scope.paths_for(user, scope.VIEW)}
     if member is not None:
-        q |= Q(path__startswith=member.org_path[: Organization.steplen])
-    q |= scope.path_q("path", scope.paths_for(user, scope.VIEW))
-    return Organization.objects.filter(q, unit_kind__in=COMMUNITY_KINDS)
+        roots.add(member.org_path[: Organization.steplen])
+    return Organization.objects.filter(scope.path_q("path", roots), unit_kind__in=COMMUNITY_KINDS)
 
 
 def members_reportable(user: Any) -> QuerySet[Member]:

@@ -198,11 +198,9 @@ class UnitCreate(ScopedView):
             raise PermissionDenied(_("您没有执行此操作的权限"))
         form = UnitRegistrationForm(
             request.POST or None,
-            communities=Organization.objects.restrict(self.user, scope.VIEW).filter(
-                unit_kind__in=COMMUNITY_KINDS
-            ),
+            communities=selectors.communities_for(self.user, None),
             partners=PartnerUnit.objects.restrict(self.user, scope.VIEW).filter(active=True),
-            orgs=Organization.objects.restrict(self.user, scope.VIEW),
+            orgs=Organization.objects.restrict(self.user, scope.CHANGE),
         )
         if request.method == "POST" and form.is_valid():
             try:

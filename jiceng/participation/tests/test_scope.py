@@ -20,7 +20,9 @@ from .conftest import later
 
 def _reg(world):  # noqa: ANN001, ANN202
     if not hasattr(world, "reg"):
-        world.reg = services.register_member(actor=world.bob, member=world.members_b[0], community=world.branch_a)
+        world.reg = services.register_member(
+            actor=world.bob, member=world.members_b[0], community=world.branch_a
+        )
     return world.reg
 
 
@@ -30,7 +32,9 @@ def reg(world):  # noqa: ANN001, ANN201
 
 def unit(world):  # noqa: ANN001, ANN201
     if not hasattr(world, "unit"):
-        world.unit = services.register_unit(actor=world.bob, community=world.branch_a, unit_org=world.branch_b)
+        world.unit = services.register_unit(
+            actor=world.bob, community=world.branch_a, unit_org=world.branch_b
+        )
     return {"pk": world.unit.pk}
 
 
@@ -117,12 +121,16 @@ REG_END = both(("branch_a", "branch_b"), ("branch_a", "branch_b"), (302,))
 ACT_VIEW = table(charlie=(404,), dora=(200,), bob=(404,), viewer=(200,), alice=(200,), county_admin=(200,))
 ACT_SIGN_UP = table(charlie=(404,), dora=(302,), bob=(404,), viewer=(403,), alice=(302,), county_admin=(403,))
 ACT_CHANGE = table(charlie=(404,), dora=(403,), bob=(404,), viewer=(403,), alice=(302,), county_admin=(302,))
-NO_SCOPE_HOME = table(charlie=(302,), dora=(302,), bob=(200,), viewer=(200,), alice=(200,), county_admin=(200,))
+NO_SCOPE_HOME = table(
+    charlie=(302,), dora=(302,), bob=(200,), viewer=(200,), alice=(200,), county_admin=(200,)
+)
 WITH_SCOPE = table(charlie=(403,), dora=(403,), bob=(200,), viewer=(200,), alice=(200,), county_admin=(200,))
 REPORTER = table(charlie=(403,), dora=(200,), bob=(200,), viewer=(403,), alice=(200,), county_admin=(200,))
 OWN_MEMBER = table(charlie=(404,), dora=(200,), bob=(404,), viewer=(404,), alice=(200,), county_admin=(404,))
 TASK_CLAIM = table(charlie=(404,), dora=(404,), bob=(404,), viewer=(403,), alice=(302,), county_admin=(403,))
-CLAIM_REPORT = table(charlie=(404,), dora=(404,), bob=(404,), viewer=(403,), alice=(403,), county_admin=(403,))
+CLAIM_REPORT = table(
+    charlie=(404,), dora=(404,), bob=(404,), viewer=(403,), alice=(403,), county_admin=(403,)
+)
 REVEAL = table(charlie=(404,), dora=(404,), bob=(404,), viewer=(403,), alice=(200,), county_admin=(200,))
 
 
@@ -169,7 +177,9 @@ CASES = [
     Case(
         "api-participation-registration-list",
         method="post",
-        expect=table(charlie=(400,), dora=(400,), bob=(400,), viewer=(400,), alice=(400,), county_admin=(400,)),
+        expect=table(
+            charlie=(400,), dora=(400,), bob=(400,), viewer=(400,), alice=(400,), county_admin=(400,)
+        ),
     ),
     Case("api-participation-registration-detail", reg, expect=REG_VIEW),
     Case(
@@ -202,7 +212,9 @@ CASES = [
         "api-participation-task-claim",
         task,
         method="post",
-        expect=table(charlie=(404,), dora=(404,), bob=(404,), viewer=(403,), alice=(400,), county_admin=(403,)),
+        expect=table(
+            charlie=(404,), dora=(404,), bob=(404,), viewer=(403,), alice=(400,), county_admin=(403,)
+        ),
     ),
     Case("api-participation-claim-list"),
     Case(
@@ -218,24 +230,32 @@ CASES = [
         "api-participation-activity-sign-up",
         activity,
         method="post",
-        expect=table(charlie=(404,), dora=(201,), bob=(404,), viewer=(403,), alice=(201,), county_admin=(403,)),
+        expect=table(
+            charlie=(404,), dora=(201,), bob=(404,), viewer=(403,), alice=(201,), county_admin=(403,)
+        ),
     ),
     Case(
         "api-participation-activity-residents",
         activity,
         method="post",
-        expect=table(charlie=(404,), dora=(403,), bob=(404,), viewer=(403,), alice=(400,), county_admin=(400,)),
+        expect=table(
+            charlie=(404,), dora=(403,), bob=(404,), viewer=(403,), alice=(400,), county_admin=(400,)
+        ),
     ),
     Case(
         "api-participation-activity-attendance",
         activity,
         method="post",
-        expect=table(charlie=(404,), dora=(403,), bob=(404,), viewer=(403,), alice=(400,), county_admin=(400,)),
+        expect=table(
+            charlie=(404,), dora=(403,), bob=(404,), viewer=(403,), alice=(400,), county_admin=(400,)
+        ),
     ),
     Case(
         "api-participation-activity-volunteers",
         activity,
-        expect=table(charlie=(404,), dora=(403,), bob=(404,), viewer=(403,), alice=(200,), county_admin=(200,)),
+        expect=table(
+            charlie=(404,), dora=(403,), bob=(404,), viewer=(403,), alice=(200,), county_admin=(200,)
+        ),
     ),
     Case("api-participation-figures-list", expect=WITH_SCOPE),
     Case("api-participation-figures-list", query="org=0102", org=lambda w: w.branch_b),
