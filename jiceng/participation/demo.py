@@ -24,7 +24,6 @@ from . import services
 from .models import Activity, MemberRegistration
 from .services import COMMUNITY_KINDS
 
-
 ACCOUNT = "baodao"
 
 
@@ -47,7 +46,7 @@ def load(town: DemoTown) -> None:
     reported = today - dt.timedelta(days=40)
     # Members employed elsewhere (not of community or village branches), the member account first.
     candidates = list(
-        Member.objects.filter(path_q_root(root), closed_on__isnull=True, category="employed")
+        Member.objects.filter(org_path__startswith=root.path, closed_on__isnull=True, category="employed")
         .exclude(org__unit_kind__in=COMMUNITY_KINDS)
         .order_by(F("user_id").desc(nulls_last=True), "org_path", "id")[:6]
     )
@@ -178,9 +177,3 @@ def load(town: DemoTown) -> None:
         gettext("双报到与志愿服务：%(n)d名党员向%(org)s报到，志愿服务活动2场（1场已记录考勤）。")
         % {"n": len(regs), "org": community.name}
     )
-
-
-def path_q_root(root: Organization):  # noqa: ANN201
-    from django.db.models import Q
-
-    return Q(org_path__startswith=root.path)
