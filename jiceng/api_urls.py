@@ -19,6 +19,7 @@ from jiceng.members.api import MemberViewSet, MeView
 from jiceng.notifications.api import URLS as NOTIFICATION_URLS
 from jiceng.orgs.api import OrgViewSet
 from jiceng.participation.api import ROUTES as PARTICIPATION_ROUTES
+from jiceng.participation.api import URLS as PARTICIPATION_URLS
 from jiceng.reports.api import FindingViewSet
 from jiceng.roster.api import ImportJobStatus
 from jiceng.services.api import ROUTES as SERVICES_ROUTES
@@ -67,6 +68,7 @@ urlpatterns = [
     path("roster/imports/<uuid:job>/", ImportJobStatus.as_view(), name="api-import-job"),
     *ACCOUNTS_URLS,
     *NOTIFICATION_URLS,
+    *PARTICIPATION_URLS,
     *router.urls,
     # Anything else under /api/v1/ answers a JSON 404 like the endpoints do, not Django's HTML page.
     re_path(r"^", not_found),

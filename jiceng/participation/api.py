@@ -21,16 +21,17 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import serializers, status
+from rest_framework import serializers, status, views
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jiceng.core.api import error_responses, parse_id
+from jiceng.core.api import ScopedAPIMixin, error_responses, parse_id
 from jiceng.core.generic.api import ScopedViewSet
 from jiceng.members.models import Member
 from jiceng.orgs import selectors as org_selectors
@@ -620,21 +621,17 @@ def _rows(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     ]
 
 
-@extend_schema_view(
-    list=extend_schema(
+class FiguresView(ScopedAPIMixin, views.APIView):
+    """Totals of a year by organization and partner unit (never a list of people)."""
+
+    @extend_schema(
+        operation_id="participation_figures_retrieve",
         summary="双报到与志愿服务年度统计（按组织和单位，不含个人排名）",
         parameters=[ORG, OpenApiParameter("year", OpenApiTypes.INT, required=False)],
         responses={200: ParticipationFiguresSerializer, **error_responses(401, 403, 404)},
+        tags=["participation"],
     )
-)
-class FiguresViewSet(ScopedViewSet):
-    serializer_class = ParticipationFiguresSerializer
-    pagination_class = None
-
-    def get_queryset(self) -> Any:
-        return Activity.objects.none()
-
-    def list(self, request: Request) -> Response:
+    def get(self, request: Request) -> Response:
         node = _node(request)
         text = request.query_params.get("year", "")
         year = int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else timezone.localdate().year
@@ -651,20 +648,16 @@ class FiguresViewSet(ScopedViewSet):
         )
 
 
-@extend_schema_view(
-    list=extend_schema(
+class OwnView(ScopedAPIMixin, views.APIView):
+    """The caller's own registrations, tasks taken and hours; 404 for an account that is not a member."""
+
+    @extend_schema(
+        operation_id="participation_me_retrieve",
         summary="我的双报到与志愿服务（本人）",
         responses={200: ParticipationOwnSerializer, **error_responses(401, 404)},
+        tags=["participation"],
     )
-)
-class OwnViewSet(ScopedViewSet):
-    serializer_class = ParticipationOwnSerializer
-    pagination_class = None
-
-    def get_queryset(self) -> Any:
-        return Activity.objects.none()
-
-    def list(self, request: Request) -> Response:
+    def get(self, request: Request) -> Response:
         member = own_member(request.user)
         if member is None:
             raise Http404
@@ -688,6 +681,8 @@ ROUTES = [
     ("participation/tasks", TaskViewSet, "api-participation-task"),
     ("participation/claims", ClaimViewSet, "api-participation-claim"),
     ("participation/activities", ActivityViewSet, "api-participation-activity"),
-    ("participation/figures", FiguresViewSet, "api-participation-figures"),
-    ("participation/me", OwnViewSet, "api-participation-me"),
+]
+URLS = [
+    path("participation/figures/", FiguresView.as_view(), name="api-participation-figures"),
+    path("participation/me/", OwnView.as_view(), name="api-participation-me"),
 ]

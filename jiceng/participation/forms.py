@@ -24,6 +24,13 @@ class OrgChoice(forms.ModelChoiceField):
         return f"{obj.name}（{obj.code}）"
 
 
+def only(field: forms.ModelChoiceField) -> None:
+    """A choice of one is made already: preselect it (a community secretary has one community)."""
+    first = list(field.queryset[:2])
+    if len(first) == 1:
+        field.initial = first[0].pk
+
+
 class RegistrationForm(forms.Form):
     member = forms.ModelChoiceField(label=_("党员"), queryset=None)
     community = OrgChoice(label=_("居住地社区（村）党组织"), queryset=None)
@@ -85,6 +92,7 @@ class TaskForm(forms.Form):
     def __init__(self, *args: Any, communities: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["community"].queryset = communities
+        only(self.fields["community"])
 
 
 class ReportForm(forms.Form):
@@ -115,6 +123,7 @@ class ActivityForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["org"].queryset = orgs
         self.fields["partner"].queryset = partners
+        only(self.fields["org"])
 
 
 class ResidentForm(forms.Form):

@@ -11,7 +11,7 @@ def zheng(world):  # noqa: ANN001, ANN201
     """郑明 (member_c, 财政所党支部: an organ branch) with an account of his own."""
     from jiceng.core.models import RoleAssignment, User
 
-    user = User.objects.create_user("zheng", password="x-correct-horse", full_name="郑明")
+    user = User.objects.create_user("zheng", password="correct-horse-battery", full_name="郑明")
     RoleAssignment.objects.create(user=user, org=world.branch_c, role="member")
     world.member_c.user = user
     world.member_c.save(update_fields=["user"])

@@ -257,9 +257,9 @@ CASES = [
             charlie=(404,), dora=(403,), bob=(404,), viewer=(403,), alice=(200,), county_admin=(200,)
         ),
     ),
-    Case("api-participation-figures-list", expect=WITH_SCOPE),
-    Case("api-participation-figures-list", query="org=0102", org=lambda w: w.branch_b),
-    Case("api-participation-me-list", expect=OWN_MEMBER),
+    Case("api-participation-figures", expect=WITH_SCOPE),
+    Case("api-participation-figures", query="org=0102", org=lambda w: w.branch_b),
+    Case("api-participation-me", expect=OWN_MEMBER),
 ]
 
 test_scope = scope_test(CASES)
