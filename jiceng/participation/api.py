@@ -31,6 +31,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from jiceng.core import scope
 from jiceng.core.api import ScopedAPIMixin, error_responses, parse_id
 from jiceng.core.generic.api import ScopedViewSet
 from jiceng.members.models import Member
@@ -275,9 +276,10 @@ class ParticipationOwnSerializer(serializers.Serializer):
 ORG = OpenApiParameter("org", OpenApiTypes.STR, description="组织编码", required=False)
 
 
-def _org_any(code: str, field: str) -> Organization:
-    """An organization named by code whatever the caller's scope (the services check the rights)."""
-    org = Organization.objects.filter(code=str(code or "").strip()[:32]).first()
+def _org_in(qs: Any, code: str, field: str) -> Organization:
+    """An organization named by code among ``qs`` (the communities or organizations of the caller's
+    trees, see ``selectors.communities_for``); the services check the rights."""
+    org = qs.filter(code=str(code or "").strip()[:32]).first()
     if org is None:
         raise serializers.ValidationError({field: [_("找不到该组织")]}, code="not_found")
     return org
@@ -347,7 +349,9 @@ class RegistrationViewSet(ScopedViewSet):
         reg = services.register_member(
             actor=request.user,
             member=member,
-            community=_org_any(data["community"], "community"),
+            community=_org_in(
+                selectors.communities_for(request.user, member), data["community"], "community"
+            ),
             reported_on=data.get("reported_on"),
             residence=data["residence"],
             skills=data["skills"],
@@ -422,10 +426,14 @@ class UnitRegistrationViewSet(ScopedViewSet):
             partner = PartnerUnit.objects.filter(pk=data["partner"]).first()
             if partner is None:
                 raise serializers.ValidationError({"partner": [_("找不到该共建单位")]}, code="not_found")
-        unit_org = _org_any(data["unit_org"], "unit_org") if data["unit_org"] else None
+        unit_org = (
+            _org_in(Organization.objects.restrict(request.user, scope.CHANGE), data["unit_org"], "unit_org")
+            if data["unit_org"]
+            else None
+        )
         reg = services.register_unit(
             actor=request.user,
-            community=_org_any(data["community"], "community"),
+            community=_org_in(selectors.communities_for(request.user, None), data["community"], "community"),
             partner=partner,
             unit_org=unit_org,
             reported_on=data.get("reported_on"),
