@@ -20,6 +20,7 @@ from jiceng.notifications.api import URLS as NOTIFICATION_URLS
 from jiceng.orgs.api import OrgViewSet
 from jiceng.participation.api import ROUTES as PARTICIPATION_ROUTES
 from jiceng.participation.api import URLS as PARTICIPATION_URLS
+from jiceng.partners.api import ROUTES as PARTNER_ROUTES
 from jiceng.reports.api import FindingViewSet
 from jiceng.roster.api import ImportJobStatus
 from jiceng.services.api import ROUTES as SERVICES_ROUTES
@@ -52,7 +53,13 @@ extend_schema_view(
 router = SimpleRouter()
 router.register("orgs", OrgViewSet, basename="api-org")
 router.register("members", MemberViewSet, basename="api-member")
-for prefix, viewset, basename in [*LIFE_ROUTES, *DEVELOPMENT_ROUTES, *SERVICES_ROUTES, *TASK_ROUTES]:
+for prefix, viewset, basename in [
+    *LIFE_ROUTES,
+    *DEVELOPMENT_ROUTES,
+    *SERVICES_ROUTES,
+    *PARTNER_ROUTES,
+    *TASK_ROUTES,
+]:
     router.register(prefix, viewset, basename=basename)
 for prefix, viewset, basename in PARTICIPATION_ROUTES:
     router.register(prefix, viewset, basename=basename)

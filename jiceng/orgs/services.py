@@ -231,7 +231,9 @@ def _refuse_protected(source: Organization) -> None:
             str(obj._meta.verbose_name)
             for obj in getattr(e, "protected_objects", None) or e.restricted_objects
         )
-        listed = "、".join(f"{kind}{n}" for kind, n in sorted(kinds.items()))
+        listed = _("、").join(
+            _("%(kind)s%(count)d") % {"kind": kind, "count": n} for kind, n in sorted(kinds.items())
+        )
         raise ValidationError(
             {
                 "target": ValidationError(
