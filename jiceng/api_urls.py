@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework.routers import SimpleRouter
 
 from jiceng.accounts.api import URLS as ACCOUNTS_URLS
+from jiceng.assessment.api import ROUTES as ASSESSMENT_ROUTES
 from jiceng.core import api_compliance
 from jiceng.core.api import CredentialsSerializer, TokenSerializer, TokenView, error_responses, not_found
 from jiceng.core.api_own import OwnSectionsView, OwnSectionView
@@ -59,6 +60,7 @@ for prefix, viewset, basename in [
     *SERVICES_ROUTES,
     *PARTNER_ROUTES,
     *TASK_ROUTES,
+    *ASSESSMENT_ROUTES,
 ]:
     router.register(prefix, viewset, basename=basename)
 for prefix, viewset, basename in PARTICIPATION_ROUTES:

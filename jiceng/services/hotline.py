@@ -305,13 +305,17 @@ class HotlineHandler(TableHandler):
             if len(candidates) == 1:
                 found = candidates[0]
             elif candidates:
-                found = _("承办单位%(unit)s对应多个党组织（%(names)s），请加一列“组织编码”") % {
+                found = _("承办单位%(unit)s对应多个党组织（%(names)s），请加一列“%(column)s”") % {
                     "unit": unit,
+                    "column": "组织编码",
                     "names": "、".join(o.name for o in candidates[:5]),
                 }
             else:
-                found = _("承办单位%(unit)s找不到对应的党组织，或不在您的管理范围内；请加一列“组织编码”") % {
-                    "unit": unit
+                found = _(
+                    "承办单位%(unit)s找不到对应的党组织，或不在您的管理范围内；请加一列“%(column)s”"
+                ) % {
+                    "unit": unit,
+                    "column": "组织编码",
                 }
         if isinstance(found, Organization):
             if not run.can(scope.CHANGE, found.path):
