@@ -19,6 +19,8 @@ from jiceng.life.api import ROUTES as LIFE_ROUTES
 from jiceng.members.api import MemberViewSet, MeView
 from jiceng.notifications.api import URLS as NOTIFICATION_URLS
 from jiceng.orgs.api import OrgViewSet
+from jiceng.participation.api import ROUTES as PARTICIPATION_ROUTES
+from jiceng.participation.api import URLS as PARTICIPATION_URLS
 from jiceng.partners.api import ROUTES as PARTNER_ROUTES
 from jiceng.reports.api import FindingViewSet
 from jiceng.roster.api import ImportJobStatus
@@ -61,6 +63,8 @@ for prefix, viewset, basename in [
     *ASSESSMENT_ROUTES,
 ]:
     router.register(prefix, viewset, basename=basename)
+for prefix, viewset, basename in PARTICIPATION_ROUTES:
+    router.register(prefix, viewset, basename=basename)
 router.register("findings", FindingViewSet, basename="api-finding")
 api_compliance.register(router)
 
@@ -73,6 +77,7 @@ urlpatterns = [
     path("roster/imports/<uuid:job>/", ImportJobStatus.as_view(), name="api-import-job"),
     *ACCOUNTS_URLS,
     *NOTIFICATION_URLS,
+    *PARTICIPATION_URLS,
     *router.urls,
     # Anything else under /api/v1/ answers a JSON 404 like the endpoints do, not Django's HTML page.
     re_path(r"^", not_found),

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "jiceng.notifications",
     "jiceng.partners",
     "jiceng.services",
+    "jiceng.participation",
 ]
 
 MIDDLEWARE = [
@@ -347,6 +348,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        "ParticipationTaskKindEnum": "jiceng.participation.models.TaskKind",
+        "RegistrationStatusEnum": "jiceng.participation.models.RegistrationStatus",
         "MeetingKindEnum": "jiceng.life.models.MeetingKind",
         "OrgKindEnum": "jiceng.orgs.models.OrgKind",
         "PartnerKindEnum": "jiceng.partners.models.PartnerKind",

@@ -37,6 +37,7 @@ def test_the_shipped_rules_are_registered_by_their_apps() -> None:
         "dev": "development",
         "service": "services",
         "task": "tasks",
+        "partner": "participation",
     }
     assert [s.code for s in SPECS][:2] == ["org.branch_too_small", "org.branch_too_large"]
 

@@ -99,7 +99,8 @@ def test_the_api_gives_the_same_own_data_and_nothing_else(world, api, meetings) 
     response = api("dora").get("/api/v1/me/sections/")
     assert response.status_code == 200
     sections = {s["key"]: s for s in response.json()}
-    assert set(sections) == {"members.record", "life.attendance"}
+    # participation.own shows to every member (the invitation to report to their community).
+    assert set(sections) == {"members.record", "life.attendance", "participation.own"}
     assert sections["members.record"]["data"]["name"] == "赵敏"
     assert "id_number" not in sections["members.record"]["data"]
     life = sections["life.attendance"]["data"]
