@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "jiceng.life",
     "jiceng.development",
     "jiceng.tasks",
+    "jiceng.dues",
     "jiceng.roster",
     "jiceng.reports",
     "jiceng.accounts",
