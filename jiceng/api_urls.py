@@ -14,6 +14,7 @@ from jiceng.core import api_compliance
 from jiceng.core.api import CredentialsSerializer, TokenSerializer, TokenView, error_responses, not_found
 from jiceng.core.api_own import OwnSectionsView, OwnSectionView
 from jiceng.development.api import ROUTES as DEVELOPMENT_ROUTES
+from jiceng.dues.api import ROUTES as DUES_ROUTES
 from jiceng.life.api import ROUTES as LIFE_ROUTES
 from jiceng.members.api import MemberViewSet, MeView
 from jiceng.notifications.api import URLS as NOTIFICATION_URLS
@@ -50,7 +51,13 @@ extend_schema_view(
 router = SimpleRouter()
 router.register("orgs", OrgViewSet, basename="api-org")
 router.register("members", MemberViewSet, basename="api-member")
-for prefix, viewset, basename in [*LIFE_ROUTES, *DEVELOPMENT_ROUTES, *SERVICES_ROUTES, *TASK_ROUTES]:
+for prefix, viewset, basename in [
+    *LIFE_ROUTES,
+    *DEVELOPMENT_ROUTES,
+    *SERVICES_ROUTES,
+    *TASK_ROUTES,
+    *DUES_ROUTES,
+]:
     router.register(prefix, viewset, basename=basename)
 router.register("findings", FindingViewSet, basename="api-finding")
 api_compliance.register(router)
