@@ -9,6 +9,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from jiceng.core.forms import DateInput  # ISO values, as <input type=date> needs
+
 from .models import Hardship, Method, PaymentConsent
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
@@ -35,10 +37,6 @@ class MonthField(forms.CharField):
         return day
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
 class BaseForm(forms.Form):
     amount = forms.DecimalField(label=_("月收入基数（元）"), max_value=Decimal("10000000"), **MONEY)
     applies_from = MonthField(label=_("起始月份（新收入首次领取的月份）"))
@@ -47,7 +45,7 @@ class BaseForm(forms.Form):
 
 class PaymentForm(forms.Form):
     month = MonthField(label=_("所属月份"))
-    paid_on = forms.DateField(label=_("交纳日期"), widget=DateInput)
+    paid_on = forms.DateField(label=_("交纳日期"), widget=DateInput())
     amount = forms.DecimalField(
         label=_("实交金额（元，留空按应交）"), required=False, max_value=Decimal("1000000"), **MONEY
     )
@@ -60,7 +58,7 @@ class PaymentForm(forms.Form):
 
 class ExtraForm(forms.Form):
     amount = forms.DecimalField(label=_("多交金额（元）"), max_value=Decimal("10000000"), **MONEY)
-    paid_on = forms.DateField(label=_("交纳日期"), widget=DateInput)
+    paid_on = forms.DateField(label=_("交纳日期"), widget=DateInput())
     method = forms.ChoiceField(label=_("交纳方式"), choices=Method.choices)
     receipt_number = forms.CharField(label=_("收据编号"), max_length=40, required=False)
 
@@ -73,20 +71,20 @@ class HardshipForm(forms.Form):
         label=_("减交后每月金额（元）"), required=False, max_value=Decimal("100000"), **MONEY
     )
     reason = forms.CharField(label=_("原因"), max_length=200)
-    branch_decided_on = forms.DateField(label=_("支部决定日期"), widget=DateInput)
-    committee_approved_on = forms.DateField(label=_("上级党委批准日期"), required=False, widget=DateInput)
+    branch_decided_on = forms.DateField(label=_("支部决定日期"), widget=DateInput())
+    committee_approved_on = forms.DateField(label=_("上级党委批准日期"), required=False, widget=DateInput())
 
 
 class ConsentForm(forms.Form):
     kind = forms.ChoiceField(label=_("方式"), choices=PaymentConsent.Kind.choices)
-    decided_on = forms.DateField(label=_("支部同意日期"), widget=DateInput)
-    valid_until = forms.DateField(label=_("有效期至"), required=False, widget=DateInput)
+    decided_on = forms.DateField(label=_("支部同意日期"), widget=DateInput())
+    valid_until = forms.DateField(label=_("有效期至"), required=False, widget=DateInput())
     note = forms.CharField(label=_("说明"), max_length=200, required=False)
 
 
 class MarkPaidForm(forms.Form):
     month = MonthField(label=_("所属月份"))
-    paid_on = forms.DateField(label=_("交纳日期"), widget=DateInput)
+    paid_on = forms.DateField(label=_("交纳日期"), widget=DateInput())
     method = forms.ChoiceField(label=_("交纳方式"), choices=Method.choices)
     receipt_number = forms.CharField(label=_("收据编号"), max_length=40, required=False)
 
@@ -99,5 +97,5 @@ class SettingForm(forms.Form):
         min_value=Decimal("0.2"),
         max_value=Decimal("1"),
     )
-    decided_on = forms.DateField(label=_("支部决定日期"), required=False, widget=DateInput)
+    decided_on = forms.DateField(label=_("支部决定日期"), required=False, widget=DateInput())
     records_since = MonthField(label=_("党费记录起始月份"), required=False)

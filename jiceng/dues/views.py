@@ -221,6 +221,7 @@ def _member_context(request: HttpRequest, member: Any, **bound: Any) -> dict[str
         "see_bases": see,
         "bases": list(selectors.bases(user, member)) if see else [],
         "can_change": can_change,
+        "org_visible": scope.can(user, scope.VIEW, member.org_path),
         "forms": write_forms,
         **selectors.member_records(member),
     }
