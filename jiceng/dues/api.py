@@ -268,6 +268,7 @@ def amount_rows(user: Any, branch: Any, month: dt.date) -> list[dict[str, Any]]:
     ),
 )
 class DuesAmountViewSet(ScopedViewSet):
+    queryset = Payment.objects.none()  # answers are computed; for the schema generator only
     serializer_class = DuesAmountSerializer
     pagination_class = None
 
@@ -293,6 +294,7 @@ class DuesAmountViewSet(ScopedViewSet):
     ),
 )
 class DuesReportViewSet(ScopedViewSet):
+    queryset = Payment.objects.none()  # answers are computed; for the schema generator only
     serializer_class = DuesReportSerializer
     pagination_class = None
 
