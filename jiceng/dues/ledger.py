@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from jiceng.core.rulebook import RuleBook
+from jiceng.members.models import Member
 
 from . import rules
 from .models import BranchDuesSetting, FixedAmount, Hardship, IncomeBase, Payment
@@ -107,15 +108,25 @@ def compute(
     )
 
 
-def load(members: Iterable[Any], first: dt.date, last: dt.date, *, book: RuleBook | None = None) -> Ledger:
-    """The ledger of ``members`` (Member objects) for the months from ``first``'s to ``last``'s."""
+def load(
+    members: Iterable[Any],
+    first: dt.date,
+    last: dt.date,
+    *,
+    book: RuleBook | None = None,
+    member_ids: Any = None,
+) -> Ledger:
+    """The ledger of ``members`` (Member objects) for the months from ``first``'s to ``last``'s.
+
+    ``member_ids``: a queryset of the same members' ids, for a subtree too large to name them in a
+    list (the rows are then read by subquery)."""
     members = list(members)
     book = book or RuleBook()
     months = rules.months_between(rules.month_start(first), rules.month_start(last))
     ledger = Ledger(months=months)
     if not members or not months:
         return ledger
-    ids = [m.pk for m in members]
+    ids = [m.pk for m in members] if member_ids is None else member_ids
     start, end = months[0], months[-1]
     bases: dict[int, list[IncomeBase]] = defaultdict(list)
     for b in IncomeBase.objects.filter(member_id__in=ids, applies_from__lte=end).order_by(
@@ -137,9 +148,9 @@ def load(members: Iterable[Any], first: dt.date, last: dt.date, *, book: RuleBoo
     ):
         hardships[h.member_id].append(h)
     farmer = dict(
-        BranchDuesSetting.objects.filter(org_id__in={m.org_id for m in members}).values_list(
-            "org_id", "farmer_amount"
-        )
+        BranchDuesSetting.objects.filter(
+            org_id__in=Member.objects.filter(id__in=ids).values("org_id")
+        ).values_list("org_id", "farmer_amount")
     )
     for m in members:
         out = []

@@ -179,17 +179,16 @@ def report(org: Organization, period: Period, *, today: dt.date) -> Report:
     branch's dues records on), extra payments and what was remitted to the Centre, for ``org``'s
     subtree, in total, by child organization and by month."""
     first, last = period.start.replace(day=1), period.end.replace(day=1)
-    members = list(
-        Member.objects.filter(org_path__prefix=org.path, joined_on__lte=period.end)
-        .filter(Q(closed_on__isnull=True) | Q(closed_on__gte=first))
-        .only("id", "org_id", "org_path", "category", "joined_on", "closed_on")
+    in_report = Member.objects.filter(org_path__prefix=org.path, joined_on__lte=period.end).filter(
+        Q(closed_on__isnull=True) | Q(closed_on__gte=first)
     )
+    members = list(in_report.only("id", "org_id", "org_path", "category", "joined_on", "closed_on"))
     since = dict(
         BranchDuesSetting.objects.filter(org__path__startswith=org.path).values_list(
             "org_id", "records_since"
         )
     )
-    book = ledger.load(members, first, last, book=RuleBook())
+    book = ledger.load(members, first, last, book=RuleBook(), member_ids=in_report.values("id"))
     steplen = Organization.steplen
     children = list(
         Organization.objects.filter(path__startswith=org.path, depth=org.depth + 1).order_by("path")
