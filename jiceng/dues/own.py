@@ -1,6 +1,7 @@
 """A member's own dues on their home page (我的) and in ``/api/v1/me/sections/dues.own/``: their
 amount this month and how it is computed, their current income base (their own, so shown in full),
-the months of this year paid and unpaid. Only the signed-in user's own records are read."""
+the months of this year paid and unpaid. Only the signed-in user's own records are read; nothing is
+shown while the member's branch does not keep its dues in jiceng (no 党费记录起始月份)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,15 @@ from django.utils import timezone
 from jiceng.members.selectors import own_member
 
 from . import ledger
+from .models import BranchDuesSetting
 
 
 def _lines(user: Any) -> tuple[Any, list[ledger.Line]] | None:
     member = own_member(user)
     if member is None:
+        return None
+    # Nothing to show until the member's branch keeps its dues in jiceng.
+    if not BranchDuesSetting.objects.filter(org_id=member.org_id, records_since__isnull=False).exists():
         return None
     today = timezone.localdate()
     lines = ledger.load([member], dt.date(today.year, 1, 1), today).of(member.pk)
