@@ -75,6 +75,11 @@ class HardshipForm(forms.Form):
     committee_approved_on = forms.DateField(label=_("上级党委批准日期"), required=False, widget=DateInput())
 
 
+class ApproveForm(forms.Form):
+    hardship = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    committee_approved_on = forms.DateField(label=_("上级党委批准日期"), widget=DateInput())
+
+
 class ConsentForm(forms.Form):
     kind = forms.ChoiceField(label=_("方式"), choices=PaymentConsent.Kind.choices)
     decided_on = forms.DateField(label=_("支部同意日期"), widget=DateInput())

@@ -242,11 +242,12 @@ class MemberWrite(ScopedView):
 
     def post(self, request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         member = selectors.get_member(self.user, pk)
-        if kind not in WRITE_FORMS:
+        if kind not in WRITE_FORMS and kind != "approve":
             raise Http404
         if not scope.can(self.user, scope.CHANGE, member.org_path):
             raise PermissionDenied(_("您没有执行此操作的权限"))
-        form = WRITE_FORMS[kind](request.POST, prefix=kind)
+        form_class = forms.ApproveForm if kind == "approve" else WRITE_FORMS[kind]
+        form = form_class(request.POST, prefix=kind)
         if form.is_valid():
             try:
                 self.write(kind, member, form.cleaned_data)
@@ -255,6 +256,9 @@ class MemberWrite(ScopedView):
             else:
                 messages.success(request, _("已保存"))
                 return redirect("dues:member", pk=member.pk)
+        if kind == "approve":  # a one-field form beside the hardship it approves: say why, go back
+            messages.error(request, "；".join(str(m) for errs in form.errors.values() for m in errs))
+            return redirect("dues:member", pk=member.pk)
         return render(
             request, "dues/member.html", _member_context(request, member, **{kind: form}), status=400
         )
@@ -296,6 +300,13 @@ class MemberWrite(ScopedView):
                 branch_decided_on=d["branch_decided_on"],
                 committee_approved_on=d["committee_approved_on"],
                 reduced_amount=d["reduced_amount"] if d["kind"] == Hardship.Kind.REDUCTION else None,
+            )
+        elif kind == "approve":
+            hardship = Hardship.objects.filter(member=member, pk=d["hardship"]).first()
+            if hardship is None:
+                raise ValidationError({"hardship": ValidationError(_("没有这项减免"), code="not_found")})
+            services.approve_hardship(
+                actor=actor, hardship=hardship, committee_approved_on=d["committee_approved_on"]
             )
         else:
             services.record_consent(

@@ -137,3 +137,30 @@ def test_the_members_own_dues_on_their_home(world: Any, client_for: Any) -> None
     api = client_for(world.dora).get(reverse("api-me-section", kwargs={"key": "dues.own"}))
     assert api.status_code == 200
     assert {"month": "2026-03", "paid": True}.items() <= api.json()["data"]["months"][0].items()
+
+
+def test_a_hardship_is_approved_later_on_the_member_page(world: Any, client_for: Any) -> None:
+    from jiceng.dues.models import Hardship
+
+    h = services.record_hardship(
+        actor=world.alice,
+        member=world.members_a[2],
+        kind="exemption",
+        from_month=dt.date(2026, 1, 1),
+        until_month=dt.date(2026, 6, 1),
+        reason="重病",
+        branch_decided_on=dt.date(2026, 1, 5),
+    )
+    alice = client_for(world.alice)
+    url = reverse("dues:member", kwargs={"pk": world.members_a[2].pk})
+    assert f'value="{h.pk}"' in page(alice.get(url), unique_ids=True)
+    approve = reverse("dues:member_write", kwargs={"pk": world.members_a[2].pk, "kind": "approve"})
+    assert (
+        alice.post(
+            approve, {"approve-hardship": h.pk, "approve-committee_approved_on": "2026-01-01"}
+        ).status_code
+        == 302
+    )
+    assert Hardship.objects.get(pk=h.pk).committee_approved_on is None  # before the branch's decision
+    alice.post(approve, {"approve-hardship": h.pk, "approve-committee_approved_on": "2026-01-20"})
+    assert Hardship.objects.get(pk=h.pk).committee_approved_on == dt.date(2026, 1, 20)
