@@ -25,6 +25,7 @@ from . import rules
 from .models import BranchDuesSetting, FixedAmount, Hardship, IncomeBase, Payment
 
 ZERO = Decimal("0.00")
+UNREAD = ("created_at", "updated_at", "recorded_by")  # bookkeeping the ledger never reads
 
 
 @dataclass
@@ -129,18 +130,29 @@ def load(
     ids = [m.pk for m in members] if member_ids is None else member_ids
     start, end = months[0], months[-1]
     bases: dict[int, list[IncomeBase]] = defaultdict(list)
-    for b in IncomeBase.objects.filter(member_id__in=ids, applies_from__lte=end).order_by(
-        "applies_from", "id"
+    # Only the columns the ledger reads: at a county's or province's scale the ORM's per-row work is
+    # most of the time (bench/bench_dues.py).
+    only_bases = ("member_id", "amount", "applies_from", "confirmed")
+    for b in (
+        IncomeBase.objects.filter(member_id__in=ids, applies_from__lte=end)
+        .only(*only_bases)
+        .order_by("applies_from", "id")
     ):
         bases[b.member_id].append(b)
     fixed: dict[int, list[FixedAmount]] = defaultdict(list)
-    for f in FixedAmount.objects.filter(
-        member_id__in=ids, year__gte=start.year, year__lte=end.year, applies_from__lte=end
-    ).order_by("applies_from"):
+    for f in (
+        FixedAmount.objects.filter(
+            member_id__in=ids, year__gte=start.year, year__lte=end.year, applies_from__lte=end
+        )
+        .defer(*UNREAD, "category", "base")
+        .order_by("applies_from")
+    ):
         fixed[f.member_id].append(f)
     payments = {
         (p.member_id, p.month): p
-        for p in Payment.objects.filter(member_id__in=ids, month__gte=start, month__lte=end)
+        for p in Payment.objects.filter(member_id__in=ids, month__gte=start, month__lte=end).defer(
+            *UNREAD, "back_payment_reason"
+        )
     }
     hardships: dict[int, list[Hardship]] = defaultdict(list)
     for h in Hardship.objects.filter(

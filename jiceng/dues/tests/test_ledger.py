@@ -276,3 +276,44 @@ def test_the_monthly_finding_lists_the_unpaid_members_of_a_branch(world: Any) ->
     assert a[4].name in found[0].message
     pay(world, a[4], m(2025, 3), paid_on=dt.date(2025, 4, 2))
     assert [f for f in evaluate(world.root, "2025-Q1") if f.rule == "dues.unpaid_month"] == []
+
+
+def test_the_ledger_reads_a_fixed_number_of_queries(world: Any, django_assert_num_queries: Any) -> None:
+    from jiceng.members.models import Member
+
+    for member in world.members_a:
+        services.record_income_base(
+            actor=world.alice, member=member, amount=D("4000"), applies_from=m(2025, 1)
+        )
+        pay(world, member, m(2025, 3))
+    services.fix_year(actor=world.alice, branch=world.branch_a, year=2025)
+    members = list(Member.objects.all())
+    with django_assert_num_queries(6):  # bases, fixed, payments, hardship, settings, and the rule book
+        book = ledger.load(members, m(2025, 1), m(2025, 12))
+    with django_assert_num_queries(0):  # nothing deferred is read afterwards
+        lines = [line for member in members for line in book.of(member.pk)]
+        assert sum(line.due for line in lines if line.owes) > 0
+        assert [line.explanation for line in lines] and [
+            line.payment.get_method_display() for line in lines if line.payment
+        ]
+
+
+def test_the_engine_reads_dues_in_a_fixed_number_of_queries(world: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _start(world, m(2025, 1))
+    pay(world, world.members_a[0], m(2025, 1))
+
+    def count(org: Any) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            evaluate(org, "2025")
+        return len(ctx.captured_queries)
+
+    small = count(world.root)
+    services.set_farmer_amount(
+        actor=world.bob, branch=world.branch_b, amount=D("0.5"), records_since=m(2025, 1)
+    )
+    for member in world.members_b:
+        services.record_payment(actor=world.bob, member=member, month=m(2025, 2), paid_on=dt.date(2025, 2, 9))
+    assert count(world.root) == small
