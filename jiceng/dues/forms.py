@@ -80,6 +80,10 @@ class ApproveForm(forms.Form):
     committee_approved_on = forms.DateField(label=_("上级党委批准日期"), widget=DateInput())
 
 
+class ConfirmForm(forms.Form):
+    base = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
 class ConsentForm(forms.Form):
     kind = forms.ChoiceField(label=_("方式"), choices=PaymentConsent.Kind.choices)
     decided_on = forms.DateField(label=_("支部同意日期"), widget=DateInput())

@@ -24,7 +24,7 @@ from jiceng.core.periods import PeriodError, parse
 from jiceng.members.selectors import own_member
 
 from . import exports, forms, rules, selectors, services
-from .models import Hardship
+from .models import Hardship, IncomeBase
 
 
 def _month(request: HttpRequest, today: dt.date) -> dt.date:
@@ -201,6 +201,9 @@ WRITE_FORMS = {
 }
 
 
+ONE_FIELD_FORMS = {"approve": forms.ApproveForm, "confirm": forms.ConfirmForm, "own_base": forms.BaseForm}
+
+
 def _member_context(request: HttpRequest, member: Any, **bound: Any) -> dict[str, Any]:
     user = request.user
     today = timezone.localdate()
@@ -222,6 +225,9 @@ def _member_context(request: HttpRequest, member: Any, **bound: Any) -> dict[str
         "bases": list(selectors.bases(user, member)) if see else [],
         "can_change": can_change,
         "org_visible": scope.can(user, scope.VIEW, member.org_path),
+        "own_form": forms.BaseForm(prefix="own_base")
+        if member.user_id == user.pk and not can_change
+        else None,
         "forms": write_forms,
         **selectors.member_records(member),
     }
@@ -242,11 +248,14 @@ class MemberWrite(ScopedView):
 
     def post(self, request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         member = selectors.get_member(self.user, pk)
-        if kind not in WRITE_FORMS and kind != "approve":
+        if kind not in WRITE_FORMS and kind not in ONE_FIELD_FORMS:
             raise Http404
-        if not scope.can(self.user, scope.CHANGE, member.org_path):
+        if kind == "own_base":  # the member's own base, for the branch to confirm
+            if member.user_id is None or member.user_id != self.user.pk:
+                raise PermissionDenied(_("只能填报本人的月收入基数"))
+        elif not scope.can(self.user, scope.CHANGE, member.org_path):
             raise PermissionDenied(_("您没有执行此操作的权限"))
-        form_class = forms.ApproveForm if kind == "approve" else WRITE_FORMS[kind]
+        form_class = ONE_FIELD_FORMS.get(kind) or WRITE_FORMS[kind]
         form = form_class(request.POST, prefix=kind)
         if form.is_valid():
             try:
@@ -256,7 +265,7 @@ class MemberWrite(ScopedView):
             else:
                 messages.success(request, _("已保存"))
                 return redirect("dues:member", pk=member.pk)
-        if kind == "approve":  # a one-field form beside the hardship it approves: say why, go back
+        if kind in ONE_FIELD_FORMS:  # a small form beside what it acts on: say why, go back
             messages.error(request, "；".join(str(m) for errs in form.errors.values() for m in errs))
             return redirect("dues:member", pk=member.pk)
         return render(
@@ -301,6 +310,20 @@ class MemberWrite(ScopedView):
                 committee_approved_on=d["committee_approved_on"],
                 reduced_amount=d["reduced_amount"] if d["kind"] == Hardship.Kind.REDUCTION else None,
             )
+        elif kind == "own_base":
+            services.record_income_base(
+                actor=actor,
+                member=member,
+                amount=d["amount"],
+                applies_from=d["applies_from"],
+                note=d["note"],
+                by_member=True,
+            )
+        elif kind == "confirm":
+            base = IncomeBase.objects.filter(member=member, pk=d["base"]).first()
+            if base is None:
+                raise ValidationError({"base": ValidationError(_("没有这项基数"), code="not_found")})
+            services.confirm_income_base(actor=actor, base=base)
         elif kind == "approve":
             hardship = Hardship.objects.filter(member=member, pk=d["hardship"]).first()
             if hardship is None:

@@ -164,3 +164,29 @@ def test_a_hardship_is_approved_later_on_the_member_page(world: Any, client_for:
     assert Hardship.objects.get(pk=h.pk).committee_approved_on is None  # before the branch's decision
     alice.post(approve, {"approve-hardship": h.pk, "approve-committee_approved_on": "2026-01-20"})
     assert Hardship.objects.get(pk=h.pk).committee_approved_on == dt.date(2026, 1, 20)
+
+
+def test_a_member_enters_their_own_base_and_the_secretary_confirms_it(world: Any, client_for: Any) -> None:
+    from jiceng.dues.models import IncomeBase
+    from jiceng.members.models import Member
+
+    dora = Member.objects.get(user=world.dora)
+    me = client_for(world.dora)
+    url = reverse("dues:member", kwargs={"pk": dora.pk})
+    assert "own_base" in page(me.get(url), unique_ids=True)
+    own = reverse("dues:member_write", kwargs={"pk": dora.pk, "kind": "own_base"})
+    response = me.post(
+        own, {"own_base-amount": "6000", "own_base-applies_from": "2026-03", "own_base-note": ""}
+    )
+    assert response.status_code == 302
+    base = IncomeBase.objects.get(member=dora)
+    assert not base.confirmed and base.source == "member"
+    # The member cannot confirm it; nobody else enters a base as "their own".
+    confirm = reverse("dues:member_write", kwargs={"pk": dora.pk, "kind": "confirm"})
+    assert me.post(confirm, {"confirm-base": base.pk}).status_code == 403
+    other = reverse("dues:member_write", kwargs={"pk": world.members_a[1].pk, "kind": "own_base"})
+    alice = client_for(world.alice)  # the same test client, now signed in as alice
+    assert alice.post(other, {"own_base-amount": "1", "own_base-applies_from": "2026-03"}).status_code == 403
+    assert "confirm-base" in page(alice.get(url), unique_ids=True)
+    assert alice.post(confirm, {"confirm-base": base.pk}).status_code == 302
+    assert IncomeBase.objects.get(pk=base.pk).confirmed
