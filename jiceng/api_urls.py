@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework.routers import SimpleRouter
 
 from jiceng.accounts.api import URLS as ACCOUNTS_URLS
+from jiceng.assessment.api import ROUTES as ASSESSMENT_ROUTES
 from jiceng.core import api_compliance
 from jiceng.core.api import CredentialsSerializer, TokenSerializer, TokenView, error_responses, not_found
 from jiceng.core.api_own import OwnSectionsView, OwnSectionView
@@ -19,6 +20,7 @@ from jiceng.life.api import ROUTES as LIFE_ROUTES
 from jiceng.members.api import MemberViewSet, MeView
 from jiceng.notifications.api import URLS as NOTIFICATION_URLS
 from jiceng.orgs.api import OrgViewSet
+from jiceng.partners.api import ROUTES as PARTNER_ROUTES
 from jiceng.reports.api import FindingViewSet
 from jiceng.roster.api import ImportJobStatus
 from jiceng.services.api import ROUTES as SERVICES_ROUTES
@@ -55,8 +57,10 @@ for prefix, viewset, basename in [
     *LIFE_ROUTES,
     *DEVELOPMENT_ROUTES,
     *SERVICES_ROUTES,
+    *PARTNER_ROUTES,
     *TASK_ROUTES,
     *DUES_ROUTES,
+    *ASSESSMENT_ROUTES,
 ]:
     router.register(prefix, viewset, basename=basename)
 router.register("findings", FindingViewSet, basename="api-finding")

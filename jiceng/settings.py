@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "jiceng.development",
     "jiceng.tasks",
     "jiceng.dues",
+    "jiceng.assessment",
     "jiceng.roster",
     "jiceng.reports",
     "jiceng.accounts",
@@ -349,6 +350,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MeetingKindEnum": "jiceng.life.models.MeetingKind",
         "OrgKindEnum": "jiceng.orgs.models.OrgKind",
+        "PartnerKindEnum": "jiceng.partners.models.PartnerKind",
+        "RequestFiguresKindEnum": ["community", "partner", "total"],
     },
 }
 

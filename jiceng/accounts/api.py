@@ -124,11 +124,25 @@ class SecretaryRowSerializer(serializers.Serializer):
 
 
 class CodeRequestSerializer(serializers.Serializer):
-    member = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Member id")
+    member = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text="Member id (or `development`)"
+    )
+    development = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="Development file id, for an applicant without a member record (or `member`)",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if ("member" in attrs) == ("development" in attrs):
+            raise serializers.ValidationError({"member": [_("请指定党员或发展党员档案之一")]}, code="one_of")
+        return attrs
 
 
 class CodeSerializer(serializers.Serializer):
-    member = serializers.IntegerField()
+    member = serializers.IntegerField(allow_null=True)
+    development = serializers.IntegerField(allow_null=True)
     code = serializers.CharField(help_text="Shown once; single use")
     expires_at = serializers.DateTimeField()
 
@@ -388,21 +402,37 @@ class SecretaryAccountsView(ScopedAPIMixin, views.APIView):
 class ActivationCodeView(ScopedAPIMixin, views.APIView):
     @extend_schema(
         operation_id="accounts_activation_codes_create",
-        summary="An activation code for a member without an account (shown once, 14 days, single use)",
+        summary="An activation code for a member, or an applicant's development file, without an account "
+        "(shown once, 14 days, single use)",
         request=CodeRequestSerializer,
         responses={201: CodeSerializer, **error_responses(400, 401, 403, 404)},
         tags=TAGS,
     )
     def post(self, request: Request) -> Response:
         data = validated(CodeRequestSerializer, request)
-        member = selectors.members_without_account(request.user).filter(pk=data["member"]).first()
-        if member is None:
-            raise ValidationError(
-                {"member": ValidationError(_("没有找到尚无账号的该党员"), code="unknown_member")}
-            )
-        activation, code = services.issue_activation_code(actor=request.user, member=member)
+        if "development" in data:
+            from jiceng.development.selectors import visible_files
+
+            development = visible_files(request.user).filter(pk=data["development"]).first()
+            if development is None:
+                raise ValidationError(
+                    {"development": ValidationError(_("没有找到该发展党员档案"), code="unknown_development")}
+                )
+            activation, code = services.issue_development_code(actor=request.user, development=development)
+        else:
+            member = selectors.members_without_account(request.user).filter(pk=data["member"]).first()
+            if member is None:
+                raise ValidationError(
+                    {"member": ValidationError(_("没有找到尚无账号的该党员"), code="unknown_member")}
+                )
+            activation, code = services.issue_activation_code(actor=request.user, member=member)
         response = Response(
-            {"member": member.pk, "code": code, "expires_at": activation.expires_at},
+            {
+                "member": activation.member_id,
+                "development": activation.development_id,
+                "code": code,
+                "expires_at": activation.expires_at,
+            },
             status=status.HTTP_201_CREATED,
         )
         response["Cache-Control"] = "no-store"
@@ -418,7 +448,7 @@ class ActivateView(views.APIView):
 
     @extend_schema(
         operation_id="accounts_activate",
-        summary="Open one's own account with the identity number and an activation code",
+        summary="Open one's own account (member or applicant) with the identity number and an activation code",
         auth=[],
         request=ActivateSerializer,
         responses={

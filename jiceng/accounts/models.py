@@ -122,11 +122,25 @@ class AdminNotice(models.Model):
 
 
 class ActivationCode(models.Model):
-    """A code a branch hands to one member so that they can open their own account: expiring, single
-    use, stored only as a keyed digest."""
+    """A code a branch hands to one person so that they can open their own account: expiring, single
+    use, stored only as a keyed digest. Made for a member (``member``) or, before there is a member
+    record, for an applicant's development file (``development``): exactly one of the two."""
 
     member = models.ForeignKey(
-        "members.Member", on_delete=models.CASCADE, related_name="+", verbose_name=_("党员")
+        "members.Member",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("党员"),
+    )
+    development = models.ForeignKey(
+        "development.Development",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("发展党员档案"),
     )
     code_digest = models.CharField(max_length=64)
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
@@ -141,12 +155,21 @@ class ActivationCode(models.Model):
     class Meta:
         verbose_name = _("激活码")
         verbose_name_plural = _("激活码")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(member__isnull=False, development__isnull=True)
+                    | models.Q(member__isnull=True, development__isnull=False)
+                ),
+                name="activation_code_one_holder",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.member} {self.expires_at:%Y-%m-%d}"
+        return f"{self.member or self.development} {self.expires_at:%Y-%m-%d}"
 
     def audit_org_path(self) -> str:
-        return self.member.org_path
+        return (self.member or self.development).org_path
 
 
 class ActivationAttempt(models.Model):

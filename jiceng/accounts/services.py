@@ -36,6 +36,7 @@ from jiceng.core import audit, crypto, events, idnumber, scope
 from jiceng.core.context import current
 from jiceng.core.models import ObjectChange, RoleAssignment, User
 from jiceng.core.scope import Role
+from jiceng.development.models import OPEN_STAGES, Development
 from jiceng.members.models import Member
 from jiceng.orgs.models import Organization, OrgKind
 
@@ -669,11 +670,29 @@ def dismiss_notices(*, actor: User, notice_ids: Iterable[int] | None = None) -> 
 # Activation by the member ----------------------------------------------------------------------------
 
 
-def _code_digest(member_id: int, code: str) -> str:
+def _code_digest(member_id: int | str, code: str) -> str:
     normalized = "".join(c for c in code.upper() if c.isalnum())
     return salted_hmac(
         "jiceng.accounts.activation", f"{member_id}:{normalized}", algorithm="sha256"
     ).hexdigest()
+
+
+def _holder_key(*, member: Member | None = None, development: Development | None = None) -> str | int:
+    """What a code's digest is keyed by: the member's id, or ``d<id>`` for a development file."""
+    return member.pk if member is not None else f"d{development.pk if development else 0}"
+
+
+def _new_code(*, actor: User, now: dt.datetime, **holder: Any) -> tuple[ActivationCode, str]:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    code = f"{raw[:4]}-{raw[4:]}"
+    activation = ActivationCode.objects.create(
+        code_digest=_code_digest(_holder_key(**holder), code),
+        created_by=actor,
+        expires_at=now + dt.timedelta(days=ACTIVATION_CODE_DAYS),
+        **holder,
+    )
+    audit.created(actor=actor, obj=activation, message=_("生成激活码"))
+    return activation, code
 
 
 @transaction.atomic
@@ -689,16 +708,47 @@ def issue_activation_code(*, actor: User, member: Member) -> tuple[ActivationCod
     ActivationCode.objects.filter(member=member, used_at__isnull=True, expires_at__gt=now).update(
         expires_at=now
     )
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
-    code = f"{raw[:4]}-{raw[4:]}"
-    activation = ActivationCode.objects.create(
-        member=member,
-        code_digest=_code_digest(member.pk, code),
-        created_by=actor,
-        expires_at=now + dt.timedelta(days=ACTIVATION_CODE_DAYS),
+    return _new_code(actor=actor, now=now, member=member)
+
+
+def _file_has_account(development: Development) -> bool:
+    """The person of the file already has an account: the file's, an earlier file's or the member's."""
+    if development.user_id is not None:
+        return True
+    if development.member_id is not None and development.member.user_id is not None:
+        return True
+    return (
+        Development.objects.filter(id_number_digest=development.id_number_digest, user__isnull=False).exists()
+        or Member.objects.filter(
+            id_number_digest=development.id_number_digest, closed_on__isnull=True, user__isnull=False
+        ).exists()
     )
-    audit.created(actor=actor, obj=activation, message=_("生成激活码"))
-    return activation, code
+
+
+@transaction.atomic
+def issue_development_code(*, actor: User, development: Development) -> tuple[ActivationCode, str]:
+    """A new code for the person of an open development file (入党申请人, 积极分子, 发展对象, 预备党员)
+    who has no account yet; earlier unused codes of the file end. Shown once, as for members."""
+    development = (
+        Development.objects.select_for_update(of=("self",)).select_related("member").get(pk=development.pk)
+    )
+    scope.ensure(actor, scope.CHANGE, development.org_path)
+    if development.stage not in OPEN_STAGES:
+        raise _error(
+            "development",
+            _("%(name)s的发展党员档案已结束（%(stage)s）")
+            % {"name": development.name, "stage": development.get_stage_display()},
+            "development_closed",
+        )
+    if _file_has_account(development):
+        raise _error(
+            "development", _("%(name)s已有登录账号") % {"name": development.name}, "development_has_account"
+        )
+    now = timezone.now()
+    ActivationCode.objects.filter(development=development, used_at__isnull=True, expires_at__gt=now).update(
+        expires_at=now
+    )
+    return _new_code(actor=actor, now=now, development=development)
 
 
 class ActivationRefused(Exception):
@@ -720,31 +770,70 @@ def _wrong() -> ValidationError:
     )
 
 
+def _valid_codes(*, now: dt.datetime, **holder: Any) -> list[ActivationCode]:
+    return list(ActivationCode.objects.filter(used_at__isnull=True, expires_at__gt=now, **holder))
+
+
 def activate_account(
     *, id_number: str, code: str, username: str, password: str, ip_address: str | None
 ) -> User:
-    """A member opens their own account: identity number + a valid code from their branch, then the
-    login name and password they choose. Failed attempts are counted per identity number and per
-    address (``ActivationRefused`` past the limits); the answer never says whether the number
-    belongs to a member."""
+    """A person opens their own account: identity number + a valid code from their branch, then the
+    login name and password they choose. The number is a current member's, or that on an open
+    development file (an applicant, activist, candidate without a member record yet). Failed attempts
+    are counted per identity number and per address (``ActivationRefused`` past the limits); the
+    answer never says whether the number belongs to a member or an applicant."""
     number = idnumber.normalize(id_number)[:64]
     id_digest = crypto.digest(number)
     if _too_many(id_digest=id_digest, ip_address=ip_address):
         raise ActivationRefused
     member = Member.objects.filter(id_number_digest=id_digest, closed_on__isnull=True).first()
-    digest = _code_digest(member.pk if member else 0, code or "")
+    development = (
+        Development.objects.filter(id_number_digest=id_digest, stage__in=OPEN_STAGES)
+        .select_related("member")
+        .first()
+    )
     now = timezone.now()
     match = None
+    holders: list[tuple[dict[str, Any], str]] = []
     if member is not None:
-        for candidate in ActivationCode.objects.filter(
-            member=member, used_at__isnull=True, expires_at__gt=now
-        ):
+        holders.append(({"member": member}, _code_digest(member.pk, code or "")))
+    if development is not None:
+        holders.append(({"development": development}, _code_digest(f"d{development.pk}", code or "")))
+    if not holders:  # the same work as for a number that has a holder: nothing to learn from the time
+        _code_digest(0, code or "")
+    for holder, digest in holders:
+        for candidate in _valid_codes(now=now, **holder):
             if constant_time_compare(candidate.code_digest, digest):
                 match = candidate
-    if match is None or member.user_id is not None:
+    if match is not None and match.development_id is not None and _file_has_account(development):
+        match = None
+    if match is None or (match.member_id is not None and member.user_id is not None):
         ActivationAttempt.objects.create(ip_address=ip_address, id_digest=id_digest)
         raise _wrong()
+    if match.development_id is not None:
+        return _activate_applicant(
+            development=development, activation=match, username=username, password=password
+        )
     return _activate(member=member, activation=match, username=username, password=password)
+
+
+def _new_account(*, name: str, home_org: Organization, username: str, password: str) -> User:
+    username = _check_username(username)
+    probe = User(username=username, full_name=name)
+    try:
+        password_validation.validate_password(password, probe)
+    except ValidationError as e:
+        raise ValidationError({"password": e.error_list}) from None
+    user = User.objects.create_user(username, password=password, full_name=name)
+    AccountState.objects.create(user=user, home_org=home_org, password_changed_at=timezone.now())
+    return user
+
+
+def _use(*, user: User, activation: ActivationCode) -> None:
+    before = audit.snapshot(activation)
+    activation.used_at = timezone.now()
+    activation.save(update_fields=["used_at"])
+    audit.updated(actor=user, obj=activation, before=before, message=_("激活码已使用"))
 
 
 @transaction.atomic
@@ -752,21 +841,73 @@ def _activate(*, member: Member, activation: ActivationCode, username: str, pass
     activation = ActivationCode.objects.select_for_update().get(pk=activation.pk)
     if activation.used_at is not None:
         raise _wrong()
-    username = _check_username(username)
-    probe = User(username=username, full_name=member.name)
-    try:
-        password_validation.validate_password(password, probe)
-    except ValidationError as e:
-        raise ValidationError({"password": e.error_list}) from None
-    user = User.objects.create_user(username, password=password, full_name=member.name)
-    AccountState.objects.create(user=user, home_org=member.org, password_changed_at=timezone.now())
+    user = _new_account(name=member.name, home_org=member.org, username=username, password=password)
     _audit_user(actor=user, user=user, action=audit.Action.CREATE, message=_("党员凭激活码开通账号"))
     member = _link_member(actor=user, user=user, member=member)
     _grant(actor=user, user=user, org=member.org, role=Role.MEMBER, message=_("开通账号"))
-    before = audit.snapshot(activation)
-    activation.used_at = timezone.now()
-    activation.save(update_fields=["used_at"])
-    audit.updated(actor=user, obj=activation, before=before, message=_("激活码已使用"))
+    _use(user=user, activation=activation)
     # A recorded secretary who opens their own account gains the secretary role.
     sync_secretary_roles(org_ids=[member.org_id], actor=user)
     return user
+
+
+def _link_development(*, actor: User | None, user: User, development: Development) -> Development:
+    development = Development.objects.select_for_update().get(pk=development.pk)
+    before = audit.snapshot(development)
+    development.user = user
+    development.save(update_fields=["user", "updated_at"])
+    audit.updated(actor=actor, obj=development, before=before, message=_("关联登录账号"))
+    return development
+
+
+@transaction.atomic
+def _activate_applicant(
+    *, development: Development, activation: ActivationCode, username: str, password: str
+) -> User:
+    """The person of a development file opens their account: linked to the file (and to its member
+    record when the file has one already, with the member role on its branch). No other role: what
+    they see is their own file on 我的."""
+    activation = ActivationCode.objects.select_for_update().get(pk=activation.pk)
+    if activation.used_at is not None:
+        raise _wrong()
+    user = _new_account(name=development.name, home_org=development.org, username=username, password=password)
+    _audit_user(actor=user, user=user, action=audit.Action.CREATE, message=_("入党申请人凭激活码开通账号"))
+    development = _link_development(actor=user, user=user, development=development)
+    _use(user=user, activation=activation)
+    if development.member_id is not None:
+        member = _link_member(actor=user, user=user, member=development.member)
+        _grant(actor=user, user=user, org=member.org, role=Role.MEMBER, message=_("开通账号"))
+        sync_secretary_roles(org_ids=[member.org_id], actor=user)
+    return user
+
+
+# The account follows the file: a member record made from it (admission) ------------------------------
+
+
+@transaction.atomic
+def follow_development_accounts(*, development_ids: Iterable[int], actor: User | None = None) -> int:
+    """Link the account of each development file to the member record the file became (the admitting
+    meeting makes it) and grant the member role on its branch, so that the account the applicant opened
+    keeps working and shows the member's home. Called on commit by ``signals``; a record that already
+    has an account (or an account already linked to another record) is left alone. Returns how many
+    were linked."""
+    actor = actor if actor is not None else _cause_actor()
+    files = Development.objects.filter(
+        pk__in=list(development_ids), user__isnull=False, member__isnull=False, member__user__isnull=True
+    ).select_related("user", "member", "member__org")
+    linked = 0
+    for development in files:
+        user = development.user
+        if Member.objects.filter(user=user).exists() or development.member.closed_on is not None:
+            continue
+        member = _link_member(actor=actor, user=user, member=development.member)
+        if not RoleAssignment.objects.filter(user=user, org=member.org, role=Role.MEMBER).exists():
+            _grant(
+                actor=actor,
+                user=user,
+                org=member.org,
+                role=Role.MEMBER,
+                message=_("接收为预备党员，账号随档案"),
+            )
+        linked += 1
+    return linked

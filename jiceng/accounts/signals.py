@@ -1,5 +1,7 @@
 """Roles follow posts: whenever committees, posts, branches or members change, or an import commits,
-``services.sync_secretary_roles`` runs once for what the transaction touched, after it commits.
+``services.sync_secretary_roles`` runs once for what the transaction touched, after it commits. An
+applicant's account follows their development file: when the file has an account and a member record
+(the admitting meeting made it), ``services.follow_development_accounts`` links the two on commit.
 
 The receivers do no query (they run inside the writes of other apps, whose query counts are tested):
 they note ids and paths in one batch per transaction, which ``transaction.on_commit`` runs. The
@@ -16,6 +18,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from jiceng.development.models import Development
 from jiceng.members.models import Member
 from jiceng.orgs.models import Committee, CommitteePost, Organization, OrgKind
 from jiceng.roster.importer import imported
@@ -31,6 +34,7 @@ class _Batch:
         self.org_ids: set[int] = set()
         self.member_ids: set[int] = set()
         self.committee_ids: set[int] = set()
+        self.development_ids: set[int] = set()
 
     def __call__(self) -> None:
         from . import services
@@ -41,6 +45,8 @@ class _Batch:
                 Committee.objects.filter(pk__in=self.committee_ids).values_list("org_id", flat=True)
             )
         services.sync_secretary_roles(org_paths=self.org_paths, org_ids=org_ids, member_ids=self.member_ids)
+        if self.development_ids:
+            services.follow_development_accounts(development_ids=self.development_ids)
 
 
 def _batch() -> tuple[_Batch, bool]:
@@ -62,12 +68,14 @@ def _note(
     org_ids: tuple[int, ...] = (),
     member_ids: tuple = (),
     committee_ids: tuple = (),
+    development_ids: tuple = (),
 ) -> None:
     batch, now = _batch()
     batch.org_paths.update(p for p in org_paths if p)
     batch.org_ids.update(i for i in org_ids if i)
     batch.member_ids.update(i for i in member_ids if i)
     batch.committee_ids.update(i for i in committee_ids if i)
+    batch.development_ids.update(i for i in development_ids if i)
     if now:
         batch()
 
@@ -92,6 +100,12 @@ def _branch_changed(sender: Any, instance: Organization, **kwargs: Any) -> None:
 def _member_changed(sender: Any, instance: Member, created: bool = False, **kwargs: Any) -> None:
     if not created:  # a new member holds no post yet
         _note(member_ids=(instance.pk,))
+
+
+@receiver(post_save, sender=Development)
+def _development_changed(sender: Any, instance: Development, **kwargs: Any) -> None:
+    if instance.user_id and instance.member_id:  # an applicant's account, and the member record made
+        _note(development_ids=(instance.pk,))
 
 
 @receiver(imported)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("notices/dismiss/", views.notices_dismiss, name="dismiss"),
     path("secretaries/", views.secretaries, name="secretaries"),
     path("activation-codes/", views.activation_codes, name="codes"),
+    path("activation-codes/development/<int:pk>/", views.development_code, name="development_code"),
     path("activate/", views.activate, name="activate"),
     path("password/", views.password_change, name="password_change"),
 ]

@@ -298,9 +298,35 @@ def activation_codes(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@login_required
+@require_POST
+def development_code(request: HttpRequest, pk: int) -> HttpResponse:
+    """生成激活码 from a development file's page: a code for the applicant (入党申请人, 积极分子, 发展对象)
+    to open their own account and see their own timeline; shown once on the page this answers with.
+    404 outside the user's scope, 403 where they may view but not change."""
+    from jiceng.development import selectors as development_selectors
+
+    development = development_selectors.get_file(request.user, pk)
+    try:
+        activation, code = services.issue_development_code(actor=request.user, development=development)
+    except ValidationError as e:
+        for message in e.messages:
+            messages.error(request, message)
+        return redirect("development:detail", pk=development.pk)
+    response = render(
+        request,
+        "accounts/development_code.html",
+        {"development": development, "code": code, "expires_at": activation.expires_at},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@never_cache
 @require_http_methods(["GET", "POST"])
 def activate(request: HttpRequest) -> HttpResponse:
-    """开通账号: a member with their identity number and the code from their branch (no sign-in)."""
+    """开通账号: a member, or an applicant with a development file, with their identity number and the code
+    from their branch (no sign-in)."""
     if request.user.is_authenticated:
         return redirect("home")
     form = ActivationForm(request.POST or None)

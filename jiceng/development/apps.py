@@ -34,7 +34,10 @@ class DevelopmentConfig(AppConfig):
         )
         registry.demo_loaders.register(
             registry.DemoLoader(
-                key="development.pipeline", load=demo.load_demo, order=50, accounts=(demo.ACCOUNT,)
+                key="development.pipeline",
+                load=demo.load_demo,
+                order=50,
+                accounts=(demo.ACCOUNT, demo.APPLICANT_ACCOUNT),
             )
         )
         # development.csv (people already in the pipeline) joins the roster import (`jiceng import`).

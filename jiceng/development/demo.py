@@ -112,13 +112,18 @@ def load(*, actor: Any, org: Any, members: list[Any], today: dt.date, seed: int 
     return count
 
 
-# The demo's probationary member signs in to see their own development file on their home page (我的).
+# The demo's probationary member signs in to see their own development file on their home page (我的);
+# so does its activist (积极分子), who has no member record: the account is linked to the file itself.
 ACCOUNT = "yubei"
+APPLICANT_ACCOUNT = "jiji"
 
 
 def load_demo(town: DemoTown) -> None:
-    """This app's part of ``jiceng demo``: the pipeline in the first secretary's branch, and an account
-    for its probationary member (a member role, linked to their member record)."""
+    """This app's part of ``jiceng demo``: the pipeline in the first secretary's branch, an account for
+    its probationary member (a member role, linked to their member record), and one for its activist
+    whose year is almost over (no role, linked to the development file, as an activation code makes it)."""
+    from django.apps import apps
+
     from jiceng.core.models import RoleAssignment, User
     from jiceng.core.scope import Role
 
@@ -137,3 +142,16 @@ def load_demo(town: DemoTown) -> None:
         RoleAssignment.objects.create(user=user, org=org, role=Role.MEMBER, granted_by=town.actor)
         file.member.user = user
         file.member.save(update_fields=["user"])
+    activist = (
+        Development.objects.filter(org=org, stage=Stage.ACTIVIST, user__isnull=True)
+        .order_by("applied_on", "id")
+        .first()
+    )
+    if activist is not None:
+        user = User.objects.create_user(APPLICANT_ACCOUNT, password=town.password, full_name=activist.name)
+        activist.user = user
+        activist.save(update_fields=["user"])
+        if apps.is_installed("jiceng.accounts"):  # visible to the branch's administrators, as if activated
+            from jiceng.accounts.models import AccountState
+
+            AccountState.objects.create(user=user, home_org=org)

@@ -101,6 +101,16 @@ class Development(IdentityMixin, models.Model):
         related_name="development",
         verbose_name=_("党员档案"),
     )
+    # The person's own account (开通账号 with the identity number and an activation code from the
+    # branch), before there is a member record to link it to: they see their own timeline on 我的.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="development_files",
+        verbose_name=_("登录账号"),
+    )
     applied_on = models.DateField(_("申请入党日期"))
     stage_since = models.DateField(_("进入本阶段日期"))
     extended_to = models.DateField(_("延长后的预备期满日期"), null=True, blank=True)

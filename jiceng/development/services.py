@@ -53,6 +53,7 @@ DERIVED_FIELDS = [
     "name_pinyin",
     "name_initials",
     "member",
+    "user",
 ]
 
 
@@ -222,6 +223,13 @@ def apply(
     _ensure_not_member_or_open(number, org_path=org.path)
     development = Development(org=org, org_path=org.path, applied_on=on, stage_since=on, **person)
     development.set_id_number(number)
+    # A person who applies again keeps the account they opened for an earlier file (their own 我的).
+    development.user_id = (
+        Development.objects.filter(id_number_digest=development.id_number_digest, user__isnull=False)
+        .order_by("-applied_on", "-id")
+        .values_list("user_id", flat=True)
+        .first()
+    )
     development.refresh_pinyin()
     development.full_clean(exclude=DERIVED_FIELDS)
     development.save()

@@ -281,6 +281,8 @@ def _file_context(
         "recordable": _recordable(development, state.timeline) if can_change else [],
         "can_change": can_change,
         "revealed": revealed,
+        "has_account": development.user_id is not None
+        or (development.member_id is not None and development.member.user_id is not None),
         "member_visible": development.member_id is not None
         and scope.can(user, scope.VIEW, development.member.org_path),
         "ancestors": org_selectors.ancestors_in_scope(user, development.org),

@@ -28,7 +28,7 @@ class DuesConfig(AppConfig):
         )
         # After the members (10) and a year of meetings (60): a year of dues with a few arrears.
         registry.demo_loaders.register(
-            registry.DemoLoader(key="dues", load=demo.load, order=85, present=demo.present)
+            registry.DemoLoader(key="dues", load=demo.load, order=84, present=demo.present)
         )
         # dues_base.csv joins `jiceng import` in place of the roster's placeholder.
         from .importing import register_handler

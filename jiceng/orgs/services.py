@@ -8,12 +8,10 @@ from collections.abc import Iterable, Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, concurrency, dates, normalize, scope
+from jiceng.core import audit, concurrency, dates, moves, normalize, scope
 from jiceng.core.models import User
 
 from . import rules, tallies
@@ -137,19 +135,10 @@ def update_org(*, actor: User, org: Organization, version: object = None, **chan
     return org
 
 
-def _repath_members(old_prefix: str, new_prefix: str) -> None:
-    from jiceng.members.models import Member
-
-    if old_prefix == new_prefix:
-        return
-    Member.objects.filter(org_path__prefix=old_prefix).update(
-        org_path=Concat(Value(new_prefix), Substr(F("org_path"), len(old_prefix) + 1))
-    )
-
-
 @transaction.atomic
 def move_org(*, actor: User, org: Organization, new_parent: Organization) -> Organization:
-    """Move a subtree under another parent; members' paths follow in the same transaction."""
+    """Move a subtree under another parent; every row placed by the subtree's paths (members, meetings,
+    development files, tasks, requests, the change record …) follows in the same transaction."""
     org = Organization.objects.select_for_update().get(pk=org.pk)
     new_parent = Organization.objects.get(pk=new_parent.pk)
     scope.ensure(actor, scope.MANAGE, org.path)
@@ -165,7 +154,7 @@ def move_org(*, actor: User, org: Organization, new_parent: Organization) -> Org
     before = {"parent": old_parent.code if old_parent else None, "path": old_path}
     Organization.objects.move(org, new_parent, pos="last-child")
     org.refresh_from_db()
-    _repath_members(old_path, org.path)
+    moves.repath(old_path, org.path, skip=(Organization,))
     tallies.move_subtree(old_path=old_path, new_path=org.path, own=own)
     audit.record(
         actor=actor,
@@ -221,6 +210,41 @@ def _move_members(*, actor: User, members: Iterable, target: Organization, on: d
     return count
 
 
+def _carry_files(source: Organization, target: Organization) -> None:
+    """Development files go with their people into the merged branch (their steps and dates stay)."""
+    from django.apps import apps
+
+    if apps.is_installed("jiceng.development"):
+        development = apps.get_model("development", "Development")
+        development.objects.filter(org=source).update(org=target, org_path=target.path)
+
+
+def _refuse_protected(source: Organization) -> None:
+    """Records that must outlive the branch (resident requests it took in, partner units registered
+    under it …) are named instead of failing on the database's protection."""
+    from django.db.models.deletion import Collector, ProtectedError, RestrictedError
+
+    try:
+        Collector(using="default").collect([source])
+    except (ProtectedError, RestrictedError) as e:
+        kinds: Counter[str] = Counter(
+            str(obj._meta.verbose_name)
+            for obj in getattr(e, "protected_objects", None) or e.restricted_objects
+        )
+        listed = _("、").join(
+            _("%(kind)s%(count)d") % {"kind": kind, "count": n} for kind, n in sorted(kinds.items())
+        )
+        raise ValidationError(
+            {
+                "target": ValidationError(
+                    _("%(name)s还有不能随之撤销的记录（%(listed)s），请先转给其他组织")
+                    % {"name": source.name, "listed": listed},
+                    code="protected",
+                )
+            }
+        ) from None
+
+
 @transaction.atomic
 def merge_branches(
     *, actor: User, source: Organization, target: Organization, on: dt.date | None = None
@@ -257,6 +281,8 @@ def merge_branches(
         after={"target": target.code, "moved_members": moved},
         message=_("%(source)s并入%(target)s") % {"source": source.name, "target": target.name},
     )
+    _carry_files(source, target)
+    _refuse_protected(source)
     audit.deleted(actor=actor, obj=source, message=_("合并后撤销"))
     gone = tallies.keys_of_org(source)
     for committee in source.committees.all():

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -26,6 +26,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from jiceng.core import periods
 from jiceng.core.api import error_responses, parse_id
 from jiceng.core.generic.api import ScopedViewSet, with_etag
 from jiceng.orgs import selectors as org_selectors
@@ -35,7 +36,7 @@ from jiceng.partners.models import PartnerUnit
 from . import selectors, services
 from .filters import RequestFilter
 from .models import Event, ServiceRequest, Urgency
-from .views import STEPS, period_from, unit_choices
+from .views import STEPS, can_moderate, figures_period, unit_choices
 
 CODE = OpenApiParameter(
     "code", OpenApiTypes.STR, OpenApiParameter.PATH, description="The tracking code (受理编号)"
@@ -69,6 +70,8 @@ class ServiceRequestSerializer(serializers.ModelSerializer):
             "channel",
             "text",
             "address",
+            "public_text",
+            "public_address",
             "name_masked",
             "phone_masked",
             "state",
@@ -87,6 +90,10 @@ class ServiceRequestSerializer(serializers.ModelSerializer):
             "completion_due",
             "next_due",
             "late",
+            "sms_consent",
+            "hotline_no",
+            "hotline_deadline",
+            "hotline_unit",
         ]
         read_only_fields = fields
 
@@ -130,6 +137,34 @@ class HandOverSerializer(serializers.Serializer):
     handler_partner = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 
+class RequestModerateSerializer(serializers.Serializer):
+    public_text = serializers.CharField(
+        max_length=services.MAX_TEXT,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The public version of the text; blank or equal to the original shows the original",
+    )
+    public_address = serializers.CharField(
+        max_length=services.MAX_ADDRESS, required=False, allow_blank=True, default=""
+    )
+    reason = serializers.CharField(max_length=services.MAX_WORDS, help_text="Recorded, for handlers only")
+
+
+FIGURES_PARAMETERS = [
+    OpenApiParameter(
+        "period", OpenApiTypes.STR, OpenApiParameter.QUERY, description="YYYY, YYYY-Qn or YYYY-MM"
+    ),
+    OpenApiParameter("year", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Without period"),
+    OpenApiParameter(
+        "part", OpenApiTypes.STR, OpenApiParameter.QUERY, description="With year: Q1…Q4 or 01…12"
+    ),
+    OpenApiParameter(
+        "org", OpenApiTypes.STR, OpenApiParameter.QUERY, description="A node's code: its subtree"
+    ),
+]
+
+
 class RequestFiguresSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["community", "partner", "total"])
     org = serializers.CharField(allow_null=True, help_text="The community's code (kind community)")
@@ -144,6 +179,10 @@ class RequestFiguresSerializer(serializers.Serializer):
     response_rate = serializers.FloatField(allow_null=True)
     resolution_rate = serializers.FloatField(allow_null=True)
     satisfaction_rate = serializers.FloatField(allow_null=True)
+
+
+class RequestMonthlySerializer(RequestFiguresSerializer):
+    month = serializers.CharField(help_text="YYYY-MM")
 
 
 def _figures(org: Any, f: selectors.Figures, *, partner: Any = None) -> dict[str, Any]:
@@ -268,22 +307,67 @@ class ServiceRequestViewSet(ScopedViewSet):
         return self.detail_response(req)
 
     @extend_schema(
-        summary="响应率, 解决率, 满意率 per community and partner unit the caller sees, and in total, for a year",
-        parameters=[OpenApiParameter("year", OpenApiTypes.INT, OpenApiParameter.QUERY)],
-        responses={200: RequestFiguresSerializer(many=True), **error_responses(401)},
+        summary="Moderate the public version of the text and place, with a reason (the original is kept)",
+        parameters=[CODE],
+        request=RequestModerateSerializer,
+        responses={200: ServiceRequestSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def moderate(self, request: Request, code: str) -> Response:
+        req = self.get_object()
+        if not can_moderate(request.user, req):  # 403 before the body is read
+            raise PermissionDenied(_("只有受理社区的管理员或书记可以处理公开内容"))
+        d = self.body(RequestModerateSerializer)
+        req = services.moderate(actor=request.user, request=req, version=self.if_match(), **d)
+        return self.detail_response(req)
+
+    def _figures_args(self, request: Request) -> tuple[Any, Any]:
+        """The period (400 naming what is wrong) and the node (404 outside the scope) of the figures."""
+        try:
+            period = figures_period(request.query_params)
+        except periods.PeriodError as error:
+            raise ValidationError({"period": ValidationError(str(error), code="invalid")}) from error
+        code = request.query_params.get("org", "").strip()[:32]
+        org = org_selectors.get_org(request.user, code=code) if code else None
+        return period, org
+
+    @extend_schema(
+        summary="响应率, 解决率, 满意率 per community and partner unit the caller sees, and in total, for a "
+        "year, a quarter or a month",
+        parameters=FIGURES_PARAMETERS,
+        responses={200: RequestFiguresSerializer(many=True), **error_responses(400, 401, 404)},
     )
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def figures(self, request: Request) -> Response:
-        start, end, _year = period_from(request)
+        period, node = self._figures_args(request)
+        start, end = period.start, period.end
+        user = request.user
         rows = [
-            _figures(org, f) for org, f in selectors.figures_by_community(request.user, start=start, end=end)
+            _figures(org, f)
+            for org, f in selectors.figures_by_community(user, start=start, end=end, org=node)
         ]
         rows += [
             _figures(None, f, partner=unit)
-            for unit, f in selectors.figures_by_partner(request.user, start=start, end=end)
+            for unit, f in selectors.figures_by_partner(user, start=start, end=end, org=node)
         ]
-        total = selectors.figures(selectors.visible_requests(request.user), start=start, end=end)
+        total = selectors.figures(selectors.figures_scope(user, node), start=start, end=end)
         return Response([*rows, _figures(None, total)])
+
+    @extend_schema(
+        summary="The three rates month by month over the period's year (the chart of the figures page), "
+        "in total over the caller's requests or one node's subtree",
+        parameters=FIGURES_PARAMETERS,
+        responses={200: RequestMonthlySerializer(many=True), **error_responses(400, 401, 404)},
+    )
+    @action(
+        detail=False, methods=["get"], url_path="figures/monthly", filter_backends=[], pagination_class=None
+    )
+    def figures_monthly(self, request: Request) -> Response:
+        period, node = self._figures_args(request)
+        months = selectors.figures_by_month(
+            selectors.figures_scope(request.user, node), year=period.start.year
+        )
+        return Response([{"month": f"{day:%Y-%m}", **_figures(None, f)} for day, f in months])
 
 
 ROUTES = [("service-requests", ServiceRequestViewSet, "api-service-request")]

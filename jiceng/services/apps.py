@@ -23,6 +23,13 @@ class ServicesConfig(AppConfig):
         registry.nav_flags.register(registry.NavFlag(key="sees_requests", value=views.sees_requests))
         # A partner unit's contact holds no role in the tree: their home is the queue of their unit.
         registry.landings.register(registry.Landing(key="services.partner", url=views.partner_landing))
+        # 12345 work orders join ``jiceng import`` (and the import page), recognized by their headers.
+        from django.apps import apps
+
+        if apps.is_installed("jiceng.roster"):
+            from .hotline import register_handler
+
+            register_handler()
         registry.demo_loaders.register(
             registry.DemoLoader(
                 key="services.requests",

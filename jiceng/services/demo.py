@@ -19,7 +19,7 @@ from jiceng.core.registry import DemoTown
 from jiceng.partners.models import PartnerUnit
 
 from . import services
-from .models import Category, Desk, Event, Route, ServiceRequest
+from .models import Category, Channel, Desk, Event, Route, ServiceRequest
 from .seed import ensure_shipped
 
 PARTNER_ACCOUNT = "wuye"
@@ -167,7 +167,33 @@ def load(*, actor: User, org: Any, root: Any, password: str, seed: int = 1) -> i
         org=org, category=first.category, text="东门垃圾站满了。", address="东门", phone=""
     )
     services.move(actor=actor, request=dup, to_type="merged", duplicate_of=first)
-    return len(made) + 1
+    # A work order of the 12345 hotline (as `jiceng import` of its file would bring it in), and a
+    # request whose public version the community edited (a neighbour's phone number taken out).
+    now = timezone.now()
+    services.submit_request(
+        org=org,
+        category=Category.objects.get(name="路灯不亮"),
+        text="市民来电反映：小区北门两盏路灯不亮。",
+        address="北门",
+        phone=f"139{rng.randrange(10**8):08d}",
+        channel=Channel.HOTLINE,
+        hotline={"no": f"GD{now:%Y%m%d}0001", "deadline": now + dt.timedelta(days=3), "unit": "社区居委会"},
+        received_at=now - dt.timedelta(hours=5),
+    )
+    noisy, _ = services.submit_request(
+        org=org,
+        category=Category.objects.get(name="邻里纠纷"),
+        text="楼下赵某（电话13800000000）家的狗每天夜里叫。",
+        address="7号楼102",
+    )
+    services.moderate(
+        actor=actor,
+        request=noisy,
+        public_text="楼下住户家的狗每天夜里叫。",
+        public_address="7号楼",
+        reason="去掉他人姓名、电话和门牌号",
+    )
+    return len(made) + 3
 
 
 def load_demo(town: DemoTown) -> None:

@@ -15,6 +15,8 @@ from django.core import signing
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jiceng.notifications.channels import sms_enabled
+
 from .models import Category, Channel, Resolution, State, StateType, Urgency
 from .services import MAX_ADDRESS, MAX_NAME, MAX_TEXT, MAX_WORDS
 
@@ -59,6 +61,10 @@ class IntakeForm(forms.Form):
         help_text=gettext_lazy("仅办理人员可见，加密保存，不会公开"),
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
+    sms_consent = forms.BooleanField(
+        label=gettext_lazy("同意通过短信接收办理进展（需填写电话）"),
+        required=False,
+    )
     photo = forms.FileField(
         label=gettext_lazy("照片（可不填）"),
         required=False,
@@ -75,6 +81,8 @@ class IntakeForm(forms.Form):
     def __init__(self, *args: Any, captcha: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = active_categories()
+        if not sms_enabled():
+            del self.fields["sms_consent"]  # no SMS sender here: nothing to consent to
         self.captcha = captcha
         if captcha:
             a, b = secrets.randbelow(9) + 1, secrets.randbelow(9) + 1
@@ -233,8 +241,29 @@ class HandlerIntakeForm(forms.Form):
     address = forms.CharField(label=gettext_lazy("地点"), max_length=MAX_ADDRESS)
     name = forms.CharField(label=gettext_lazy("称呼（可不填）"), max_length=MAX_NAME, required=False)
     phone = forms.CharField(label=gettext_lazy("联系电话（可不填）"), max_length=20, required=False)
+    sms_consent = forms.BooleanField(label=gettext_lazy("居民同意通过短信接收办理进展"), required=False)
 
     def __init__(self, *args: Any, orgs: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not sms_enabled():
+            del self.fields["sms_consent"]
         self.fields["org"].queryset = orgs
         self.fields["category"].queryset = active_categories()
+
+
+class ModerateForm(forms.Form):
+    """The public version of a request's text and place (the original is kept), with the reason."""
+
+    public_text = forms.CharField(
+        label=gettext_lazy("公开显示的诉求内容"),
+        max_length=MAX_TEXT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=gettext_lazy("去掉个人信息或不文明用语；与原文相同或留空则显示原文"),
+    )
+    public_address = forms.CharField(
+        label=gettext_lazy("公开显示的地点"), max_length=MAX_ADDRESS, required=False
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("处理原因"), max_length=MAX_WORDS, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -251,11 +251,18 @@ class ServiceRequest(models.Model):
     text = models.TextField(_("诉求内容"))
     public_text = models.TextField(_("公开版本"), blank=True)
     address = models.CharField(_("地点"), max_length=200)
+    public_address = models.CharField(_("地点的公开版本"), max_length=200, blank=True)
     name_cipher = models.TextField(blank=True, editable=False)
     name_masked = models.CharField(_("称呼"), max_length=40, blank=True)
     phone_cipher = models.TextField(blank=True, editable=False)
     phone_masked = models.CharField(_("联系电话"), max_length=20, blank=True)
     address_digest = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    sms_consent = models.BooleanField(_("同意短信通知"), default=False)
+    # A work order dispatched by the city's 12345 hotline: its number (the import is idempotent by it),
+    # the hotline's own deadline and the handling unit as the hotline wrote it.
+    hotline_no = models.CharField(_("12345工单编号"), max_length=40, blank=True, db_index=True)
+    hotline_deadline = models.DateTimeField(_("12345办理时限"), null=True, blank=True)
+    hotline_unit = models.CharField(_("12345承办单位"), max_length=200, blank=True)
     state = models.ForeignKey(State, on_delete=models.PROTECT, related_name="+", verbose_name=_("状态"))
     state_type = models.CharField(_("状态类型"), max_length=20, choices=StateType.choices, db_index=True)
     handler_org = models.ForeignKey(
@@ -300,7 +307,10 @@ class ServiceRequest(models.Model):
             models.CheckConstraint(
                 condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=5),
                 name="request_satisfaction_1_5",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["hotline_no"], condition=~Q(hotline_no=""), name="request_hotline_no_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -312,6 +322,19 @@ class ServiceRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state_type in OPEN_TYPES
+
+    @property
+    def public_description(self) -> str:
+        """What anyone but the handlers reads: the moderated copy when there is one."""
+        return self.public_text or self.text
+
+    @property
+    def public_place(self) -> str:
+        return self.public_address or self.address
+
+    @property
+    def moderated(self) -> bool:
+        return bool(self.public_text or self.public_address)
 
     @property
     def handler_name(self) -> str:
@@ -356,6 +379,7 @@ class EventKind(models.TextChoices):
     HANDED_OVER = "handed_over", _("转交承办单位")
     COHANDLER = "cohandler", _("增加协办单位")
     INFO = "info", _("居民补充信息")
+    MODERATED = "moderated", _("公开内容处理")
 
 
 class Event(models.Model):

@@ -83,6 +83,7 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
                 phone=data["phone"],
                 photo=data.get("photo"),
                 client_address=client_ip(request),
+                sms_consent=bool(data.get("sms_consent")),
             )
         except ValidationError as error:
             add_service_errors(form, error)

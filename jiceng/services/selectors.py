@@ -24,6 +24,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
 
@@ -85,7 +86,7 @@ def request_list(user: object, *, org: Organization | None = None) -> QuerySet[S
     open requests by time left, then the rest newest first."""
     qs = visible_requests(user)
     if org is not None:
-        qs = qs.filter(Q(org_path__prefix=org.path) | Q(handler_path__prefix=org.path))
+        qs = in_subtree(qs, org)
     return (
         with_deadlines(qs)
         .select_related("org", "category", "state", "handler_org", "handler_partner")
@@ -175,8 +176,7 @@ class Figures:
         return self._rate(self.satisfied, self.rated)
 
 
-def figures(qs: QuerySet[ServiceRequest], *, start: dt.date, end: dt.date) -> Figures:
-    """The rates over ``qs`` (already scoped) for requests received from ``start`` to ``end``."""
+def _counted(qs: QuerySet[ServiceRequest], start: dt.date, end: dt.date) -> QuerySet[ServiceRequest]:
     tz = timezone.get_current_timezone()
     qs = with_deadlines(
         qs.filter(
@@ -185,22 +185,62 @@ def figures(qs: QuerySet[ServiceRequest], *, start: dt.date, end: dt.date) -> Fi
         ).exclude(state_type__in=("merged", "withdrawn", "referred"))
     )
     answered_once = Exists(Event.objects.filter(request=OuterRef("pk"), kind=EventKind.ANSWERED))
-    row = qs.annotate(was_answered=answered_once).aggregate(
-        received=Count("pk"),
-        responded_in_time=Count(
+    return qs.annotate(was_answered=answered_once)
+
+
+def _counts() -> dict[str, Count]:
+    return {
+        "received": Count("pk"),
+        "responded_in_time": Count(
             "pk", filter=Q(responded_at__isnull=False, responded_at__lte=F("response_due"))
         ),
-        answered=Count("pk", filter=Q(was_answered=True)),
-        solved=Count("pk", filter=Q(resolution=Resolution.SOLVED)),
-        rated=Count("pk", filter=Q(satisfaction__isnull=False)),
-        satisfied=Count("pk", filter=Q(satisfaction__gte=4)),
-    )
+        "answered": Count("pk", filter=Q(was_answered=True)),
+        "solved": Count("pk", filter=Q(resolution=Resolution.SOLVED)),
+        "rated": Count("pk", filter=Q(satisfaction__isnull=False)),
+        "satisfied": Count("pk", filter=Q(satisfaction__gte=4)),
+    }
+
+
+def figures(qs: QuerySet[ServiceRequest], *, start: dt.date, end: dt.date) -> Figures:
+    """The rates over ``qs`` (already scoped) for requests received from ``start`` to ``end``."""
+    row = _counted(qs, start, end).aggregate(**_counts())
     return Figures(**{k: v or 0 for k, v in row.items()})
 
 
-def figures_by_community(user: object, *, start: dt.date, end: dt.date) -> list[tuple[Organization, Figures]]:
-    """Per community the user sees (where requests were made), in tree order: no ranking."""
+def figures_by_month(qs: QuerySet[ServiceRequest], *, year: int) -> list[tuple[dt.date, Figures]]:
+    """The rates of each month of ``year`` (by the month a request was received), in one query: the
+    series of the figures page's chart. A month without requests has all counts 0 (rates None)."""
+    rows = (
+        _counted(qs, dt.date(year, 1, 1), dt.date(year, 12, 31))
+        .annotate(month=TruncMonth("received_at"))
+        .order_by()
+        .values("month")
+        .annotate(**_counts())
+    )
+    by_month: dict[int, Figures] = {}
+    for row in rows:
+        month = row.pop("month")
+        by_month[month.month] = Figures(**{k: v or 0 for k, v in row.items()})
+    empty = Figures(0, 0, 0, 0, 0, 0)
+    return [(dt.date(year, m, 1), by_month.get(m, empty)) for m in range(1, 13)]
+
+
+def in_subtree(qs: QuerySet[ServiceRequest], org: Organization) -> QuerySet[ServiceRequest]:
+    """Requests made in, or handled by, ``org``'s subtree (the figures of any node)."""
+    return qs.filter(Q(org_path__prefix=org.path) | Q(handler_path__prefix=org.path))
+
+
+def figures_scope(user: object, org: Organization | None = None) -> QuerySet[ServiceRequest]:
+    """The requests the figures count: the user's, or one node's subtree of them."""
     qs = visible_requests(user)
+    return in_subtree(qs, org) if org is not None else qs
+
+
+def figures_by_community(
+    user: object, *, start: dt.date, end: dt.date, org: Organization | None = None
+) -> list[tuple[Organization, Figures]]:
+    """Per community the user sees (where requests were made), in tree order: no ranking."""
+    qs = figures_scope(user, org)
     org_ids = qs.values("org_id").distinct()
     out = []
     for org in Organization.objects.filter(pk__in=org_ids).order_by("path"):
@@ -208,11 +248,13 @@ def figures_by_community(user: object, *, start: dt.date, end: dt.date) -> list[
     return out
 
 
-def figures_by_partner(user: object, *, start: dt.date, end: dt.date) -> list[tuple[Any, Figures]]:
+def figures_by_partner(
+    user: object, *, start: dt.date, end: dt.date, org: Organization | None = None
+) -> list[tuple[Any, Figures]]:
     """Per partner unit responsible for requests the user sees, by name."""
     from jiceng.partners.models import PartnerUnit
 
-    qs = visible_requests(user)
+    qs = figures_scope(user, org)
     units = PartnerUnit.objects.filter(
         pk__in=qs.filter(handler_partner__isnull=False).values("handler_partner_id")
     )

@@ -29,6 +29,7 @@ from jiceng.life import services as life_services
 from jiceng.orgs.models import Organization
 from jiceng.partners.models import PartnerUnit
 
+from . import notify
 from .models import (
     FINAL_TYPES,
     TRANSITIONS,
@@ -79,10 +80,15 @@ def state_of(type_: str) -> State:
 def route_for(org: Organization, category: Category) -> tuple[Organization | None, PartnerUnit | None]:
     """The community's route for the category or its nearest ancestor; else the community itself."""
     lineage = category.lineage()
-    routes = {r.category_id: r for r in Route.objects.filter(org=org, category_id__in=lineage)}
+    routes = {
+        r.category_id: r
+        for r in Route.objects.filter(org=org, category_id__in=lineage).select_related("handler_partner")
+    }
     for cid in lineage:
         r = routes.get(cid)
         if r is not None:
+            if r.handler_partner_id and not r.handler_partner.active:
+                break  # a deactivated unit takes nothing new: the community handles it
             return r.handler_org, r.handler_partner
     return org, None
 
@@ -178,9 +184,14 @@ def submit_request(
     client_address: str | None = None,
     actor: Any = None,
     photo: Any = None,
+    sms_consent: bool = False,
+    hotline: dict[str, Any] | None = None,
+    received_at: dt.datetime | None = None,
 ) -> tuple[ServiceRequest, str]:
     """A resident's request at ``org``'s desk: the request and the secret token of its tracking link
-    (shown once; only its digest is kept)."""
+    (shown once; only its digest is kept). ``sms_consent``: the resident agreed to SMS on changes of
+    state (kept only with a phone). ``hotline``: the 12345 work order's ``no``, ``deadline`` and
+    ``unit`` (see ``hotline.py``), with ``received_at`` the hotline's call time."""
     if actor is not None:
         scope.ensure(actor, scope.CHANGE, org.path)  # a handler enters a request taken by phone or visit
     if not desk_open(org):
@@ -216,18 +227,24 @@ def submit_request(
         phone_cipher=crypto.encrypt(phone) if phone else "",
         phone_masked=mask_phone(phone) if phone else "",
         address_digest=address_digest(client_address),
+        sms_consent=bool(sms_consent and phone),
+        hotline_no=(hotline or {}).get("no", ""),
+        hotline_deadline=(hotline or {}).get("deadline"),
+        hotline_unit=(hotline or {}).get("unit", ""),
         state=state,
         state_type=state.type,
         handler_org=handler_org,
         handler_partner=handler_partner,
         handler_path=_handler_path(handler_org, org),
-        received_at=timezone.now(),
+        received_at=received_at or timezone.now(),
         photo_type=photo_type,
     )
     if photo:
         photo.seek(0)
         req.photo.save(uuid.uuid4().hex + PHOTO_TYPES[photo_type], photo, save=True)
-    _event(req, EventKind.SUBMITTED, by_resident=actor is None, actor=actor)
+    submitted = _event(req, EventKind.SUBMITTED, by_resident=actor is None, actor=actor)
+    if received_at is not None:  # a hotline's call: the history starts when the resident called
+        Event.objects.filter(pk=submitted.pk).update(at=req.received_at)
     audit.created(actor=actor, obj=req, message=_("受理群众诉求"))
     return req, token
 
@@ -361,6 +378,7 @@ def move(
                 {"urgency": ValidationError(_("只能在响应或办理时调整紧急程度"), code="invalid")}
             )
         req.urgency = urgency
+    from_type = req.state_type
     req.state = _state(to_type, state_code)
     req.state_type = to_type
     if req.responded_at is None and to_type != StateType.MERGED:
@@ -374,6 +392,7 @@ def move(
     req.save()
     _event(req, _KIND_OF_TYPE[to_type], actor=actor, public_text=public_text, note=note)
     audit.updated(actor=actor, obj=req, before=before, message=str(_KIND_OF_TYPE[to_type].label))
+    notify.state_changed(req, to_type, from_type=from_type)
     return req
 
 
@@ -441,6 +460,66 @@ def add_cohandler(
         message=_("增加协办单位"),
     )
     return co
+
+
+@transaction.atomic
+def moderate(
+    *,
+    actor: Any,
+    request: ServiceRequest,
+    public_text: str,
+    public_address: str = "",
+    reason: str,
+    version: Any = None,
+) -> ServiceRequest:
+    """Set the public version of the request's text and place (personal data or abusive words taken
+    out), with the reason recorded; the original is kept untouched. A version equal to the original, or
+    blank, shows the original again. Who: the change right where the request was made (the community
+    whose public page took it), not a handler elsewhere nor a partner unit."""
+    if not scope.can(actor, scope.CHANGE, request.org_path):
+        if ServiceRequest.objects.restrict(actor).filter(pk=request.pk).exists():
+            raise PermissionDenied(_("只有受理社区的管理员或书记可以处理公开内容"))
+        from django.http import Http404
+
+        raise Http404
+    req = _locked(request)
+    concurrency.ensure_current(req, version)
+    public_text = (public_text or "").strip()
+    public_address = (public_address or "").strip()
+    if len(public_text) > MAX_TEXT:
+        raise ValidationError(
+            {"public_text": ValidationError(_("不能超过%(n)d个字") % {"n": MAX_TEXT}, code="max_length")}
+        )
+    if len(public_address) > MAX_ADDRESS:
+        raise ValidationError(
+            {
+                "public_address": ValidationError(
+                    _("不能超过%(n)d个字") % {"n": MAX_ADDRESS}, code="max_length"
+                )
+            }
+        )
+    reason = _required(reason, "reason", MAX_WORDS)
+    public_text = "" if public_text == req.text else public_text
+    public_address = "" if public_address == req.address else public_address
+    if (public_text, public_address) == (req.public_text, req.public_address):
+        raise ValidationError(_("公开内容没有变化"), code="unchanged")
+    before = audit.snapshot(req)
+    req.public_text, req.public_address = public_text, public_address
+    req.save(update_fields=["public_text", "public_address"])
+    restored = not (public_text or public_address)
+    _event(
+        req,
+        EventKind.MODERATED,
+        actor=actor,
+        public_text=_("公开显示的内容已恢复为原文")
+        if restored
+        else _("公开显示的内容已由社区处理（原文保留）"),
+        note=reason,
+    )
+    audit.updated(
+        actor=actor, obj=req, before=before, message=_("处理公开内容：%(reason)s") % {"reason": reason}
+    )
+    return req
 
 
 def reveal_contact(*, actor: Any, request: ServiceRequest) -> dict[str, str]:
@@ -598,12 +677,13 @@ def close_unanswered(*, now: dt.datetime | None = None) -> int:
                 public_text=_("办结后%(days)d天内未收到您的评价，已关闭") % {"days": NO_ANSWER_DAYS},
             )
             audit.updated(actor=None, obj=req, before=before, message=_("居民未回复，自动关闭"))
+            notify.state_changed(req, StateType.CLOSED)
             closed += 1
     return closed
 
 
 ANONYMIZED = "—"
-PERSONAL_FIELDS = ("name_masked", "phone_masked", "address")
+PERSONAL_FIELDS = ("name_masked", "phone_masked", "address", "public_address")
 
 
 def anonymize_closed(*, years: int, now: dt.datetime | None = None) -> int:
@@ -622,7 +702,9 @@ def anonymize_closed(*, years: int, now: dt.datetime | None = None) -> int:
                 name_masked="",
                 phone_cipher="",
                 phone_masked="",
+                sms_consent=False,
                 address=ANONYMIZED,
+                public_address="",
                 address_digest="",
             )
             # The change records forget them too (they held the masked forms and the place).

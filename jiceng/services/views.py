@@ -20,16 +20,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from jiceng.core import concurrency, scope
+from jiceng.core import concurrency, periods, scope
 from jiceng.core.forms import add_service_errors
-from jiceng.core.generic.views import ObjectDetailView, ObjectView, ScopedView
+from jiceng.core.generic.views import ObjectDetailView, ObjectExportView, ObjectView, ScopedView
 from jiceng.orgs.models import Organization
 from jiceng.orgs.views import OrgListView
 from jiceng.partners.models import PartnerUnit
 
-from . import selectors, services
+from . import hotline, selectors, services
 from .filters import RequestFilter
-from .forms import CoHandlerForm, HandlerIntakeForm, HandOverForm, StepForm
+from .forms import CoHandlerForm, HandlerIntakeForm, HandOverForm, ModerateForm, StepForm
 from .models import TRANSITIONS, Category, Route, ServiceRequest, StateType
 
 STEPS = (
@@ -70,6 +70,7 @@ class HandlerIntakeView(ScopedView):
                     name=d["name"],
                     phone=d["phone"],
                     channel=d["channel"],
+                    sms_consent=bool(d.get("sms_consent")),
                 )
             except ValidationError as error:
                 add_service_errors(form, error)
@@ -92,7 +93,7 @@ def sees_requests(user: Any) -> bool:
 
 
 def partner_landing(user: Any) -> str | None:
-    return reverse("services:list") if user.partner_units.exists() else None
+    return reverse("partners:mine") if user.partner_units.exists() else None
 
 
 def home_block(user: Any) -> dict[str, int] | None:
@@ -114,7 +115,9 @@ class RequestListView(OrgListView):
         return selectors.request_list(self.user, org=self.org)
 
     def get_context_data(self, **extra: Any) -> dict[str, Any]:
-        return super().get_context_data(now=timezone.now(), **extra)
+        return super().get_context_data(
+            now=timezone.now(), is_contact=self.user.partner_units.exists(), **extra
+        )
 
 
 class RequestView(ObjectView):
@@ -183,6 +186,14 @@ class RequestDetailView(RequestView, ObjectDetailView):
             contact=self.contact,
             **extra,
         )
+        if can_moderate(self.user, req):
+            context.setdefault(
+                "moderate",
+                ModerateForm(
+                    initial={"public_text": req.public_description, "public_address": req.public_place},
+                    prefix="mod",
+                ),
+            )
         if can and req.state_type not in ("closed", "merged", "referred", "withdrawn", "resolved"):
             context.setdefault("hand_over", HandOverForm(choices=unit_choices(self.user, req), prefix="ho"))
             context.setdefault("cohandler", CoHandlerForm(choices=unit_choices(self.user, req), prefix="co"))
@@ -278,6 +289,36 @@ class CoHandlerView(RequestDetailView):
         return render(request, self.template_name, self.get_context_data(cohandler=form), status=400)
 
 
+def can_moderate(user: Any, req: ServiceRequest) -> bool:
+    return scope.can(user, scope.CHANGE, req.org_path)
+
+
+class ModerateView(RequestDetailView):
+    """POST: the public version of the text and place, with the reason (the original is kept)."""
+
+    http_method_names: ClassVar[list[str]] = ["post"]
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        req = self.object
+        if not can_moderate(self.user, req):
+            raise PermissionDenied(_("只有受理社区的管理员或书记可以处理公开内容"))
+        form = ModerateForm(request.POST, prefix="mod")
+        if form.is_valid():
+            try:
+                services.moderate(
+                    actor=self.user,
+                    request=req,
+                    version=request.POST.get("version") or None,
+                    **form.cleaned_data,
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("公开内容已处理，原文保留"))
+                return redirect("services:detail", code=req.code)
+        return render(request, self.template_name, self.get_context_data(moderate=form), status=400)
+
+
 class PhotoView(RequestView):
     """The resident's photo, to those who see the request (never public)."""
 
@@ -306,27 +347,144 @@ class RevealView(RequestDetailView):
         return response
 
 
-def period_from(request: HttpRequest) -> tuple[dt.date, dt.date, int]:
+FIRST_YEAR = 2000
+PARTS = ["Q1", "Q2", "Q3", "Q4", *[f"{m:02d}" for m in range(1, 13)]]
+
+
+def figures_period(params: Any) -> periods.Period:
+    """The period of the figures: ``period`` (``YYYY``, ``YYYY-Qn``, ``YYYY-MM``), or ``year`` with an
+    optional ``part`` (``Q1``…``Q4``, ``01``…``12``); the current year by default. From 2000 to this
+    year; anything else raises ``PeriodError`` naming what was wrong."""
     today = timezone.localdate()
-    try:
-        year = int(request.GET.get("year", today.year))
-    except ValueError:
-        year = today.year
-    year = min(max(year, 2000), today.year)
-    return dt.date(year, 1, 1), dt.date(year, 12, 31), year
+    text = str(params.get("period", "") or "").strip()[:16]
+    if not text:
+        year = str(params.get("year", "") or today.year).strip()[:8]
+        part = str(params.get("part", "") or "").strip().upper()[:4]
+        if part and part not in PARTS:
+            raise periods.PeriodError(_("无法识别的期间：%(text)s") % {"text": part})
+        text = f"{year}-{part}" if part else year
+    period = periods.parse(text)
+    if period.kind == "day":
+        raise periods.PeriodError(_("期间应为年、季度或月：%(text)s") % {"text": text})
+    if not FIRST_YEAR <= period.start.year <= today.year:
+        raise periods.PeriodError(
+            _("期间超出范围：%(text)s（年份应在%(first)s至%(last)s之间）")
+            % {"text": text, "first": FIRST_YEAR, "last": today.year}
+        )
+    return period
+
+
+def rates_chart(year: int, months: list[tuple[dt.date, Any]]) -> dict[str, Any]:
+    """The ECharts option of the three rates month by month (a gap where a month has no base)."""
+    series = [
+        (_("响应率"), "response_rate"),
+        (_("解决率"), "resolution_rate"),
+        (_("满意率"), "satisfaction_rate"),
+    ]
+    return {
+        "title": {
+            "text": _("%(year)s年各月三率") % {"year": year},
+            "left": "center",
+            "textStyle": {"fontSize": 14},
+        },
+        "color": ["#b3121b", "#0d6efd", "#198754"],
+        "tooltip": {"trigger": "axis"},
+        "legend": {"bottom": 0},
+        "grid": {"left": 8, "right": 16, "top": 36, "bottom": 36, "containLabel": True},
+        "xAxis": {"type": "category", "data": [_("%(m)d月") % {"m": d.month} for d, _f in months]},
+        "yAxis": {"type": "value", "min": 0, "max": 100, "axisLabel": {"formatter": "{value}%"}},
+        "series": [
+            {"name": str(name), "type": "line", "data": [getattr(f, attr) for _d, f in months]}
+            for name, attr in series
+        ],
+    }
 
 
 class FiguresView(ScopedView):
-    """响应率, 解决率, 满意率 per community the user sees, in tree order (never a ranking of people)."""
+    """响应率, 解决率, 满意率 per community the user sees, in tree order (never a ranking of people), for a
+    year, a quarter or a month; ``?org=<code>`` narrows to one node's subtree (404 outside the scope);
+    a chart of the rates month by month over the period's year."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        start, end, year = period_from(request)
-        rows = selectors.figures_by_community(self.user, start=start, end=end)
-        partners = selectors.figures_by_partner(self.user, start=start, end=end)
-        total = selectors.figures(selectors.visible_requests(self.user), start=start, end=end)
-        years = list(range(timezone.localdate().year, 2019, -1))
-        context = {"rows": rows, "partners": partners, "total": total, "year": year, "years": years}
+        from jiceng.orgs import selectors as org_selectors
+
+        code = request.GET.get("org", "").strip()[:32]
+        org = org_selectors.get_org(self.user, code=code) if code else None
+        try:
+            period = figures_period(request.GET)
+        except periods.PeriodError as error:
+            messages.warning(request, str(error))
+            period = periods.year(timezone.localdate().year)
+        start, end = period.start, period.end
+        rows = selectors.figures_by_community(self.user, start=start, end=end, org=org)
+        partners = selectors.figures_by_partner(self.user, start=start, end=end, org=org)
+        scoped = selectors.figures_scope(self.user, org)
+        total = selectors.figures(scoped, start=start, end=end)
+        months = selectors.figures_by_month(scoped, year=start.year)
+        part = "" if period.kind == "year" else period.label.split("-", 1)[1]
+        context = {
+            "rows": rows,
+            "partners": partners,
+            "total": total,
+            "org": org,
+            "period": period,
+            "year": start.year,
+            "part": part,
+            "years": list(range(timezone.localdate().year, 2019, -1)),
+            "parts": [
+                ("Q1", _("第一季度")),
+                ("Q2", _("第二季度")),
+                ("Q3", _("第三季度")),
+                ("Q4", _("第四季度")),
+            ]
+            + [(f"{m:02d}", _("%(m)d月") % {"m": m}) for m in range(1, 13)],
+            "months": months,
+            "chart": rates_chart(start.year, months) if any(f.received for _d, f in months) else None,
+        }
         return render(request, "services/figures.html", context)
+
+
+class HotlineExportView(ObjectExportView):
+    """The 12345 work orders the user sees, with their results, in the import's shape (CSV, UTF-8 with
+    a BOM for spreadsheet programs, or ``encoding=gb18030``); the queue's filters and an optional
+    ``period`` (of receipt) narrow it. Audited."""
+
+    filterset_class = RequestFilter
+    filename = "12345-results.csv"
+    what = gettext_lazy("12345工单办理结果")
+
+    def get_queryset(self) -> Any:
+        qs = selectors.with_deadlines(hotline.hotline_requests(self.user))
+        text = self.request.GET.get("period", "").strip()[:16]
+        if text:
+            try:
+                period = figures_period({"period": text})
+            except periods.PeriodError as error:
+                raise Http404 from error
+            tz = timezone.get_current_timezone()
+            qs = qs.filter(
+                received_at__gte=dt.datetime.combine(period.start, dt.time.min, tzinfo=tz),
+                received_at__lt=dt.datetime.combine(
+                    period.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz
+                ),
+            )
+        return qs
+
+    def rows(self, qs: Any) -> Any:
+        return hotline.export_rows(qs)
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        response = super().get(request, **kwargs)
+        if request.GET.get("encoding", "").lower() == "gb18030":
+            # No BOM; the spreadsheet programs of Chinese Windows read GB18030 as the local code page.
+            body = b"".join(response.streaming_content).decode("utf-8").lstrip("\ufeff")
+            plain = HttpResponse(
+                body.encode("gb18030", errors="replace"), content_type="text/csv; charset=gb18030"
+            )
+            for header in ("Content-Disposition", "Cache-Control"):
+                plain[header] = response[header]
+            return plain
+        return response
 
 
 class DesksView(ScopedView):

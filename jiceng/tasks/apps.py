@@ -8,13 +8,14 @@ class TasksConfig(AppConfig):
     verbose_name = _("任务督办")
 
     def ready(self) -> None:
-        from jiceng.core import registry
+        from jiceng.core import moves, registry
 
-        from . import demo, selectors
+        from . import demo, selectors, services
         from .compliance import register
 
         # task.overdue and the open assignments it reads join the compliance engine's registry.
         register()
+        moves.subtree_moved.connect(services.subtree_moved, dispatch_uid="tasks.subtree_moved")
         registry.home_sections.register(
             registry.HomeSection(
                 key="tasks.inbox", template="tasks/_home.html", context=selectors.home_inbox, order=30

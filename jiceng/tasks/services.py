@@ -21,7 +21,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -85,7 +85,10 @@ class Delta:
 
 
 def _ancestors(path: str, root_path: str) -> Iterable[str]:
-    """The committees from the root issuer down to the parent of ``path``."""
+    """The committees from the root issuer down to the parent of ``path`` (none when ``path`` lies
+    outside the root issuer's subtree: a branch moved away after the task was issued)."""
+    if not path.startswith(root_path):
+        return
     for end in range(len(root_path), len(path), STEP):
         yield path[:end]
 
@@ -144,6 +147,43 @@ def _delta(deltas: dict[str, Delta], path: str) -> Delta:
     if d is None:
         d = deltas[path] = Delta(open_due=Counter())
     return d
+
+
+def rebuild_tallies(root: Task) -> None:
+    """The root's counts again from its assignments (after a subtree moved: paths and depths changed)."""
+    root = Task.objects.get(pk=root.pk)
+    TaskTally.objects.filter(root=root).delete()
+    deltas: dict[str, Delta] = {}
+    rows = Assignment.objects.filter(root=root).values_list(
+        "org_path", "relay", "answered_on", "late", "deadline"
+    )
+    for path, relay, answered_on, late, deadline in rows.iterator(chunk_size=BATCH):
+        for up in _ancestors(path, root.issuer_path):
+            d = _delta(deltas, up)
+            if relay:
+                d.relays += 1
+                d.relays_passed += int(answered_on is not None)
+            else:
+                d.total += 1
+                if answered_on is None:
+                    d.open_due[deadline.isoformat()] += 1
+                else:
+                    d.answered += 1
+                    d.answered_late += int(late)
+    _apply(root, deltas)
+
+
+def subtree_moved(*, old_prefix: str, new_prefix: str, **_: Any) -> None:
+    """Receiver of core's ``subtree_moved``: the paths are rewritten already (core.moves); depths follow,
+    and the counts of every task tree the subtree took part in are rebuilt."""
+    shift = (len(new_prefix) - len(old_prefix)) // STEP
+    if shift:
+        Assignment.objects.filter(org_path__prefix=new_prefix).update(depth=F("depth") + shift)
+    roots = set(Assignment.objects.filter(org_path__prefix=new_prefix).values_list("root_id", flat=True))
+    roots |= set(Task.objects.filter(issuer_path__prefix=new_prefix).values_list("root_id", flat=True))
+    roots |= set(TaskTally.objects.filter(org_path__prefix=old_prefix).values_list("root_id", flat=True))
+    for root in Task.objects.filter(pk__in=roots):
+        rebuild_tallies(root)
 
 
 # Issuing and passing on ------------------------------------------------------------------------------------

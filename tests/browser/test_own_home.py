@@ -84,3 +84,27 @@ def test_a_probationary_member_sees_their_development_timeline(page_factory, log
     assert re.search(r"当前阶段：预备党员", body)
     check_page(page)
     walk_every_link(page)
+
+
+def test_an_applicant_sees_their_own_timeline_and_no_dead_end(page_factory, login, world) -> None:  # noqa: ANN001
+    """An activist (no member record) signed in with the account linked to their development file."""
+    from django.utils import timezone
+
+    from jiceng.core.models import User
+    from jiceng.development.models import StepKind
+    from jiceng.development.tests.helpers import walk
+
+    start = timezone.localdate() - dt.timedelta(days=420)
+    development = walk(world, until=StepKind.NOTICE, name="林积极", start=start)
+    development.user = User.objects.create_user("linjiji", password=PASSWORD, full_name="林积极")
+    development.save(update_fields=["user"])
+
+    page = login(page_factory(phone=True), "linjiji")
+    expect(page.get_by_role("heading", level=1)).to_have_text("我的")
+    expect(page.locator('[data-own="timeline"]')).to_contain_text("确定为入党积极分子")
+    expect(page.locator('[data-next="candidate"]')).to_be_visible()
+    body = page.locator("main").inner_text()
+    assert "当前阶段：入党积极分子" in body and "培养考察" not in body and "我的党员信息" not in body
+    check_page(page)
+    walk_every_link(page)
+    assert page.goto(f"/development/{development.pk}/").status == 404

@@ -23,7 +23,7 @@ def test_demo_loads_once_and_prints_the_logins() -> None:
     out = StringIO()
     call_command("demo", stdout=out)
     text = out.getvalue()
-    for username in ("admin", "jiedao", "chakan", "shuji1", "shuji2", "dangyuan", "yubei"):
+    for username in ("admin", "jiedao", "chakan", "shuji1", "shuji2", "dangyuan", "yubei", "jiji"):
         assert username in text
         assert User.objects.filter(username=username).exists()
     assert "jiceng-demo-2026" in text
@@ -74,6 +74,16 @@ def test_demo_loads_once_and_prints_the_logins() -> None:
     client.force_login(User.objects.get(username="yubei"))
     home = client.get("/").content.decode()
     assert "我的入党进程" in home and 'data-own="timeline"' in home and "预备党员" in home
+    # The demo's activist has no member record: their account is linked to their development file, they
+    # hold no role, and their home is their own timeline with the next step.
+    jiji = User.objects.get(username="jiji")
+    assert not jiji.role_assignments.exists() and jiji.check_password("jiceng-demo-2026")
+    assert Development.objects.get(user=jiji).stage == Stage.ACTIVIST
+    client.force_login(jiji)
+    home = client.get("/").content.decode()
+    assert "当前阶段：入党积极分子" in home and 'data-next="candidate"' in home
+    assert "我的党员信息" not in home
+    assert client.get(f"/development/{Development.objects.get(user=jiji).pk}/").status_code == 404
     # a second run refuses, --if-empty skips
     with pytest.raises(CommandError):
         call_command("demo", stdout=StringIO())

@@ -37,6 +37,7 @@ def test_the_apps_register_their_parts():
         "services.requests",
         "tasks",
         "dues",
+        "assessment",
         "notifications.inbox",
         "members.summary",
     ]

@@ -145,7 +145,7 @@ def test_a_person_in_a_development_file_sees_their_timeline_and_next_steps(world
     for private in ("培养考察", "政治审查", "上级党委预审", "表现良好", "合格", "赞成票"):
         assert private not in text, private
     nxt = text.split('data-own="next"', 1)[1].split("</ul>", 1)[0]
-    assert "<li>" in nxt
+    assert "<li data-next=" in nxt
     data = {s["key"]: s["data"] for s in client_for(user).get("/api/v1/me/sections/").json()}
     kinds = [s["kind"] for s in data["development.own"]["steps"]]
     assert "review" not in kinds and "political_review" not in kinds and "application" in kinds

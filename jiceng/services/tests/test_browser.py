@@ -70,3 +70,26 @@ def test_resident_and_handler_on_phones(page_factory, login, world) -> None:  # 
     check_page(resident)
     req.refresh_from_db()
     assert (req.resolution, req.satisfaction) == ("solved", 5)
+
+
+def test_the_figures_chart_draws_and_a_secretary_registers_a_partner_on_a_phone(
+    page_factory, login, world
+) -> None:  # noqa: ANN001
+    from jiceng.services import services
+    from jiceng.services.models import Category
+
+    req, _token = services.submit_request(
+        org=world.branch_a, category=Category.objects.get(name="其他"), text="路灯", address="南门"
+    )
+    services.move(actor=world.alice, request=req, to_type="accepted")
+    page = login(page_factory(phone=True), "alice")
+    page.goto("/services/figures/")
+    expect(page.locator(".jc-chart canvas, .jc-chart svg").first).to_be_attached()  # drew, CSP-clean
+    check_page(page)
+    page.goto("/partners/new/")
+    page.get_by_label("登记的党组织").select_option(label="和平社区党支部")
+    page.get_by_label("单位名称").fill("和平物业")
+    page.get_by_label("单位类型").select_option(label="物业公司")
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("和平物业")
+    check_page(page)

@@ -25,3 +25,7 @@ def test_demo_requests_in_every_state() -> None:
     # Late ones show in the queue (the engine judges only days from the records' start, today in the demo).
     shuji1 = User.objects.get(username="shuji1")
     assert selectors.home_counts(shuji1)["late"] >= 2
+    # A 12345 work order, and a request whose public version was edited (the original kept).
+    assert ServiceRequest.objects.filter(channel="hotline").exclude(hotline_no="").count() == 1
+    moderated = ServiceRequest.objects.exclude(public_text="").get()
+    assert "13800000000" in moderated.text and "13800000000" not in moderated.public_description

@@ -147,3 +147,66 @@ def test_rates_per_partner_unit(world, client_for, partner, submit):
     # The contact's figures cover only the unit's request.
     rows = client_for(world.erin).get(reverse("api-service-request-figures"), {"year": year}).json()
     assert rows[-1]["received"] == 1
+
+
+def _received(world, when: dt.datetime, *, solved: bool = False, score: int | None = None) -> ServiceRequest:  # noqa: ANN001
+    req, _ = services.submit_request(
+        org=world.branch_a, category=Category.objects.get(name="其他"), text="诉求", address="某处"
+    )
+    ServiceRequest.objects.filter(pk=req.pk).update(received_at=when)
+    req.refresh_from_db()
+    services.move(actor=world.alice, request=req, to_type="accepted")
+    ServiceRequest.objects.filter(pk=req.pk).update(responded_at=when + dt.timedelta(hours=1))
+    if solved or score:
+        req.refresh_from_db()
+        services.move(actor=world.alice, request=req, to_type="answered", public_text="好了")
+        services.give_feedback(request=req, resolution="solved" if solved else "partly", satisfaction=score)
+    return req
+
+
+def test_figures_for_a_month_a_quarter_and_a_year_and_the_monthly_chart(world, client_for, api):  # noqa: ANN001
+    year = timezone.localdate().year - 1
+    tz = timezone.get_current_timezone()
+    _received(world, dt.datetime(year, 2, 10, 9, tzinfo=tz), solved=True, score=5)
+    _received(world, dt.datetime(year, 3, 31, 23, 30, tzinfo=tz), score=2)
+    _received(world, dt.datetime(year, 4, 1, 0, 30, tzinfo=tz))
+    client = client_for(world.county_admin)
+    url = reverse("api-service-request-figures")
+
+    def total(**params):  # noqa: ANN003, ANN202
+        return client.get(url, params).json()[-1]
+
+    assert total(year=year)["received"] == 3
+    assert total(period=f"{year}-Q1")["received"] == 2  # 31 March 23:30 local time is in Q1
+    assert total(year=year, part="Q2")["received"] == 1
+    feb = total(period=f"{year}-02")
+    assert (feb["received"], feb["resolution_rate"], feb["satisfaction_rate"]) == (1, 100.0, 100.0)
+    assert total(period=f"{year}-03")["satisfaction_rate"] == 0.0
+    for bad in ("1999", f"{year + 2}", f"{year}-13", "abc", f"{year}-02-01"):
+        response = client.get(url, {"period": bad})
+        assert response.status_code == 400 and "period" in response.json()["errors"], bad
+    assert client.get(url, {"year": year, "part": "Q5"}).status_code == 400
+    # A node outside the caller's scope: 404; bob's own node has none of them.
+    assert api("bob").get(url, {"org": "0101"}).status_code == 404
+    monthly = client.get(reverse("api-service-request-figures-monthly"), {"year": year}).json()
+    assert [m["month"] for m in monthly] == [f"{year}-{m:02d}" for m in range(1, 13)]
+    assert [m["received"] for m in monthly][:5] == [0, 1, 1, 1, 0]
+    assert monthly[0]["response_rate"] is None and monthly[1]["response_rate"] == 100.0
+
+    text = page(
+        client.get(reverse("services:figures"), {"org": "0101", "year": year, "part": "Q1"}), one_h1=True
+    )
+    assert f'data-period="{year}-Q1"' in text
+    assert 'data-chart="chart-rates"' in text and 'id="chart-rates" type="application/json"' in text
+    assert f'data-month="{year}-02"' in text
+    import json
+    import re
+
+    option = json.loads(
+        re.search(r'<script id="chart-rates" type="application/json">(.*?)</script>', text, re.S)[1]
+    )
+    assert [s["name"] for s in option["series"]] == ["响应率", "解决率", "满意率"]
+    assert option["series"][1]["data"][1] == 100.0 and option["series"][0]["data"][0] is None
+    # A bad period on the page: a warning and the current year, not an error.
+    fallback = client.get(reverse("services:figures"), {"period": "nonsense"})
+    assert fallback.status_code == 200 and "无法识别的期间" in fallback.content.decode()

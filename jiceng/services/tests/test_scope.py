@@ -40,6 +40,7 @@ CASES = [
     Case("services:create", action=CHANGE, method="post", ok=(200,)),
     Case("services:figures"),
     Case("services:desks"),
+    Case("services:hotline_export"),
     Case("services:routes", lambda w: {"code": "0101"}, org=branch_a, action=MANAGE),
     Case(
         "services:routes", lambda w: {"code": "0101"}, org=branch_a, action=MANAGE, method="post", ok=(302,)
@@ -47,6 +48,8 @@ CASES = [
     Case("services:detail", made_in_a, org=branch_a),
     Case("services:photo", made_in_a, org=branch_a),
     Case("services:reveal", made_in_a, org=branch_a, action=CHANGE, method="post"),
+    Case("services:moderate", made_in_a, org=branch_a, action=CHANGE, method="post", ok=(400,)),
+    Case("api-service-request-moderate", made_in_a, org=branch_a, action=CHANGE, method="post", ok=(400,)),
     Case("services:hand_over", made_in_a, org=branch_a, action=CHANGE, method="post", ok=(400,)),
     Case("services:cohandler", made_in_a, org=branch_a, action=CHANGE, method="post", ok=(400,)),
     Case(
@@ -61,6 +64,10 @@ CASES = [
     Case("api-service-request-list"),
     Case("api-service-request-list", org=branch_a, query="org=0101"),
     Case("api-service-request-figures"),
+    Case("api-service-request-figures", org=branch_a, query="org=0101&period=2026-Q1"),
+    Case("api-service-request-figures-monthly"),
+    Case("api-service-request-figures-monthly", org=branch_a, query="org=0101"),
+    Case("services:figures", org=branch_a, query="org=0101&year=2026&part=03"),
     Case("api-service-request-detail", made_in_a, org=branch_a),
     Case("api-service-request-events", made_in_a, org=branch_a),
     Case("api-service-request-hand-over", made_in_a, org=branch_a, action=CHANGE, method="post", ok=(400,)),

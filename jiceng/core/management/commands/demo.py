@@ -53,4 +53,6 @@ class Command(BaseCommand):
         for user in User.objects.filter(username__in=usernames).order_by("id"):
             grants = ", ".join(f"{r.get_role_display()} @ {r.org.name}" for r in user.role_assignments.all())
             label = _("系统管理员") + "; " if user.is_superuser else ""
+            if not grants and not user.is_superuser:  # e.g. an applicant: their own file on 我的
+                grants = _("无角色，只看本人的记录")
             self.stdout.write(f"  {user.username:<10} {user.full_name:<14} {label}{grants}")

@@ -1,0 +1,185 @@
+"""Residents' requests at scale: a year of generated requests over the tree's communities, then the
+figures and the queue (issue 14's benchmark; not wired into ``bench/run.py``).
+
+Needs DATABASE_URL pointing at a database with a gen_roster.py dataset imported (``bench/run.py``
+makes one), or any jiceng database with communities (``jiceng demo`` will do for a smoke run). Prints
+one JSON object:
+
+- ``requests``: how many were generated (``BENCH_REQUESTS``, default 200,000; the issue's province
+  figure is about 2M), spread over the communities and villages of the tree and over the last 365
+  days, in every state type, bulk-inserted (``insert_ms``);
+- ``figures_root_ms`` / ``figures_county_ms``: the three rates for the root and for one committee one
+  level down, for the year (``selectors.figures``, computed from the requests: there are no maintained
+  figures yet), median of ``BENCH_REPEAT`` (target 50 ms);
+- ``figures_monthly_ms``: the twelve months of the root (the chart), one grouped query;
+- ``queue_ms``: the first page (20) of a community's queue (``selectors.request_list``, sorted by
+  time left in the database), and ``queue_page_ms`` the page over HTTP in-process (server time), for
+  the root's administrator (target 50 ms);
+- ``intake_per_s``: ``services.submit_request`` in-process, sequential (the issue's target is over
+  HTTP on the production server: ≥ 200/s on 2 cores; ``make bench-http`` is the harness for that).
+
+The generated requests (text "bench:") are deleted at the end: the database is left as found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiceng.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.contenttypes.models import ContentType  # noqa: E402
+from django.core.paginator import Paginator  # noqa: E402
+from django.db import transaction  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+from django.urls import reverse  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from jiceng.core.models import ObjectChange, RoleAssignment, User  # noqa: E402
+from jiceng.orgs.models import Organization  # noqa: E402
+from jiceng.services import selectors, services  # noqa: E402
+from jiceng.services.models import Category, Event, ServiceRequest, State  # noqa: E402
+from jiceng.services.seed import ensure_shipped  # noqa: E402
+
+REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
+N = int(os.environ.get("BENCH_REQUESTS", "200000"))
+INTAKE = int(os.environ.get("BENCH_INTAKE", "200"))
+BATCH = 5000
+MARK = "bench:"
+
+
+def timed(fn: Any, repeat: int = REPEAT) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return round(statistics.median(times), 1), result
+
+
+def generate(communities: list[Organization], rng: random.Random) -> int:
+    """Bulk-insert ``N`` requests with their answered events (the 解决率 base)."""
+    ensure_shipped()
+    states = {s.type: s for s in State.objects.filter(shipped=True)}
+    cats = list(Category.objects.filter(active=True))
+    now = timezone.now()
+    weights = [("received", 3), ("accepted", 3), ("in_progress", 8), ("answered", 6), ("resolved", 30)]
+    weights += [("closed", 40), ("reopened", 2), ("merged", 3), ("withdrawn", 2), ("referred", 3)]
+    types = [t for t, w in weights for _ in range(w)]
+    made = 0
+    while made < N:
+        rows, answered = [], []
+        for i in range(min(BATCH, N - made)):
+            org = rng.choice(communities)
+            received = now - dt.timedelta(minutes=rng.randrange(365 * 24 * 60))
+            kind = rng.choice(types)
+            done = kind in ("answered", "resolved", "closed", "reopened")
+            rows.append(
+                ServiceRequest(
+                    code=f"B{made + i:07d}",
+                    token_digest=f"bench-{made + i}",
+                    org=org,
+                    org_path=org.path,
+                    category=rng.choice(cats),
+                    text=MARK + " 路灯不亮",
+                    address="某处",
+                    state=states[kind],
+                    state_type=kind,
+                    handler_org=org,
+                    handler_path=org.path,
+                    received_at=received,
+                    responded_at=received + dt.timedelta(hours=rng.choice([1, 5, 30]))
+                    if kind != "received"
+                    else None,
+                    answered_at=received + dt.timedelta(days=rng.randrange(1, 10)) if done else None,
+                    resolution=rng.choice(["solved", "solved", "partly", "no_answer"])
+                    if kind in ("resolved", "closed")
+                    else "",
+                    satisfaction=rng.choice([None, 3, 4, 5, 5]) if kind == "resolved" else None,
+                )
+            )
+        with transaction.atomic():
+            created = ServiceRequest.objects.bulk_create(rows, batch_size=1000)
+            for r in created:
+                if r.answered_at is not None:
+                    answered.append(Event(request=r, kind="answered", state=r.state, at=r.answered_at))
+            Event.objects.bulk_create(answered, batch_size=1000)
+        made += len(rows)
+    return made
+
+
+def main() -> None:
+    root = Organization.objects.get_root_nodes().first()
+    if root is None:
+        sys.exit("no organizations: import a dataset first")
+    communities = list(
+        Organization.objects.filter(unit_kind__in=("community", "village")).order_by("path")[:20000]
+    )
+    if not communities:
+        sys.exit("no communities or villages in the tree")
+    rng = random.Random(14)
+    user, _ = User.objects.get_or_create(username="bench-requests", defaults={"full_name": "bench"})
+    RoleAssignment.objects.get_or_create(user=user, org=root, role="org_admin")
+    out: dict[str, Any] = {"communities": len(communities)}
+    try:
+        t0 = time.perf_counter()
+        out["requests"] = generate(communities, rng)
+        out["insert_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        today = timezone.localdate()
+        start, end = today - dt.timedelta(days=365), today
+        scoped = selectors.visible_requests(user)
+        out["figures_root_ms"], f = timed(lambda: selectors.figures(scoped, start=start, end=end))
+        out["figures_root"] = {
+            "received": f.received,
+            "rates": [f.response_rate, f.resolution_rate, f.satisfaction_rate],
+        }
+        county = Organization.objects.filter(depth=root.depth + 1).order_by("path").first()
+        if county is not None:
+            qs = selectors.figures_scope(user, county)
+            out["figures_county_ms"], _f = timed(lambda: selectors.figures(qs, start=start, end=end))
+        out["figures_monthly_ms"], _m = timed(lambda: selectors.figures_by_month(scoped, year=today.year))
+        community = communities[len(communities) // 2]
+        out["queue_ms"], _q = timed(
+            lambda: list(Paginator(selectors.request_list(user, org=community), 20).get_page(1).object_list)
+        )
+        setup_test_environment()
+        client = Client()
+        client.force_login(user)
+        url = reverse("services:list") + f"?org={community.code}"
+        client.get(url)
+        out["queue_page_ms"], response = timed(lambda: client.get(url))
+        out["queue_page_status"] = response.status_code
+        cat = Category.objects.filter(active=True).first()
+        t1 = time.perf_counter()
+        for i in range(INTAKE):
+            services.submit_request(
+                org=communities[i % len(communities)], category=cat, text=f"{MARK} 受理{i}", address="某处"
+            )
+        out["intake_per_s"] = round(INTAKE / (time.perf_counter() - t1), 1)
+    finally:
+        t2 = time.perf_counter()
+        bench = ServiceRequest.objects.filter(text__startswith=MARK)
+        ObjectChange.objects.filter(
+            content_type=ContentType.objects.get_for_model(ServiceRequest), object_id__in=bench.values("pk")
+        ).delete()
+        Event.objects.filter(request__in=bench.values("pk")).delete()
+        bench.delete()
+        out["delete_ms"] = round((time.perf_counter() - t2) * 1000, 1)
+    print(json.dumps(out, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
