@@ -15,6 +15,7 @@ from jiceng.core import api_compliance
 from jiceng.core.api import CredentialsSerializer, TokenSerializer, TokenView, error_responses, not_found
 from jiceng.core.api_own import OwnSectionsView, OwnSectionView
 from jiceng.development.api import ROUTES as DEVELOPMENT_ROUTES
+from jiceng.dues.api import ROUTES as DUES_ROUTES
 from jiceng.life.api import ROUTES as LIFE_ROUTES
 from jiceng.members.api import MemberViewSet, MeView
 from jiceng.notifications.api import URLS as NOTIFICATION_URLS
@@ -60,6 +61,7 @@ for prefix, viewset, basename in [
     *SERVICES_ROUTES,
     *PARTNER_ROUTES,
     *TASK_ROUTES,
+    *DUES_ROUTES,
     *ASSESSMENT_ROUTES,
 ]:
     router.register(prefix, viewset, basename=basename)

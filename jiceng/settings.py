@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "jiceng.life",
     "jiceng.development",
     "jiceng.tasks",
+    "jiceng.dues",
     "jiceng.assessment",
     "jiceng.roster",
     "jiceng.reports",

@@ -26,6 +26,7 @@ urlpatterns = [
     path("life/", include("jiceng.life.urls")),
     path("development/", include("jiceng.development.urls")),
     path("tasks/", include("jiceng.tasks.urls")),
+    path("dues/", include("jiceng.dues.urls")),
     path("assessment/", include("jiceng.assessment.urls")),
     path("reports/", include("jiceng.reports.urls")),
     path("roster/", include("jiceng.roster.urls")),

@@ -36,6 +36,7 @@ def test_the_apps_register_their_parts():
         "life.history",
         "services.requests",
         "tasks",
+        "dues",
         "assessment",
         "participation",
         "notifications.inbox",

@@ -443,9 +443,10 @@ def test_unrecognized_file_and_placeholder_tables(world, tmp_path):
     other = tmp_path / "other.csv"
     other.write_text("甲,乙\n1,2\n", encoding="utf-8")
     assert codes(run(other)) == ["file_unknown"]
+    # dues_base.csv was a placeholder until the dues app registered its handler: now it is checked.
     dues = write_csv(tmp_path / "dues_base.csv", [{"公民身份号码": "x", "月收入基数": "1"}])
     result = run(dues)
-    assert result.ok and any("党费基数" in n for n in result.notices)
+    assert not result.ok and [(p.row, p.column) for p in result.all_problems()] == [(2, "公民身份号码")]
 
 
 def test_a_second_secretary_beside_one_the_files_leave_in_place_is_refused(world, tmp_path):

@@ -1,0 +1,266 @@
+"""``dues_base.csv``: members' monthly income bases (月收入基数), for ``jiceng import`` (jiceng.roster).
+
+Columns (as ``../shared/datasets/gen_roster.py`` writes them, plus an optional start month)::
+
+    公民身份号码,月收入基数[,起始月份]
+
+A row gives the base of the member with that identity number from 起始月份 (YYYY-MM; default: January
+of the current year, the base of the year's fixing). A blank 月收入基数 means the member has no income
+base (students, farmers, …): the row is skipped. The member must be in a branch the importing user may
+change. The base is at most two decimals, between 0 and 10,000,000 yuan.
+
+Idempotence: a base is the same when (member, start month) agree: importing the same file again changes
+nothing; a different amount updates it (audited with before and after).
+
+All or nothing: the importer runs every table in one transaction and rolls back if any row of any table
+is wrong; each problem names its row, column, value, code and a Chinese reason. The members are looked
+up in the database: in a run that also imports members.csv they are found once written (this table is
+processed after the members); ``--check`` does not write members, so rows of members that only that
+run's members.csv holds are then counted, with a notice, rather than checked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from jiceng.core import crypto, idnumber
+from jiceng.core.models import ObjectChange
+from jiceng.members.models import Member
+from jiceng.roster.handlers.base import Column, Layout, TableHandler
+from jiceng.roster.readers import Source
+
+from . import rules
+from .models import IncomeBase
+
+CHUNK = 5000
+
+
+@dataclass(slots=True)
+class BaseRow:
+    row: int
+    number: str
+    amount: Decimal | None
+    month: dt.date | None
+    digest: str = ""
+    ok: bool = True
+
+
+class DuesBaseHandler(TableHandler):
+    table = "dues_base"
+    title = gettext_lazy("党费基数")
+    file_name = "dues_base.csv"
+    sheet_name = "党费基数"
+    order = 30  # after the members whose bases these are
+    columns: ClassVar[tuple[Column, ...]] = (
+        Column("id_number", "公民身份号码", ("身份证号码", "身份证号"), required=True),
+        Column("income_base", "月收入基数", ("党费基数",), required=True),
+        Column("applies_from", "起始月份", ("起始月",)),
+    )
+    signature = frozenset({"id_number", "income_base"})
+
+    def __init__(self, run: Any) -> None:
+        super().__init__(run)
+        self.default_month = dt.date(timezone.localdate().year, 1, 1)
+        self.first_row: dict[tuple[str, dt.date], int] = {}
+        self.unmatched = 0
+        self._ct: int | None = None
+
+    def process(self, source: Source, layout: Layout) -> None:
+        ix, headers = layout.index, layout.headers
+        chunk: list[BaseRow] = []
+        for number, cells in source.rows():
+            self.run.advance(1)
+            row = self._parse(source, headers, number, {k: cells[i] for k, i in ix.items()})
+            if row is not None:
+                chunk.append(row)
+            if len(chunk) >= CHUNK:
+                self._settle(source, headers, chunk)
+                chunk = []
+        if chunk:
+            self._settle(source, headers, chunk)
+
+    def _parse(
+        self, source: Source, headers: dict[str, str], number: int, cell: dict[str, str]
+    ) -> BaseRow | None:
+        text = (cell.get("income_base") or "").strip()
+        raw_id = (cell.get("id_number") or "").strip()
+        if not text and raw_id:
+            self.counts["skipped"] += 1  # no income base: nothing to record
+            return None
+        row = BaseRow(row=number, number="", amount=None, month=None)
+
+        def err(key: str, code: str, message: str, value: Any = None) -> None:
+            self.run.error(source.display, number, headers.get(key, key), value, code, message)
+            row.ok = False
+
+        if not raw_id:
+            err("id_number", "required", _("公民身份号码不能为空"))
+        else:
+            try:
+                row.number = idnumber.validate(raw_id)
+            except Exception as e:  # noqa: BLE001 (a ValidationError with the reason)
+                err(
+                    "id_number",
+                    getattr(e, "code", "id_invalid") or "id_invalid",
+                    " ".join(getattr(e, "messages", [str(e)])),
+                    idnumber.mask(raw_id),
+                )
+        try:
+            row.amount = rules.parse_money(text)
+        except ValueError as e:
+            err("income_base", "amount_invalid", _("月收入基数不正确：%(reason)s") % {"reason": e}, text)
+        month_text = (cell.get("applies_from") or "").strip()
+        if not month_text:
+            row.month = self.default_month
+        else:
+            try:
+                row.month = dt.datetime.strptime(month_text[:7].replace("/", "-"), "%Y-%m").date()
+                if len(month_text) not in (7, 10) or not 1921 <= row.month.year <= 2999:
+                    raise ValueError
+            except ValueError:
+                row.month = None
+                err("applies_from", "month_invalid", _("起始月份格式应为YYYY-MM"), month_text)
+        if row.ok and row.month is not None:
+            key = (row.number, row.month)
+            first = self.first_row.setdefault(key, number)
+            if first != number:
+                err(
+                    "id_number",
+                    "duplicate_row",
+                    _("与第%(row)d行是同一党员同一起始月份的基数") % {"row": first},
+                    idnumber.mask(row.number),
+                )
+        return row
+
+    def _settle(self, source: Source, headers: dict[str, str], chunk: list[BaseRow]) -> None:
+        good = [r for r in chunk if r.ok]
+        digests = crypto.digest_many([r.number for r in good]) if good else []
+        for r, d in zip(good, digests, strict=True):
+            r.digest = d
+        found = {
+            d: (pk, path)
+            for d, pk, path in Member.objects.filter(id_number_digest__in=digests).values_list(
+                "id_number_digest", "pk", "org_path"
+            )
+        }
+        rows = []
+        for r in good:
+            member = found.get(r.digest)
+            column = headers.get("id_number", "公民身份号码")
+            if member is None or not self.run.can("view", member[1]):
+                # Under --check a members.csv of the same run is not written (the roster's handlers
+                # make the shared directory of organizations): such rows are counted, not refused.
+                if self.run.check_only and member is None and "orgs" in self.run.shared:
+                    self.unmatched += 1  # maybe in this run's members.csv (not written under --check)
+                    continue
+                self.run.error(
+                    source.display,
+                    r.row,
+                    column,
+                    idnumber.mask(r.number),
+                    "member_unknown",
+                    _("系统中没有该公民身份号码的党员，或不在您的管理范围内"),
+                )
+                continue
+            if not self.run.can("change", member[1]):
+                self.run.error(
+                    source.display,
+                    r.row,
+                    column,
+                    idnumber.mask(r.number),
+                    "not_allowed",
+                    _("您没有登记该党员党费基数的权限"),
+                )
+                continue
+            rows.append((r, member))
+        existing = {
+            (b.member_id, b.applies_from): b
+            for b in IncomeBase.objects.filter(
+                member_id__in=[m[0] for _r, m in rows], applies_from__in={r.month for r, _m in rows}
+            )
+        }
+        new, changed = [], []
+        for r, (pk, path) in rows:
+            old = existing.get((pk, r.month))
+            if old is None:
+                new.append(
+                    IncomeBase(
+                        member_id=pk,
+                        amount=r.amount,
+                        applies_from=r.month,
+                        source=IncomeBase.Source.IMPORTED,
+                        confirmed=True,
+                        recorded_by=self.run.actor,
+                    )
+                )
+            elif old.amount == r.amount:
+                self.counts["unchanged"] += 1
+            else:
+                changed.append((old, r.amount, path))
+        paths = {pk: path for _r, (pk, path) in rows}
+        if not self.run.writing:
+            self.counts["created"] += len(new)
+            self.counts["updated"] += len(changed)
+            return
+        IncomeBase.objects.bulk_create(new, batch_size=2000)
+        ct = self._ct_id()
+        for b in new:
+            self.run.audit(
+                action=ObjectChange.Action.CREATE,
+                content_type_id=ct,
+                object_id=b.pk,
+                object_repr=f"{b.applies_from:%Y-%m}",
+                org_path=paths[b.member_id],
+                after={
+                    "member": b.member_id,
+                    "amount": str(b.amount),
+                    "applies_from": b.applies_from.isoformat(),
+                    "source": b.source,
+                },
+                message=_("导入"),
+            )
+        for old, amount, path in changed:
+            before = str(old.amount)
+            old.amount = amount
+            old.source = IncomeBase.Source.IMPORTED
+            old.save(update_fields=["amount", "source", "updated_at"])
+            self.run.audit(
+                action=ObjectChange.Action.UPDATE,
+                content_type_id=ct,
+                object_id=old.pk,
+                object_repr=f"{old.applies_from:%Y-%m}",
+                org_path=path,
+                before={"amount": before},
+                after={"amount": str(amount)},
+                message=_("导入"),
+            )
+        self.counts["created"] += len(new)
+        self.counts["updated"] += len(changed)
+
+    def _ct_id(self) -> int:
+        if self._ct is None:
+            self._ct = self.run.content_type_id(IncomeBase)
+        return self._ct
+
+    def finish(self) -> None:
+        if self.unmatched:
+            self.run.notice(
+                _(
+                    "党费基数表中有%(n)d行的党员尚不在系统中（可能在本次导入的党员表中），校验时未核对；正式导入时将逐行核对"
+                )
+                % {"n": self.unmatched}
+            )
+
+
+def register_handler() -> None:
+    """Plug this handler into the roster importer (replacing its "not yet supported" placeholder)."""
+    from jiceng.roster.handlers.base import register
+
+    register(DuesBaseHandler)

@@ -1,0 +1,247 @@
+"""Party dues (党费): income bases, the amounts fixed for the year, payments and their exceptions.
+
+Every row belongs to a member and is scoped by the member's branch path (``member__org_path``): a
+member's dues records follow them when they move. A member sees their own rows.
+
+- ``IncomeBase``: a member's monthly income base (月收入基数) from a month on; history kept, the base in
+  force in a month is the latest that applies from that month or before. Personal data: masked for
+  viewers (see ``selectors.can_see_bases``).
+- ``BranchDuesSetting``: what a branch decides: the farmers' fixed amount (0.2–1 yuan, default 0.5).
+- ``FixedAmount``: a member's monthly amount fixed at the start of a year (年初核定), refixed from the
+  month a new base applies; it keeps how it was computed.
+- ``Payment``: one member's dues for one month (method, receipt number, who recorded it).
+- ``ExtraPayment``: a voluntary extra payment; 1,000 yuan or more is remitted whole to the Centre.
+- ``PaymentConsent``: the branch's consent to quarterly or advance payment by a member.
+- ``Hardship``: a reduction or exemption decided by the branch, approved by the next committee.
+
+There is deliberately no model for paying on a member's behalf, deducting from pay or levying
+"special dues" (党费规定 Art. 14): the system has no such operation.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from jiceng.core.scope import VIEW, ScopedQuerySet
+
+
+class DuesQuerySet(ScopedQuerySet):
+    """Rows of a member, in the scope of the member's branch; a member sees their own."""
+
+    scope_path_field = "member__org_path"
+
+    def scope_q(self, user, action: str) -> Q:  # noqa: ANN001
+        q = super().scope_q(user, action)
+        if action == VIEW and getattr(user, "is_authenticated", False):
+            q |= Q(member__user=user)
+        return q
+
+
+class MemberOwned(models.Model):
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.CASCADE, related_name="+", verbose_name=_("党员")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DuesQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def audit_org_path(self) -> str:
+        return self.member.org_path
+
+
+class Method(models.TextChoices):
+    CASH = "cash", _("现金")
+    TRANSFER = "transfer", _("转账")
+
+
+class IncomeBase(MemberOwned):
+    class Source(models.TextChoices):
+        BRANCH = "branch", _("支部录入")
+        MEMBER = "member", _("本人填报")
+        IMPORTED = "imported", _("导入")
+
+    amount = models.DecimalField(
+        _("月收入基数"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("10000000"))],
+    )
+    applies_from = models.DateField(_("起始月份"), help_text=_("新收入首次领取的月份（每月1日）"))
+    source = models.CharField(_("来源"), max_length=12, choices=Source.choices, default=Source.BRANCH)
+    # A base the member entered for their own record counts once the branch confirms it.
+    confirmed = models.BooleanField(_("已确认"), default=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("月收入基数")
+        verbose_name_plural = _("月收入基数")
+        ordering = ["member", "-applies_from", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "applies_from"], name="dues_base_one_per_month"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="dues_base_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.applies_from:%Y-%m}"
+
+
+class BranchDuesSetting(models.Model):
+    org = models.OneToOneField(
+        "orgs.Organization", on_delete=models.CASCADE, related_name="dues_setting", verbose_name=_("党支部")
+    )
+    farmer_amount = models.DecimalField(
+        _("农牧渔民党员每月交纳数额"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("0.50"),
+        validators=[MinValueValidator(Decimal("0.20")), MaxValueValidator(Decimal("1.00"))],
+    )
+    decided_on = models.DateField(_("支部决定日期"), null=True, blank=True)
+    # 党费记录起始月份: the first month whose dues this branch keeps in jiceng. Arrears are judged only
+    # from it (a branch that has not started keeping its dues here has no records to judge). Set by
+    # the first payment, the year's fixing or the import of bases when empty; the branch may change it.
+    records_since = models.DateField(_("党费记录起始月份"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("支部党费设置")
+        verbose_name_plural = _("支部党费设置")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(farmer_amount__gte=Decimal("0.20")) & Q(farmer_amount__lte=Decimal("1.00")),
+                name="dues_farmer_amount_bounds",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org} {self.farmer_amount}"
+
+    def audit_org_path(self) -> str:
+        return self.org.path
+
+
+class FixedAmount(MemberOwned):
+    """The monthly amount in force from ``applies_from`` to the end of its year (or the next refix)."""
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    applies_from = models.DateField(_("起始月份"))
+    amount = models.DecimalField(_("每月应交"), max_digits=10, decimal_places=2)
+    category = models.CharField(_("人员类别"), max_length=12)
+    base = models.DecimalField(_("月收入基数"), max_digits=12, decimal_places=2, null=True, blank=True)
+    rate = models.DecimalField(_("交纳比例"), max_digits=6, decimal_places=4, null=True, blank=True)
+    way = models.CharField(_("计算方式"), max_length=16)
+    bracket = models.PositiveSmallIntegerField(_("档次"), null=True, blank=True)
+    explanation = models.CharField(_("计算说明"), max_length=300)
+
+    class Meta:
+        verbose_name = _("核定党费")
+        verbose_name_plural = _("核定党费")
+        ordering = ["member", "-applies_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "applies_from"], name="dues_fixed_one_per_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.applies_from:%Y-%m} {self.amount}"
+
+
+class Payment(MemberOwned):
+    month = models.DateField(_("所属月份"))  # the first day of the month paid for
+    amount = models.DecimalField(
+        _("实交金额"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    paid_on = models.DateField(_("交纳日期"))
+    method = models.CharField(_("交纳方式"), max_length=12, choices=Method.choices, default=Method.CASH)
+    receipt_number = models.CharField(_("收据编号"), max_length=40, blank=True)
+    back_payment_reason = models.CharField(_("补交原因"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("党费交纳记录")
+        verbose_name_plural = _("党费交纳记录")
+        ordering = ["member", "-month"]
+        constraints = [models.UniqueConstraint(fields=["member", "month"], name="dues_one_payment_per_month")]
+        indexes = [models.Index(fields=["month", "member"], name="dues_payment_month")]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.month:%Y-%m} {self.amount}"
+
+
+class ExtraPayment(MemberOwned):
+    amount = models.DecimalField(
+        _("多交金额"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    paid_on = models.DateField(_("交纳日期"))
+    method = models.CharField(_("交纳方式"), max_length=12, choices=Method.choices, default=Method.CASH)
+    receipt_number = models.CharField(_("收据编号"), max_length=40, blank=True)
+    remitted_to_centre = models.BooleanField(_("全部上缴中央"), default=False)
+
+    class Meta:
+        verbose_name = _("自愿多交党费")
+        verbose_name_plural = _("自愿多交党费")
+        ordering = ["member", "-paid_on"]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.paid_on} {self.amount}"
+
+
+class PaymentConsent(MemberOwned):
+    class Kind(models.TextChoices):
+        QUARTERLY = "quarterly", _("按季度交纳")
+        ADVANCE = "advance", _("预交")
+
+    kind = models.CharField(_("方式"), max_length=12, choices=Kind.choices)
+    decided_on = models.DateField(_("支部同意日期"))
+    valid_until = models.DateField(_("有效期至"), null=True, blank=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("按季度交纳或预交的同意")
+        verbose_name_plural = _("按季度交纳或预交的同意")
+        ordering = ["member", "-decided_on"]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.get_kind_display()}"
+
+
+class Hardship(MemberOwned):
+    class Kind(models.TextChoices):
+        REDUCTION = "reduction", _("减交")
+        EXEMPTION = "exemption", _("免交")
+
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
+    from_month = models.DateField(_("起始月份"))
+    until_month = models.DateField(_("截止月份"))
+    reduced_amount = models.DecimalField(
+        _("减交后每月金额"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    reason = models.CharField(_("原因"), max_length=200)
+    branch_decided_on = models.DateField(_("支部决定日期"))
+    committee_approved_on = models.DateField(_("上级党委批准日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("困难减免")
+        verbose_name_plural = _("困难减免")
+        ordering = ["member", "-from_month"]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.get_kind_display()} {self.from_month:%Y-%m}"
+
+    @property
+    def approved(self) -> bool:
+        return self.committee_approved_on is not None
+
+    def covers(self, month) -> bool:  # noqa: ANN001
+        return self.from_month <= month <= self.until_month

@@ -1,0 +1,267 @@
+"""Every read of the dues ledger, restricted to the user's scope.
+
+A member's dues are seen by whoever may view the member (and by the member); the income bases, which
+are personal data, only by the member, the branch's secretary and organization admins (the change
+right on the member's branch): viewers see them masked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet, Sum
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from jiceng.core import scope
+from jiceng.core.models import User
+from jiceng.core.periods import Period
+from jiceng.core.rulebook import RuleBook
+from jiceng.members.models import Member
+from jiceng.orgs.models import Organization, OrgKind
+
+from . import ledger, rules
+from .models import (
+    BranchDuesSetting,
+    ExtraPayment,
+    FixedAmount,
+    Hardship,
+    IncomeBase,
+    Payment,
+    PaymentConsent,
+)
+
+MASK = "***"
+
+
+def get_member(user: User, pk: Any) -> Member:
+    if not str(pk).isdigit():
+        raise Http404
+    return get_object_or_404(Member.objects.restrict(user, scope.VIEW).select_related("org"), pk=pk)
+
+
+def get_branch(user: User, code: str) -> Organization:
+    return get_object_or_404(Organization.objects.restrict(user, scope.VIEW), code=code, kind=OrgKind.BRANCH)
+
+
+def get_org(user: User, code: str) -> Organization:
+    return get_object_or_404(Organization.objects.restrict(user, scope.VIEW), code=code)
+
+
+def can_see_bases(user: User, member: Member) -> bool:
+    """The member themselves, their branch's secretary and organization admins above it."""
+    return (member.user_id is not None and member.user_id == user.pk) or scope.can(
+        user, scope.CHANGE, member.org_path
+    )
+
+
+def bases(user: User, member: Member) -> QuerySet[IncomeBase]:
+    return (
+        IncomeBase.objects.restrict(user, scope.VIEW).filter(member=member).order_by("-applies_from", "-id")
+    )
+
+
+def payments(user: User) -> QuerySet[Payment]:
+    return Payment.objects.restrict(user, scope.VIEW).select_related("member", "recorded_by")
+
+
+def setting_of(branch: Organization) -> BranchDuesSetting | None:
+    return BranchDuesSetting.objects.filter(org=branch).first()
+
+
+def masked_explanation(line: ledger.Line) -> str:
+    """How an amount was computed, without the base (for those who may not see bases)."""
+    if line.way == "bracket" and line.bracket:
+        rate = line.fixed.rate if line.fixed is not None else (line.computed.rate if line.computed else None)
+        return f"{MASK} × {(rate or 0) * 100}%（第{line.bracket}档）"
+    return line.explanation
+
+
+@dataclass
+class SheetRow:
+    member: Member
+    line: ledger.Line
+    explanation: str
+
+
+def month_sheet(user: User, branch: Organization, month: dt.date) -> list[SheetRow]:
+    """Every member of the branch who owes dues for ``month`` (or paid it), with the amount due and
+    the payment: the secretary's month sheet."""
+    members = list(
+        Member.objects.filter(org=branch)
+        .filter(Q(closed_on__isnull=True) | Q(closed_on__gte=month))
+        .order_by("name_pinyin", "id")
+    )
+    book = ledger.load(members, month, month)
+    out = []
+    for m in members:
+        line = book.of(m.pk)[0]
+        if not line.owes and line.payment is None:
+            continue
+        explanation = line.explanation if can_see_bases(user, m) else masked_explanation(line)
+        out.append(SheetRow(m, line, explanation))
+    return out
+
+
+def member_ledger(member: Member, year: int, today: dt.date) -> list[ledger.Line]:
+    last = min(dt.date(year, 12, 1), rules.month_start(today)) if year == today.year else dt.date(year, 12, 1)
+    return [
+        line
+        for line in ledger.load([member], dt.date(year, 1, 1), last).of(member.pk)
+        if line.owes or line.paid
+    ]
+
+
+def member_records(member: Member) -> dict[str, Any]:
+    return {
+        "extras": list(ExtraPayment.objects.filter(member=member).order_by("-paid_on", "-id")[:50]),
+        "hardships": list(Hardship.objects.filter(member=member).order_by("-from_month", "-id")[:50]),
+        "consents": list(PaymentConsent.objects.filter(member=member).order_by("-decided_on", "-id")[:50]),
+        "fixed": list(FixedAmount.objects.filter(member=member).order_by("-applies_from")[:24]),
+    }
+
+
+# The report of a subtree -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    due: Decimal = Decimal("0.00")
+    collected: Decimal = Decimal("0.00")
+    arrears: Decimal = Decimal("0.00")
+    arrears_members: set[int] = field(default_factory=set)
+    extra: Decimal = Decimal("0.00")
+    remitted: Decimal = Decimal("0.00")
+
+    @property
+    def rate(self) -> Decimal | None:
+        """Collected over due, in percent (None when nothing was due)."""
+        if not self.due:
+            return None
+        return (self.collected / self.due * 100).quantize(Decimal("0.1"))
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "due": str(self.due),
+            "collected": str(self.collected),
+            "rate": None if self.rate is None else str(self.rate),
+            "arrears": str(self.arrears),
+            "arrears_members": len(self.arrears_members),
+            "extra": str(self.extra),
+            "remitted": str(self.remitted),
+        }
+
+
+@dataclass
+class Report:
+    org: Organization
+    period: Period
+    total: Figures
+    by_child: list[tuple[Organization, Figures]]
+    by_month: list[tuple[dt.date, Figures]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "org_code": self.org.code,
+            "period": self.period.label,
+            "total": self.total.as_json(),
+            "by_org": [{"org_code": o.code, "org_name": o.name, **f.as_json()} for o, f in self.by_child],
+            "by_month": [{"month": m.strftime("%Y-%m"), **f.as_json()} for m, f in self.by_month],
+        }
+
+
+def report(org: Organization, period: Period, *, today: dt.date) -> Report:
+    """Due, collected, collection rate, arrears (due in months that have ended, unpaid, from the
+    branch's dues records on), extra payments and what was remitted to the Centre, for ``org``'s
+    subtree, in total, by child organization and by month."""
+    first, last = period.start.replace(day=1), period.end.replace(day=1)
+    in_report = Member.objects.filter(org_path__prefix=org.path, joined_on__lte=period.end).filter(
+        Q(closed_on__isnull=True) | Q(closed_on__gte=first)
+    )
+    members = list(in_report.only("id", "org_id", "org_path", "category", "joined_on", "closed_on"))
+    since = dict(
+        BranchDuesSetting.objects.filter(org__path__startswith=org.path).values_list(
+            "org_id", "records_since"
+        )
+    )
+    book = ledger.load(members, first, last, book=RuleBook(), member_ids=in_report.values("id"))
+    steplen = Organization.steplen
+    children = list(
+        Organization.objects.filter(path__startswith=org.path, depth=org.depth + 1).order_by("path")
+    )
+    child_of = {c.path: c for c in children}
+    total = Figures()
+    by_child: dict[int, Figures] = defaultdict(Figures)
+    by_month: dict[dt.date, Figures] = {m: Figures() for m in book.months}
+    ended = rules.month_start(today)
+    for m in members:
+        child = child_of.get(m.org_path[: (org.depth + 1) * steplen])
+        start = since.get(m.org_id)
+        for line in book.of(m.pk):
+            targets = [total, by_month[line.month]] + ([by_child[child.pk]] if child else [])
+            for f in targets:
+                if line.owes:
+                    f.due += line.due
+                if line.payment is not None:
+                    f.collected += line.payment.amount
+                if (
+                    line.owes
+                    and not line.settled
+                    and line.month < ended
+                    and start is not None
+                    and line.month >= start
+                ):
+                    f.arrears += line.due
+                    f.arrears_members.add(m.pk)
+    extras = ExtraPayment.objects.filter(
+        member__org_path__prefix=org.path, paid_on__gte=period.start, paid_on__lte=period.end
+    ).values_list("member__org_path", "paid_on", "amount", "remitted_to_centre")
+    for path, paid_on, amount, remitted in extras:
+        child = child_of.get(path[: (org.depth + 1) * steplen])
+        targets = [total, by_month[rules.month_start(paid_on)]] + ([by_child[child.pk]] if child else [])
+        for f in targets:
+            f.extra += amount
+            if remitted:
+                f.remitted += amount
+    return Report(
+        org,
+        period,
+        total,
+        [(c, by_child.get(c.pk, Figures())) for c in children],
+        sorted(by_month.items()),
+    )
+
+
+def report_chart(r: Report) -> dict[str, Any]:
+    """An ECharts option: due and collected by month, and the collection rate."""
+    from django.utils.translation import gettext as _
+
+    months = [m.strftime("%Y-%m") for m, _f in r.by_month]
+    return {
+        "title": {"text": _("党费收缴情况"), "left": "center", "textStyle": {"fontSize": 14}},
+        "tooltip": {"trigger": "axis"},
+        "legend": {"bottom": 0},
+        "grid": {"left": 48, "right": 48, "top": 40, "bottom": 48},
+        "xAxis": {"type": "category", "data": months},
+        "yAxis": [{"type": "value", "name": _("元")}, {"type": "value", "name": "%", "max": 100}],
+        "series": [
+            {"name": _("应交"), "type": "bar", "data": [float(f.due) for _m, f in r.by_month]},
+            {"name": _("实交"), "type": "bar", "data": [float(f.collected) for _m, f in r.by_month]},
+            {
+                "name": _("收缴率"),
+                "type": "line",
+                "yAxisIndex": 1,
+                "data": [None if f.rate is None else float(f.rate) for _m, f in r.by_month],
+            },
+        ],
+    }
+
+
+def total_collected(org: Organization) -> Decimal:
+    return Payment.objects.filter(member__org_path__prefix=org.path).aggregate(s=Sum("amount"))[
+        "s"
+    ] or Decimal("0")
