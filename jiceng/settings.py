@@ -352,6 +352,7 @@ SPECTACULAR_SETTINGS = {
         "ParticipationTaskKindEnum": "jiceng.participation.models.TaskKind",
         "RegistrationStatusEnum": "jiceng.participation.models.RegistrationStatus",
         "MeetingKindEnum": "jiceng.life.models.MeetingKind",
+        "MemberStatusEnum": "jiceng.members.models.Status",
         "OrgKindEnum": "jiceng.orgs.models.OrgKind",
         "PartnerKindEnum": "jiceng.partners.models.PartnerKind",
         "RequestFiguresKindEnum": ["community", "partner", "total"],
