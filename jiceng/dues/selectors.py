@@ -265,3 +265,37 @@ def total_collected(org: Organization) -> Decimal:
     return Payment.objects.filter(member__org_path__prefix=org.path).aggregate(s=Sum("amount"))[
         "s"
     ] or Decimal("0")
+
+
+def collection_by_org(
+    *, paths: list[str], start: dt.date, end: dt.date
+) -> dict[str, tuple[Decimal, Decimal]]:
+    """(collected, owed) of each subtree for the months from ``start``'s to ``end``'s, counted from each
+    branch's 党费记录起始月份 (a branch that keeps no dues in jiceng owes nothing here): the dues indicator
+    of the assessment app (``assessment.builtin.dues_collected``) reads this. Six queries a path."""
+    first, last = rules.month_start(start), rules.month_start(end)
+    out: dict[str, tuple[Decimal, Decimal]] = {}
+    for path in paths[:10000]:
+        in_scope = Member.objects.filter(
+            org_path__prefix=path,
+            joined_on__lt=rules.add_months(last, 1),
+            org__dues_setting__records_since__lte=last,
+        ).filter(Q(closed_on__isnull=True) | Q(closed_on__gte=first))
+        members = list(in_scope.only("id", "org_id", "category", "joined_on", "closed_on"))
+        since = dict(
+            BranchDuesSetting.objects.filter(org__path__startswith=path).values_list(
+                "org_id", "records_since"
+            )
+        )
+        book = ledger.load(members, first, last, member_ids=in_scope.values("id"))
+        collected = owed = Decimal("0.00")
+        for m in members:
+            begin = since.get(m.org_id)
+            for line in book.of(m.pk):
+                if not line.owes or begin is None or line.month < begin:
+                    continue
+                owed += line.due
+                if line.payment is not None:
+                    collected += line.payment.amount
+        out[path] = (collected, owed)
+    return out

@@ -317,3 +317,18 @@ def test_the_engine_reads_dues_in_a_fixed_number_of_queries(world: Any) -> None:
     for member in world.members_b:
         services.record_payment(actor=world.bob, member=member, month=m(2025, 2), paid_on=dt.date(2025, 2, 9))
     assert count(world.root) == small
+
+
+def test_collection_by_org_for_the_assessment(world: Any) -> None:
+    _start(world, m(2025, 1))
+    zhang = world.members_a[1]
+    services.record_income_base(actor=world.alice, member=zhang, amount=D("3000.01"), applies_from=m(2025, 1))
+    pay(world, zhang, m(2025, 1))
+    figures = selectors.collection_by_org(
+        paths=[world.root.path, world.branch_b.path], start=dt.date(2025, 1, 1), end=dt.date(2025, 3, 31)
+    )
+    collected, owed = figures[world.root.path]
+    assert collected == D("30.00")
+    # Three months of zhang (30.00) and of four members without a base (0.00 each: lowest bracket of 0).
+    assert owed == D("90.00")
+    assert figures[world.branch_b.path] == (D("0.00"), D("0.00"))  # branch B keeps no dues here
