@@ -8,6 +8,7 @@ the tasks of the community that accepted them and the activities open to them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -64,6 +65,29 @@ def changeable_communities(user: Any) -> Any:
     return Organization.objects.restrict(user, scope.CHANGE).filter(unit_kind__in=COMMUNITY_KINDS)
 
 
+def _form_page(
+    request: HttpRequest,
+    form: Any,
+    *,
+    write: Callable[[dict[str, Any]], str],
+    done: str,
+    title: str,
+    fields: dict[str, str] | None = None,
+) -> HttpResponse:
+    """The four create pages: a valid form goes to its service, whose refusal lands on the form's
+    fields (``fields`` maps a service's field name to the form's); success redirects to the URL
+    ``write`` returns."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            to = write(form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error, fields)
+        else:
+            messages.success(request, done)
+            return redirect(to)
+    return render(request, "participation/form.html", {"form": form, "title": title})
+
+
 class Index(ScopedView):
     """双报到: who reported to the communities of the subtree, where the subtree's members serve, the
     units that reported; for a member without a scope, their own page."""
@@ -116,15 +140,15 @@ class RegistrationCreate(ScopedView):
             communities=selectors.communities_for(self.user, member),
             initial={"member": member},
         )
-        if request.method == "POST" and form.is_valid():
-            try:
-                reg = services.register_member(actor=self.user, **form.cleaned_data)
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                messages.success(request, _("已登记报到，待社区确认"))
-                return redirect("participation:registration", pk=reg.pk)
-        return render(request, "participation/form.html", {"form": form, "title": _("个人报到")})
+        return _form_page(
+            request,
+            form,
+            write=lambda d: reverse(
+                "participation:registration", args=[services.register_member(actor=self.user, **d).pk]
+            ),
+            done=_("已登记报到，待社区确认"),
+            title=_("个人报到"),
+        )
 
     post = get
 
@@ -202,17 +226,19 @@ class UnitCreate(ScopedView):
             partners=PartnerUnit.objects.restrict(self.user, scope.VIEW).filter(active=True),
             orgs=Organization.objects.restrict(self.user, scope.CHANGE),
         )
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.register_unit(actor=self.user, **form.cleaned_data)
-            except ValidationError as error:
-                add_service_errors(form, error, {"unit": "partner"})
-            else:
-                messages.success(request, _("已登记单位报到，待社区确认"))
-                return redirect(
-                    reverse("participation:index") + f"?org={form.cleaned_data['community'].code}"
-                )
-        return render(request, "participation/form.html", {"form": form, "title": _("单位报到")})
+
+        def write(d: dict[str, Any]) -> str:
+            services.register_unit(actor=self.user, **d)
+            return reverse("participation:index") + f"?org={d['community'].code}"
+
+        return _form_page(
+            request,
+            form,
+            write=write,
+            done=_("已登记单位报到，待社区确认"),
+            title=_("单位报到"),
+            fields={"unit": "partner"},
+        )
 
     post = get
 
@@ -263,15 +289,15 @@ class TaskCreate(ScopedView):
         if not communities.exists():
             raise PermissionDenied(_("只有社区（村）党组织可以发布服务任务"))
         form = TaskForm(request.POST or None, communities=communities)
-        if request.method == "POST" and form.is_valid():
-            try:
-                task = services.publish_task(actor=self.user, **form.cleaned_data)
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                messages.success(request, _("已发布服务任务"))
-                return redirect("participation:task", pk=task.pk)
-        return render(request, "participation/form.html", {"form": form, "title": _("发布服务任务")})
+        return _form_page(
+            request,
+            form,
+            write=lambda d: reverse(
+                "participation:task", args=[services.publish_task(actor=self.user, **d).pk]
+            ),
+            done=_("已发布服务任务"),
+            title=_("发布服务任务"),
+        )
 
     post = get
 
@@ -390,15 +416,13 @@ class ActivityCreate(ScopedView):
             orgs=Organization.objects.restrict(self.user, scope.CHANGE),
             partners=PartnerUnit.objects.restrict(self.user, scope.VIEW).filter(active=True),
         )
-        if request.method == "POST" and form.is_valid():
-            try:
-                activity = services.publish_activity(actor=self.user, **form.cleaned_data)
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                messages.success(request, _("已发布志愿服务活动"))
-                return redirect(activity.get_absolute_url())
-        return render(request, "participation/form.html", {"form": form, "title": _("发布志愿服务活动")})
+        return _form_page(
+            request,
+            form,
+            write=lambda d: services.publish_activity(actor=self.user, **d).get_absolute_url(),
+            done=_("已发布志愿服务活动"),
+            title=_("发布志愿服务活动"),
+        )
 
     post = get
 
