@@ -7,7 +7,9 @@
    (load_province.py --only-meetings), the organization page's numbers and a branch's member list
    (bench_pages.py), one quarter of the compliance engine beside raw SQL (bench_compliance.py), and
    (optional, BENCH_TASKS=0 skips it) a task to every branch and the root's completion view
-   (bench_tasks.py).
+   (bench_tasks.py); then the modules' own benchmarks: dues (bench_dues.py, importing the
+   dataset's dues_base.csv first), resident requests (bench_requests.py) and a year's assessment
+   (bench_assessment.py); BENCH_SKIP=dues,requests,assessment leaves any of them out.
 3. PostgreSQL only: the production server under load over HTTP (bench_http.py: `jiceng serve`, 50
    signed-in sessions over the organization page, the member list, /api/v1/members/, /api/v1/orgs/
    and the health check) in its own database ($BENCH_DATABASE_URL + "_http", loaded once and kept).
@@ -48,6 +50,11 @@ TARGETS = {
     "http_errors": 0,
     "task_issue_ms": 10000,
     "task_completion_ms": 50,
+    "dues_ratio_to_raw": 3,
+    "dues_report_ms": 50,
+    "requests_figures_ms": 50,
+    "requests_queue_ms": 50,
+    "assessment_ratio_to_raw": 3,
 }
 ONLY = {x for x in os.environ.get("BENCH_ONLY", "").split(",") if x}
 HTTP_ONLY = ONLY == {"http"}  # noqa: SIM300
@@ -112,9 +119,45 @@ def bench_database(name: str, url: str, data: Path) -> dict:
     out["limits"] = run_json([PY, "bench/bench_limits.py"], url)
     if os.environ.get("BENCH_TASKS", "1") != "0":  # optional part: BENCH_TASKS=0 skips it
         out["tasks"] = run_json([PY, "bench/bench_tasks.py"], url)
+    for key, script, env in module_benches(data):
+        if key in SKIP_MODULES or not (ROOT / script).exists():
+            continue
+        out[key] = run_json([PY, script], url, **env)
     if name == "postgresql":
         out["http"] = bench_http(url, data)
     return out
+
+
+# The domain modules' benchmarks, run after the core ones on the same database (each prints one JSON
+# object). BENCH_SKIP=dues,requests,assessment leaves any of them out.
+SKIP_MODULES = {x for x in os.environ.get("BENCH_SKIP", "").split(",") if x}
+
+# (result key, label, JSON key, target key or None) for the summary table.
+MODULE_ROWS = [
+    ("dues", "dues: import dues_base rows/s", "import_rows_per_s", None),
+    ("dues", "dues: every amount for a month ms", "amounts_ms", None),
+    ("dues", "dues: same amounts, raw SQL ms", "raw_amounts_ms", None),
+    ("dues", "dues: amounts ÷ raw SQL", "ratio", "dues_ratio_to_raw"),
+    ("dues", "dues: root's month report ms", "report_ms", "dues_report_ms"),
+    ("requests", "requests: generated", "requests", None),
+    ("requests", "requests: root's year figures ms", "figures_root_ms", "requests_figures_ms"),
+    ("requests", "requests: a queue page ms", "queue_ms", "requests_queue_ms"),
+    ("requests", "requests: intake per s (in-process)", "intake_per_s", None),
+    ("assessment", "assessment: a year, every org ms", "run_ms", None),
+    ("assessment", "assessment: same indicators, raw SQL ms", "raw_ms", None),
+    ("assessment", "assessment ÷ raw SQL", "ratio", "assessment_ratio_to_raw"),
+]
+
+
+def module_benches(data: Path) -> list[tuple[str, str, dict[str, str]]]:
+    dues_env = {}
+    if (data / "dues_base.csv").exists():
+        dues_env["BENCH_DUES_BASE"] = str(data / "dues_base.csv")
+    return [
+        ("dues", "bench/bench_dues.py", dues_env),
+        ("requests", "bench/bench_requests.py", {}),
+        ("assessment", "bench/bench_assessment.py", {}),
+    ]
 
 
 def pg_reachable() -> bool:
@@ -220,6 +263,10 @@ def summary(results: dict) -> list[tuple[str, str, object, object]]:
                 (db, "task completion (root) ms", tasks.get("completion_ms"), TARGETS["task_completion_ms"])
             )
             rows.append((db, "task completion page ms", tasks.get("completion_page_ms"), "-"))
+        for key, label, field, target in MODULE_ROWS:
+            part = r.get(key)
+            if part is not None:
+                rows.append((db, label, part.get(field, part.get("error")), TARGETS.get(target, "-")))
         limits = r.get("limits", {})
         rows.append(
             (db, "attack files, worst peak RSS MB", limits.get("peak_rss_mb"), TARGETS["import_peak_rss_mb"])
