@@ -87,7 +87,13 @@ def tasks(user: Any) -> QuerySet[ServiceTask]:
                 member=member, status=RegistrationStatus.ACCEPTED
             ).values("community_id")
         )
-    return ServiceTask.objects.filter(q).select_related("community").annotate(taken=Count("claims"))
+    return (
+        ServiceTask.objects.filter(q)
+        .select_related("community")
+        .annotate(taken=Count("claims"))
+        # A grouped query drops Meta.ordering: without this, API pages could repeat or skip rows.
+        .order_by("closed", "due_on", "-id")
+    )
 
 
 def get_task(user: Any, pk: int) -> ServiceTask:
@@ -126,7 +132,12 @@ def activities(user: Any) -> QuerySet[Activity]:
     member = own_member(user)
     if member is not None:
         q |= Q(pk__in=joinable(member).values("pk"))
-    return Activity.objects.filter(q).select_related("org", "partner").annotate(signed_up=Count("volunteers"))
+    return (
+        Activity.objects.filter(q)
+        .select_related("org", "partner")
+        .annotate(signed_up=Count("volunteers"))
+        .order_by("-starts_at", "-id")  # a grouped query drops Meta.ordering
+    )
 
 
 def get_activity(user: Any, pk: int) -> Activity:
