@@ -231,16 +231,20 @@ ARGS = [
 def pytest_collection_modifyitems(config, items):
     """Browser tests are marked and run in one worker. Tests marked ``postgresql`` run in the
     PostgreSQL pass only: on SQLite they are deselected (the in-memory test database has one
-    connection), so no run reports them as skipped."""
+    connection), so no run reports them as skipped. Tests marked ``sqlite_pass`` run in the SQLite
+    pass only."""
     from django.conf import settings
 
     for item in items:
         if {"browser", "page_factory"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.xdist_group("browser"))
-    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        return
-    kept = [item for item in items if item.get_closest_marker("postgresql") is None]
+    on_postgresql = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    # ``postgresql`` tests need the PostgreSQL pass; ``sqlite_pass`` tests run a subprocess with its
+    # own database and settings (backup round trips, the production server, check --deploy), whatever
+    # the test database: the PostgreSQL pass would only repeat them.
+    unwanted = "sqlite_pass" if on_postgresql else "postgresql"
+    kept = [item for item in items if item.get_closest_marker(unwanted) is None]
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept

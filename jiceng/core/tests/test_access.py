@@ -205,6 +205,7 @@ def test_key_entropy_estimate():
     assert key_entropy_bits("jiceng-field-key-" * 4) < 256
 
 
+@pytest.mark.sqlite_pass
 @pytest.mark.parametrize(
     "weak", ["changeme", "jiceng-jiceng-jiceng-jiceng-jiceng-jiceng", "9c1e5b7a04d3f2e86b0a9c1d7e3f5a2b"]
 )

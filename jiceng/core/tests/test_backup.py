@@ -225,6 +225,7 @@ def other_engine() -> str:
 # -- round trip on SQLite ------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_pass
 def test_sqlite_backup_change_restore_brings_the_data_back(tmp_path: Path) -> None:
     var = tmp_path / "var"
     env = env_for(var, f"sqlite:///{var / 'jiceng.sqlite3'}")
@@ -307,6 +308,7 @@ def test_sqlite_backup_change_restore_brings_the_data_back(tmp_path: Path) -> No
     assert archive.name in listed.stdout and manifest["created_at"] in listed.stdout
 
 
+@pytest.mark.sqlite_pass
 def test_an_archive_from_an_older_jiceng_restores_and_asks_for_migrate(tmp_path: Path) -> None:
     var = tmp_path / "var"
     env = env_for(var, f"sqlite:///{var / 'jiceng.sqlite3'}")
@@ -366,6 +368,7 @@ def pg_database() -> Any:
         pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.mark.postgresql
 def test_postgres_backup_change_restore_brings_the_data_back(tmp_path: Path, pg_database: str) -> None:
     import psycopg
 

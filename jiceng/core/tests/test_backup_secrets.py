@@ -73,6 +73,7 @@ def _counts(env: dict) -> list[int]:
     return json.loads(ok(["shell", "-c", COUNTS], env).stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.sqlite_pass
 def test_no_session_token_or_upload_goes_into_an_archive(tmp_path: Path) -> None:
     var, env, live = _seeded(tmp_path)
     assert _counts(env) == [1, 1, 1, 3]
@@ -100,6 +101,7 @@ def test_no_session_token_or_upload_goes_into_an_archive(tmp_path: Path) -> None
     assert _counts(env) == [0, 0, 0, 3]
 
 
+@pytest.mark.sqlite_pass
 def test_an_encrypted_archive_restores_with_its_passphrase_only(tmp_path: Path) -> None:
     passphrase = "correct horse battery staple 2026"
     var, env, _live = _seeded(tmp_path)
@@ -168,6 +170,7 @@ def _short(path: Path) -> Path:
     return path
 
 
+@pytest.mark.postgresql
 def test_postgres_archive_holds_no_credentials(tmp_path: Path, pg_database: str) -> None:  # noqa: F811
     var, env, live = _seeded(tmp_path, pg_database)
     ok(["backup", "--output", str(tmp_path / "out")], env)

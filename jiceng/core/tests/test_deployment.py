@@ -167,6 +167,7 @@ def _wait(url: str, want: int, seconds: float = 30) -> tuple[int, bytes]:
     return got
 
 
+@pytest.mark.sqlite_pass
 def test_serve_and_worker_end_to_end(tmp_path: Path) -> None:
     """`jiceng serve` answers through gunicorn; /readyz turns ready when `jiceng worker` runs and not
     ready again when it stops."""

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -36,11 +38,13 @@ def production_env(tmp_path: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.sqlite_pass
 def test_check_deploy_is_clean(tmp_path):
     result = run_manage(["check", "--deploy", "--fail-level", "WARNING"], production_env(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.sqlite_pass
 def test_production_refuses_to_start_without_keys(tmp_path):
     for missing in ("JICENG_SECRET_KEY", "JICENG_FIELD_KEY", "JICENG_ALLOWED_HOSTS"):
         env = production_env(tmp_path)
