@@ -6,8 +6,9 @@ first, timed). Prints one JSON object:
 
 - ``members``: members of the root's subtree; ``bases``: income bases recorded;
 - ``import_rows_per_s`` (with ``BENCH_DUES_BASE``): ``jiceng import`` of dues_base.csv, rows per second;
-- ``amounts_ms``: ``ledger.load`` of every member of the root's subtree for the month (bases, fixed
-  amounts, payments, hardship, settings read; each amount computed by ``rules.amount``), one run;
+- ``amounts_ms``: ``ledger.bulk`` of every member of the root's subtree for the month (members, the
+  base in force, fixed amounts, payments, hardship, settings read as tuples; each amount computed by
+  ``rules.amount_function``), best of three runs;
 - ``raw_amounts_ms``: raw SQL computing the same amounts (the latest base by the month, the employed
   and retired brackets by CASE, the fixed amounts), one run, for comparison (issue 15: ≤ 3× raw);
 - ``amounts_differ``: members on whom the two disagree (those with a hardship reduction or exemption, or
@@ -104,9 +105,8 @@ def main() -> None:
     out["bases"] = IncomeBase.objects.count()
     out["settings"] = BranchDuesSetting.objects.count()
     t0 = time.perf_counter()
-    members = list(members_qs.only("id", "org_id", "category", "joined_on", "closed_on"))
-    book = ledger.load(members, month, month, member_ids=members_qs.values("id"))
-    amounts = {mid: lines[0].due for mid, lines in book.lines.items() if lines[0].owes}
+    data = ledger.bulk(members_qs, month, month)
+    amounts = {mid: row[0] for mid, row in data.due.items() if row[0] is not None}
     out["amounts_ms"] = ms(t0)
     t0 = time.perf_counter()
     raw = raw_amounts(root.path, month)
