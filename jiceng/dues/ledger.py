@@ -229,7 +229,9 @@ def _latest_bases(ids: Any, start: dt.date) -> Any:
     else:
         rows = rows.annotate(
             rank=Window(
-                RowNumber(), partition_by=[F("member_id")], order_by=[F("applies_from").desc(), F("id").desc()]
+                RowNumber(),
+                partition_by=[F("member_id")],
+                order_by=[F("applies_from").desc(), F("id").desc()],
             )
         ).filter(rank=1)
     return rows.values_list("member_id", "applies_from", "amount")
@@ -255,7 +257,9 @@ def bulk(members: Any, first: dt.date, last: dt.date, *, book: RuleBook | None =
     for mid, applies_from, amount in _latest_bases(ids, start):
         bases[mid].append((applies_from, amount))
     for mid, applies_from, amount in (
-        IncomeBase.objects.filter(member_id__in=ids, confirmed=True, applies_from__gt=start, applies_from__lte=end)
+        IncomeBase.objects.filter(
+            member_id__in=ids, confirmed=True, applies_from__gt=start, applies_from__lte=end
+        )
         .order_by("applies_from", "id")
         .values_list("member_id", "applies_from", "amount")
     ):
@@ -278,7 +282,10 @@ def bulk(members: Any, first: dt.date, last: dt.date, *, book: RuleBook | None =
     hardships: dict[int, list[tuple[str, dt.date, dt.date, Decimal | None]]] = defaultdict(list)
     for mid, kind, since, until, reduced in (
         Hardship.objects.filter(
-            member_id__in=ids, committee_approved_on__isnull=False, from_month__lte=end, until_month__gte=start
+            member_id__in=ids,
+            committee_approved_on__isnull=False,
+            from_month__lte=end,
+            until_month__gte=start,
         )
         .order_by("member_id", "-from_month")
         .values_list("member_id", "kind", "from_month", "until_month", "reduced_amount")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -27,6 +27,7 @@ from jiceng.orgs.models import Organization, OrgKind
 from . import ledger, rules
 from .models import (
     BranchDuesSetting,
+    DuesUse,
     ExtraPayment,
     FixedAmount,
     Hardship,
@@ -324,3 +325,104 @@ def collection_by_org(
                     collected += amount
         out[path] = (collected, owed)
     return out
+
+
+# The yearly publication of collection and use (党费收缴使用情况年度公示) -------------------------------------
+
+
+@dataclass
+class Publication:
+    """A subtree's year for publication: figures and counts only, never a person's name.
+
+    ``figures``: due, collected, rate (and extra, remitted to the Centre) as in the report of the year;
+    ``extra_count``/``remitted_count``: voluntary extra payments, and those of 1,000 yuan or more
+    remitted whole to the Centre; ``remitted_up``: what ``org`` itself recorded as remitted to the next
+    level up; ``reductions``/``exemptions``: members with an approved reduction or exemption covering a
+    month of the year; ``uses``: the uses recorded in the subtree that year, each with its organization."""
+
+    org: Organization
+    year: int
+    figures: Figures
+    extra_count: int
+    remitted_count: int
+    remitted_up: Decimal
+    reductions: int
+    exemptions: int
+    uses: list[DuesUse]
+
+    @property
+    def used_total(self) -> Decimal:
+        return sum((u.amount for u in self.uses), start=Decimal("0.00"))
+
+    def as_json(self) -> dict[str, Any]:
+        f = self.figures
+        return {
+            "org_code": self.org.code,
+            "org_name": self.org.name,
+            "year": self.year,
+            "due": str(f.due),
+            "collected": str(f.collected),
+            "rate": None if f.rate is None else str(f.rate),
+            "extra": str(f.extra),
+            "extra_count": self.extra_count,
+            "remitted_to_centre": str(f.remitted),
+            "remitted_to_centre_count": self.remitted_count,
+            "remitted_up": str(self.remitted_up),
+            "reductions": self.reductions,
+            "exemptions": self.exemptions,
+            "used_total": str(self.used_total),
+            "uses": [
+                {
+                    "org_code": u.org.code,
+                    "org_name": u.org.name,
+                    "used_on": u.used_on.isoformat(),
+                    "purpose": u.purpose,
+                    "amount": str(u.amount),
+                    "decision": u.decision,
+                }
+                for u in self.uses
+            ],
+        }
+
+
+MAX_USES = 2000
+
+
+def publication(org: Organization, year: int, *, today: dt.date) -> Publication:
+    """党费收缴使用情况年度公示 of ``org``'s subtree for ``year``."""
+    from jiceng.core.periods import parse
+
+    r = report(org, parse(str(year)), today=today)
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    extras = ExtraPayment.objects.filter(
+        member__org_path__prefix=org.path, paid_on__gte=start, paid_on__lte=end
+    ).aggregate(n=Count("id"), whole=Count("id", filter=Q(remitted_to_centre=True)))
+    hardship = dict(
+        Hardship.objects.filter(
+            member__org_path__prefix=org.path,
+            committee_approved_on__isnull=False,
+            from_month__lte=dt.date(year, 12, 1),
+            until_month__gte=start,
+        )
+        .values("kind")
+        .annotate(n=Count("member_id", distinct=True))
+        .values_list("kind", "n")
+    )
+    in_year = DuesUse.objects.filter(used_on__gte=start, used_on__lte=end)
+    remitted_up = in_year.filter(org=org, kind=DuesUse.Kind.REMIT).aggregate(s=Sum("amount"))["s"]
+    uses = list(
+        in_year.filter(org__path__startswith=org.path, kind=DuesUse.Kind.USE)
+        .select_related("org")
+        .order_by("used_on", "id")[:MAX_USES]
+    )
+    return Publication(
+        org=org,
+        year=year,
+        figures=r.total,
+        extra_count=extras["n"],
+        remitted_count=extras["whole"],
+        remitted_up=remitted_up or Decimal("0.00"),
+        reductions=hardship.get(Hardship.Kind.REDUCTION, 0),
+        exemptions=hardship.get(Hardship.Kind.EXEMPTION, 0),
+        uses=uses,
+    )

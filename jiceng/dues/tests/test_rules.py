@@ -184,6 +184,7 @@ def test_amount_equals_an_independent_table_lookup(category: str, base: Decimal 
 )
 def test_the_bulk_amount_function_equals_amount(category: str, base: Decimal | None, farmer: Any) -> None:
     f = rules.amount_function(P)
-    assert f(category, base, farmer) == rules.amount(
-        category=category, base=base, params=P, farmer_setting=farmer
-    ).amount
+    assert (
+        f(category, base, farmer)
+        == rules.amount(category=category, base=base, params=P, farmer_setting=farmer).amount
+    )
