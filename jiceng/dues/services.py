@@ -544,7 +544,9 @@ def record_use(
     scope.ensure_change(actor, org.path)
     if kind not in DuesUse.Kind.values:
         raise _err("kind", _("类型应为使用或上缴上级党组织"), "choice_invalid")
-    if used_on.year < 1921 or used_on > timezone.localdate():
+    if used_on.year < 1921:
+        raise _err("used_on", _("年度超出范围"), "date_out_of_range")
+    if used_on > timezone.localdate():
         raise _err("used_on", _("日期不能晚于今天"), "date_in_future")
     if (
         not isinstance(amount, Decimal)

@@ -174,6 +174,21 @@ def test_uses_are_recorded_within_scope_with_a_decision(world: Any, client_for: 
             amount=D("1"),
             decision="支委会决定",
         )
+    for day, amount in (
+        (dt.date(1900, 1, 1), D("1")),
+        (TODAY + dt.timedelta(days=3650), D("1")),
+        (dt.date(2026, 1, 1), D("0")),
+    ):
+        with pytest.raises(ValidationError):
+            services.record_use(
+                actor=world.alice,
+                org=world.branch_a,
+                kind="use",
+                used_on=day,
+                purpose="x",
+                amount=amount,
+                decision="支委会决定",
+            )
     assert DuesUse.objects.count() == 1
 
 
