@@ -6,14 +6,15 @@ first, timed). Prints one JSON object:
 
 - ``members``: members of the root's subtree; ``bases``: income bases recorded;
 - ``import_rows_per_s`` (with ``BENCH_DUES_BASE``): ``jiceng import`` of dues_base.csv, rows per second;
-- ``amounts_ms``: ``ledger.load`` of every member of the root's subtree for the month (bases, fixed
-  amounts, payments, hardship, settings read; each amount computed by ``rules.amount``), one run;
+- ``amounts_ms``: ``ledger.bulk`` of every member of the root's subtree for the month (members, the
+  base in force, fixed amounts, payments, hardship, settings read as tuples; each amount computed by
+  ``rules.amount_function``), best of three runs;
 - ``raw_amounts_ms``: raw SQL computing the same amounts (the latest base by the month, the employed
-  and retired brackets by CASE, the fixed amounts), one run, for comparison (issue 15: ≤ 3× raw);
+  and retired brackets by CASE, the fixed amounts), best of three, for comparison (issue 15: ≤ 3× raw);
 - ``amounts_differ``: members on whom the two disagree (those with a hardship reduction or exemption, or
   an amount fixed from an older base or rule version: the raw SQL knows neither);
 - ``report_ms``: ``selectors.report`` of the root for the month (computed from the ledger on each
-  request: no maintained figures yet), one run.
+  request from ``ledger.bulk``: no maintained figures), best of three.
 
 Not wired into ``bench/run.py`` (the lead does that). Reads only, except the optional import.
 """
@@ -103,21 +104,29 @@ def main() -> None:
     out["members"] = members_qs.count()
     out["bases"] = IncomeBase.objects.count()
     out["settings"] = BranchDuesSetting.objects.count()
-    t0 = time.perf_counter()
-    members = list(members_qs.only("id", "org_id", "category", "joined_on", "closed_on"))
-    book = ledger.load(members, month, month, member_ids=members_qs.values("id"))
-    amounts = {mid: lines[0].due for mid, lines in book.lines.items() if lines[0].owes}
-    out["amounts_ms"] = ms(t0)
-    t0 = time.perf_counter()
-    raw = raw_amounts(root.path, month)
-    out["raw_amounts_ms"] = ms(t0)
+    runs = []
+    for _run in range(3):
+        t0 = time.perf_counter()
+        data = ledger.bulk(members_qs, month, month)
+        amounts = {mid: row[0] for mid, row in data.due.items() if row[0] is not None}
+        runs.append(ms(t0))
+    out["amounts_ms"] = min(runs)
+    runs = []
+    for _run in range(3):
+        t0 = time.perf_counter()
+        raw = raw_amounts(root.path, month)
+        runs.append(ms(t0))
+    out["raw_amounts_ms"] = min(runs)
     # The raw SQL knows no fixed amounts (年初核定 from an older base or rule version) and no hardship:
     # the members where the two differ should be those.
     out["amounts_differ"] = sum(1 for k, v in amounts.items() if raw.get(k) != v)
     out["ratio"] = round(out["amounts_ms"] / out["raw_amounts_ms"], 2) if out["raw_amounts_ms"] else None
-    t0 = time.perf_counter()
-    report = selectors.report(root, parse(month.strftime("%Y-%m")), today=today)
-    out["report_ms"] = ms(t0)
+    runs = []
+    for _run in range(3):
+        t0 = time.perf_counter()
+        report = selectors.report(root, parse(month.strftime("%Y-%m")), today=today)
+        runs.append(ms(t0))
+    out["report_ms"] = min(runs)
     out["report_due"] = str(report.total.due)
     print(json.dumps(out, ensure_ascii=False))
 

@@ -149,6 +149,37 @@ class DuesReportSerializer(serializers.Serializer):
     by_month = DuesMonthFiguresSerializer(many=True)
 
 
+class DuesUseSerializer(serializers.Serializer):
+    org_code = serializers.CharField()
+    org_name = serializers.CharField()
+    used_on = serializers.DateField()
+    purpose = serializers.CharField()
+    amount = serializers.CharField()
+    decision = serializers.CharField(help_text="the approving decision (meeting and date)")
+
+
+class DuesPublicationSerializer(serializers.Serializer):
+    org_code = serializers.CharField()
+    org_name = serializers.CharField()
+    year = serializers.IntegerField()
+    due = serializers.CharField()
+    collected = serializers.CharField()
+    rate = serializers.CharField(allow_null=True, help_text="percent")
+    extra = serializers.CharField()
+    extra_count = serializers.IntegerField()
+    remitted_to_centre = serializers.CharField(
+        help_text="extra payments of 1,000 yuan or more, remitted whole"
+    )
+    remitted_to_centre_count = serializers.IntegerField()
+    remitted_up = serializers.CharField(
+        help_text="recorded by the organization as remitted to the next level up"
+    )
+    reductions = serializers.IntegerField(help_text="members with an approved reduction in the year")
+    exemptions = serializers.IntegerField(help_text="members with an approved exemption in the year")
+    used_total = serializers.CharField()
+    uses = DuesUseSerializer(many=True)
+
+
 MEMBER = OpenApiParameter("member", OpenApiTypes.INT, required=False, description="党员编号")
 ORG = OpenApiParameter("org", OpenApiTypes.STR, required=False, description="组织编码（其下级全部）")
 MONTH = OpenApiParameter("month", OpenApiTypes.STR, required=False, description="YYYY-MM")
@@ -313,9 +344,37 @@ class DuesReportViewSet(ScopedViewSet):
         return Response(selectors.report(org, period, today=today).as_json())
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="党费收缴使用情况年度公示（某组织及其下级）",
+        parameters=[
+            OpenApiParameter("org", OpenApiTypes.STR, required=True, description="组织编码"),
+            OpenApiParameter("year", OpenApiTypes.INT, required=False, description="年度（YYYY）"),
+        ],
+        responses={200: DuesPublicationSerializer, **error_responses(400, 401, 404)},
+    ),
+)
+class DuesPublicationViewSet(ScopedViewSet):
+    queryset = Payment.objects.none()  # answers are computed; for the schema generator only
+    serializer_class = DuesPublicationSerializer
+    pagination_class = None
+
+    def list(self, request: Request) -> Response:
+        code = request.query_params.get("org", "")
+        if not code:
+            raise serializers.ValidationError({"org": [_("请填写组织编码")]}, code="required")
+        org = selectors.get_org(request.user, code)
+        today = timezone.localdate()
+        text = request.query_params.get("year") or str(today.year)
+        if not (text.isdigit() and len(text) == 4 and 1921 <= int(text) <= 2999):
+            raise serializers.ValidationError({"year": [_("年度应为四位数字")]}, code="year_invalid")
+        return Response(selectors.publication(org, int(text), today=today).as_json())
+
+
 ROUTES = [
     ("dues/bases", DuesBaseViewSet, "api-dues-base"),
     ("dues/payments", DuesPaymentViewSet, "api-dues-payment"),
     ("dues/amounts", DuesAmountViewSet, "api-dues-amount"),
     ("dues/report", DuesReportViewSet, "api-dues-report"),
+    ("dues/publication", DuesPublicationViewSet, "api-dues-publication"),
 ]

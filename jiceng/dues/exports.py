@@ -61,3 +61,42 @@ def rows_xlsx(headers: list[str], rows: list[list[Any]], title: str) -> bytes:
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """A text cell starting with =, +, - or @ would be read as a formula: neutralize it."""
+    return "'" + value if isinstance(value, str) and value[:1] in "=+-@" else value
+
+
+def publication_xlsx(pub: Any) -> bytes:
+    """党费收缴使用情况年度公示: the figures, then the uses (no person's name anywhere)."""
+    from openpyxl import Workbook
+
+    f = pub.figures
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(_("收缴情况"))
+    ws.append([_("%(org)s%(year)s年党费收缴使用情况公示") % {"org": pub.org.name, "year": pub.year}])
+    ws.append([_("项目"), _("数值")])
+    for label, value in (
+        (_("应交党费（元）"), float(f.due)),
+        (_("实交党费（元）"), float(f.collected)),
+        (_("收缴率（%）"), None if f.rate is None else float(f.rate)),
+        (_("上缴上级党组织（元）"), float(pub.remitted_up)),
+        (_("自愿多交党费（笔）"), pub.extra_count),
+        (_("自愿多交党费（元）"), float(f.extra)),
+        (_("其中一次1000元以上全部上缴中央（笔）"), pub.remitted_count),
+        (_("其中一次1000元以上全部上缴中央（元）"), float(f.remitted)),
+        (_("经批准减交党费（人）"), pub.reductions),
+        (_("经批准免交党费（人）"), pub.exemptions),
+        (_("党费使用合计（元）"), float(pub.used_total)),
+    ):
+        ws.append([label, value])
+    ws = wb.create_sheet(_("党费使用"))
+    ws.append([_("日期"), _("党组织"), _("用途"), _("金额（元）"), _("批准决定")])
+    for u in pub.uses:
+        ws.append(
+            [u.used_on.isoformat(), _cell(u.org.name), _cell(u.purpose), float(u.amount), _cell(u.decision)]
+        )
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiceng.core.forms import DateInput  # ISO values, as <input type=date> needs
 
-from .models import Hardship, Method, PaymentConsent
+from .models import DuesUse, Hardship, Method, PaymentConsent
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
 
@@ -108,3 +108,13 @@ class SettingForm(forms.Form):
     )
     decided_on = forms.DateField(label=_("支部决定日期"), required=False, widget=DateInput())
     records_since = MonthField(label=_("党费记录起始月份"), required=False)
+
+
+class UseForm(forms.Form):
+    """A use of the retained dues, or a remittance to the next level up, as the committee decided."""
+
+    kind = forms.ChoiceField(label=_("类型"), choices=DuesUse.Kind.choices)
+    used_on = forms.DateField(label=_("日期"), widget=DateInput())
+    purpose = forms.CharField(label=_("用途"), max_length=200)
+    amount = forms.DecimalField(label=_("金额（元）"), max_value=Decimal("10000000"), **MONEY)
+    decision = forms.CharField(label=_("批准决定（会议及日期）"), max_length=200)

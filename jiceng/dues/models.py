@@ -245,3 +245,50 @@ class Hardship(MemberOwned):
 
     def covers(self, month) -> bool:  # noqa: ANN001
         return self.from_month <= month <= self.until_month
+
+
+class OrgDuesQuerySet(ScopedQuerySet):
+    scope_path_field = "org__path"
+
+
+class DuesUse(models.Model):
+    """What an organization did with the dues it keeps (党费使用) or remitted to the next level up
+    (上缴), as its committee decided: the yearly publication (党费收缴使用情况年度公示) shows these.
+    Recorded by whoever holds the change right on the organization."""
+
+    class Kind(models.TextChoices):
+        USE = "use", _("使用")
+        REMIT = "remit", _("上缴上级党组织")
+
+    org = models.ForeignKey(
+        "orgs.Organization", on_delete=models.CASCADE, related_name="+", verbose_name=_("党组织")
+    )
+    kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices, default=Kind.USE)
+    used_on = models.DateField(_("日期"))
+    purpose = models.CharField(_("用途"), max_length=200)
+    amount = models.DecimalField(
+        _("金额"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("10000000"))],
+    )
+    decision = models.CharField(_("批准决定"), max_length=200, help_text=_("如：党委会议2026年第3次会议决定"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrgDuesQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("党费使用")
+        verbose_name_plural = _("党费使用")
+        ordering = ["org", "used_on", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="dues_use_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.org} {self.used_on} {self.amount}"
+
+    def audit_org_path(self) -> str:
+        return self.org.path

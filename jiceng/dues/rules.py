@@ -173,6 +173,32 @@ def amount(
     return Amount(money(value * rate), "bracket", category, value, rate, index, lower, upper)
 
 
+def amount_function(params: Mapping[str, Any]) -> Any:
+    """``amount(...).amount`` for many members under one set of parameters: the tables parsed once,
+    no explanation built. ``f(category, base, farmer_setting) -> Decimal``; equal to ``amount``'s
+    figure for every input (property-tested), used by the ledger's bulk path (``ledger.bulk``)."""
+    employed, retired = brackets(params["employed"]), brackets(params["retired"])
+    low = money(params["fixed_low"])
+    farmers: dict[Decimal | None, Decimal] = {}
+
+    def f(category: str, base: Decimal | None, farmer_setting: Decimal | None = None) -> Decimal:
+        if category == FARMER:
+            value = farmers.get(farmer_setting)
+            if value is None:
+                value = farmers[farmer_setting] = farmer_amount(farmer_setting, params)
+            return value
+        if category == STUDENT or (category == OTHER and base is None):
+            return low
+        table = retired if category == RETIRED else employed
+        value = Decimal("0") if base is None else base
+        for upper, rate in table:
+            if upper is None or value <= upper:
+                return (value * rate).quantize(FEN, rounding=ROUND_HALF_UP)
+        return (value * table[-1][1]).quantize(FEN, rounding=ROUND_HALF_UP)
+
+    return f
+
+
 # Months ------------------------------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -27,6 +27,7 @@ from jiceng.orgs.models import Organization, OrgKind
 from . import ledger, rules
 from .models import (
     BranchDuesSetting,
+    DuesUse,
     ExtraPayment,
     FixedAmount,
     Hardship,
@@ -144,6 +145,14 @@ class Figures:
             return None
         return (self.collected / self.due * 100).quantize(Decimal("0.1"))
 
+    def add(self, other: Figures) -> None:
+        self.due += other.due
+        self.collected += other.collected
+        self.arrears += other.arrears
+        self.arrears_members |= other.arrears_members
+        self.extra += other.extra
+        self.remitted += other.remitted
+
     def as_json(self) -> dict[str, Any]:
         return {
             "due": str(self.due),
@@ -182,41 +191,54 @@ def report(org: Organization, period: Period, *, today: dt.date) -> Report:
     in_report = Member.objects.filter(org_path__prefix=org.path, joined_on__lte=period.end).filter(
         Q(closed_on__isnull=True) | Q(closed_on__gte=first)
     )
-    members = list(in_report.only("id", "org_id", "org_path", "category", "joined_on", "closed_on"))
     since = dict(
         BranchDuesSetting.objects.filter(org__path__startswith=org.path).values_list(
             "org_id", "records_since"
         )
     )
-    book = ledger.load(members, first, last, book=RuleBook(), member_ids=in_report.values("id"))
+    data = ledger.bulk(in_report, first, last, book=RuleBook())
     steplen = Organization.steplen
     children = list(
         Organization.objects.filter(path__startswith=org.path, depth=org.depth + 1).order_by("path")
     )
     child_of = {c.path: c for c in children}
+    cut = (org.depth + 1) * steplen
+    ended = rules.month_start(today)
+    months = data.months
+    # One cell per (child organization, month), summed into the total, the children and the months.
+    cells: dict[tuple[int | None, int], Figures] = {}
+    paid, exempt = data.paid, data.exempt
+    for mid, org_id, path, *_rest in data.members:
+        child = child_of.get(path[:cut])
+        key = child.pk if child is not None else None
+        start = since.get(org_id)
+        for i, due in enumerate(data.due[mid]):
+            month = months[i]
+            amount = paid.get((mid, month))
+            if due is None and amount is None:
+                continue
+            cell = cells.get((key, i))
+            if cell is None:
+                cell = cells[key, i] = Figures()
+            if due is not None:
+                cell.due += due
+            if amount is not None:
+                cell.collected += amount
+            elif (
+                due is not None
+                and month < ended
+                and start is not None
+                and month >= start
+                and (mid, month) not in exempt
+            ):
+                cell.arrears += due
+                cell.arrears_members.add(mid)
     total = Figures()
     by_child: dict[int, Figures] = defaultdict(Figures)
-    by_month: dict[dt.date, Figures] = {m: Figures() for m in book.months}
-    ended = rules.month_start(today)
-    for m in members:
-        child = child_of.get(m.org_path[: (org.depth + 1) * steplen])
-        start = since.get(m.org_id)
-        for line in book.of(m.pk):
-            targets = [total, by_month[line.month]] + ([by_child[child.pk]] if child else [])
-            for f in targets:
-                if line.owes:
-                    f.due += line.due
-                if line.payment is not None:
-                    f.collected += line.payment.amount
-                if (
-                    line.owes
-                    and not line.settled
-                    and line.month < ended
-                    and start is not None
-                    and line.month >= start
-                ):
-                    f.arrears += line.due
-                    f.arrears_members.add(m.pk)
+    by_month: dict[dt.date, Figures] = {m: Figures() for m in months}
+    for (key, i), cell in cells.items():
+        for f in [total, by_month[months[i]]] + ([by_child[key]] if key is not None else []):
+            f.add(cell)
     extras = ExtraPayment.objects.filter(
         member__org_path__prefix=org.path, paid_on__gte=period.start, paid_on__lte=period.end
     ).values_list("member__org_path", "paid_on", "amount", "remitted_to_centre")
@@ -272,30 +294,135 @@ def collection_by_org(
 ) -> dict[str, tuple[Decimal, Decimal]]:
     """(collected, owed) of each subtree for the months from ``start``'s to ``end``'s, counted from each
     branch's 党费记录起始月份 (a branch that keeps no dues in jiceng owes nothing here): the dues indicator
-    of the assessment app (``assessment.builtin.dues_collected``) reads this. Six queries a path."""
+    of the assessment app (``assessment.builtin.dues_collected``) reads this. Eight queries a path (the
+    members, their dues records by ``ledger.bulk``, the branches' records-since months)."""
     first, last = rules.month_start(start), rules.month_start(end)
     out: dict[str, tuple[Decimal, Decimal]] = {}
+    book = RuleBook()
     for path in paths[:10000]:
         in_scope = Member.objects.filter(
             org_path__prefix=path,
             joined_on__lt=rules.add_months(last, 1),
             org__dues_setting__records_since__lte=last,
         ).filter(Q(closed_on__isnull=True) | Q(closed_on__gte=first))
-        members = list(in_scope.only("id", "org_id", "category", "joined_on", "closed_on"))
         since = dict(
             BranchDuesSetting.objects.filter(org__path__startswith=path).values_list(
                 "org_id", "records_since"
             )
         )
-        book = ledger.load(members, first, last, member_ids=in_scope.values("id"))
+        data = ledger.bulk(in_scope, first, last, book=book)
         collected = owed = Decimal("0.00")
-        for m in members:
-            begin = since.get(m.org_id)
-            for line in book.of(m.pk):
-                if not line.owes or begin is None or line.month < begin:
+        for mid, org_id, *_rest in data.members:
+            begin = since.get(org_id)
+            if begin is None:
+                continue
+            for month, due in zip(data.months, data.due[mid], strict=True):
+                if due is None or month < begin:
                     continue
-                owed += line.due
-                if line.payment is not None:
-                    collected += line.payment.amount
+                owed += due
+                amount = data.paid.get((mid, month))
+                if amount is not None:
+                    collected += amount
         out[path] = (collected, owed)
     return out
+
+
+# The yearly publication of collection and use (党费收缴使用情况年度公示) -------------------------------------
+
+
+@dataclass
+class Publication:
+    """A subtree's year for publication: figures and counts only, never a person's name.
+
+    ``figures``: due, collected, rate (and extra, remitted to the Centre) as in the report of the year;
+    ``extra_count``/``remitted_count``: voluntary extra payments, and those of 1,000 yuan or more
+    remitted whole to the Centre; ``remitted_up``: what ``org`` itself recorded as remitted to the next
+    level up; ``reductions``/``exemptions``: members with an approved reduction or exemption covering a
+    month of the year; ``uses``: the uses recorded in the subtree that year, each with its organization."""
+
+    org: Organization
+    year: int
+    figures: Figures
+    extra_count: int
+    remitted_count: int
+    remitted_up: Decimal
+    reductions: int
+    exemptions: int
+    uses: list[DuesUse]
+
+    @property
+    def used_total(self) -> Decimal:
+        return sum((u.amount for u in self.uses), start=Decimal("0.00"))
+
+    def as_json(self) -> dict[str, Any]:
+        f = self.figures
+        return {
+            "org_code": self.org.code,
+            "org_name": self.org.name,
+            "year": self.year,
+            "due": str(f.due),
+            "collected": str(f.collected),
+            "rate": None if f.rate is None else str(f.rate),
+            "extra": str(f.extra),
+            "extra_count": self.extra_count,
+            "remitted_to_centre": str(f.remitted),
+            "remitted_to_centre_count": self.remitted_count,
+            "remitted_up": str(self.remitted_up),
+            "reductions": self.reductions,
+            "exemptions": self.exemptions,
+            "used_total": str(self.used_total),
+            "uses": [
+                {
+                    "org_code": u.org.code,
+                    "org_name": u.org.name,
+                    "used_on": u.used_on.isoformat(),
+                    "purpose": u.purpose,
+                    "amount": str(u.amount),
+                    "decision": u.decision,
+                }
+                for u in self.uses
+            ],
+        }
+
+
+MAX_USES = 2000
+
+
+def publication(org: Organization, year: int, *, today: dt.date) -> Publication:
+    """党费收缴使用情况年度公示 of ``org``'s subtree for ``year``."""
+    from jiceng.core.periods import parse
+
+    r = report(org, parse(str(year)), today=today)
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    extras = ExtraPayment.objects.filter(
+        member__org_path__prefix=org.path, paid_on__gte=start, paid_on__lte=end
+    ).aggregate(n=Count("id"), whole=Count("id", filter=Q(remitted_to_centre=True)))
+    hardship = dict(
+        Hardship.objects.filter(
+            member__org_path__prefix=org.path,
+            committee_approved_on__isnull=False,
+            from_month__lte=dt.date(year, 12, 1),
+            until_month__gte=start,
+        )
+        .values("kind")
+        .annotate(n=Count("member_id", distinct=True))
+        .values_list("kind", "n")
+    )
+    in_year = DuesUse.objects.filter(used_on__gte=start, used_on__lte=end)
+    remitted_up = in_year.filter(org=org, kind=DuesUse.Kind.REMIT).aggregate(s=Sum("amount"))["s"]
+    uses = list(
+        in_year.filter(org__path__startswith=org.path, kind=DuesUse.Kind.USE)
+        .select_related("org")
+        .order_by("used_on", "id")[:MAX_USES]
+    )
+    return Publication(
+        org=org,
+        year=year,
+        figures=r.total,
+        extra_count=extras["n"],
+        remitted_count=extras["whole"],
+        remitted_up=remitted_up or Decimal("0.00"),
+        reductions=hardship.get(Hardship.Kind.REDUCTION, 0),
+        exemptions=hardship.get(Hardship.Kind.EXEMPTION, 0),
+        uses=uses,
+    )

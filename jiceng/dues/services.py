@@ -27,6 +27,7 @@ from jiceng.orgs.models import Organization
 from . import ledger, rules
 from .models import (
     BranchDuesSetting,
+    DuesUse,
     ExtraPayment,
     FixedAmount,
     Hardship,
@@ -522,6 +523,54 @@ def approve_hardship(*, actor: User, hardship: Hardship, committee_approved_on: 
     hardship.save()
     audit.updated(actor=actor, obj=hardship, before=before)
     return hardship
+
+
+# The use of retained dues and remittances upward ------------------------------------------------------------
+
+
+@transaction.atomic
+def record_use(
+    *,
+    actor: User | None,
+    org: Organization,
+    kind: str,
+    used_on: dt.date,
+    purpose: str,
+    amount: Decimal,
+    decision: str,
+) -> DuesUse:
+    """A use of the dues ``org`` keeps, or what it remitted to the next level up, with the committee's
+    approving decision (meeting and date): the yearly publication lists them."""
+    scope.ensure_change(actor, org.path)
+    if kind not in DuesUse.Kind.values:
+        raise _err("kind", _("类型应为使用或上缴上级党组织"), "choice_invalid")
+    if used_on.year < 1921:
+        raise _err("used_on", _("年度超出范围"), "date_out_of_range")
+    if used_on > timezone.localdate():
+        raise _err("used_on", _("日期不能晚于今天"), "date_in_future")
+    if (
+        not isinstance(amount, Decimal)
+        or amount <= 0
+        or amount > Decimal("10000000")
+        or amount != rules.money(amount)
+    ):
+        raise _err("amount", _("金额应大于0，最多两位小数"), "amount_invalid")
+    purpose, decision = _text(purpose, "purpose"), _text(decision, "decision")
+    if not purpose:
+        raise _err("purpose", _("请填写用途"), "required")
+    if not decision:
+        raise _err("decision", _("请填写批准使用的决定（会议及日期）"), "required")
+    use = DuesUse.objects.create(
+        org=org,
+        kind=kind,
+        used_on=used_on,
+        purpose=purpose,
+        amount=amount,
+        decision=decision,
+        recorded_by=actor,
+    )
+    audit.created(actor=actor, obj=use)
+    return use
 
 
 def members_of(branch: Organization, ids: Iterable[Any]) -> list[Member]:

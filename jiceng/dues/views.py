@@ -394,3 +394,91 @@ class ReportXlsx(ScopedView):
         )
         response["Content-Disposition"] = f'attachment; filename="dues-{org.code}-{period.label}.xlsx"'
         return response
+
+
+# The yearly publication of collection and use ---------------------------------------------------------------
+
+
+def _year(request: HttpRequest, today: dt.date) -> int:
+    text = request.GET.get("year", "") or str(today.year)
+    if not (text.isdigit() and len(text) == 4 and 1921 <= int(text) <= 2999):
+        raise Http404
+    return int(text)
+
+
+def _publication_context(request: HttpRequest, org: Any, year: int, **extra: Any) -> dict[str, Any]:
+    today = timezone.localdate()
+    can_change = scope.can(request.user, scope.CHANGE, org.path)
+    return {
+        "org": org,
+        "pub": selectors.publication(org, year, today=today),
+        "year": year,
+        "years": [today.year - i for i in range(3)],
+        "printed_on": today,
+        "can_change": can_change,
+        "use_form": (extra.pop("use_form", None) or forms.UseForm(initial={"used_on": today}))
+        if can_change
+        else None,
+        **extra,
+    }
+
+
+class PublicationView(ScopedView):
+    """党费收缴使用情况年度公示: a subtree's year on an A4 page (static/jiceng/print.css), with the
+    form to record a use or a remittance for those who may change the organization."""
+
+    def get(self, request: HttpRequest, code: str) -> HttpResponse:
+        org = selectors.get_org(self.user, code)
+        year = _year(request, timezone.localdate())
+        return render(request, "dues/publication.html", _publication_context(request, org, year))
+
+
+class UseWrite(ScopedView):
+    """Record a use of the retained dues (or a remittance upward) with its approving decision."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, code: str) -> HttpResponse:
+        org = selectors.get_org(self.user, code)
+        scope.ensure(self.user, scope.CHANGE, org.path)
+        form = forms.UseForm(request.POST)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                use = services.record_use(
+                    actor=self.user,
+                    org=org,
+                    kind=d["kind"],
+                    used_on=d["used_on"],
+                    purpose=d["purpose"],
+                    amount=d["amount"],
+                    decision=d["decision"],
+                )
+            except ValidationError as e:
+                add_service_errors(form, e)
+            else:
+                messages.success(request, _("已保存"))
+                return redirect(
+                    reverse("dues:publication", kwargs={"code": code}) + f"?year={use.used_on.year}"
+                )
+        year = _year(request, timezone.localdate())
+        context = _publication_context(request, org, year, use_form=form)
+        return render(request, "dues/publication.html", context, status=400)
+
+
+class PublicationXlsx(ScopedView):
+    def get(self, request: HttpRequest, code: str) -> HttpResponse:
+        org = selectors.get_org(self.user, code)
+        year = _year(request, timezone.localdate())
+        data = exports.publication_xlsx(selectors.publication(org, year, today=timezone.localdate()))
+        audit.record(
+            actor=self.user,
+            action=audit.Action.EXPORT,
+            obj=org,
+            message=_("导出党费收缴使用情况年度公示（%(year)s年）") % {"year": year},
+        )
+        response = HttpResponse(
+            data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = f'attachment; filename="dues-publication-{org.code}-{year}.xlsx"'
+        return response

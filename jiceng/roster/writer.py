@@ -36,6 +36,7 @@ _PG_TYPES = {
     "inet": "inet",
     "boolean": "bool",
     "char": "bpchar",
+    "numeric": "numeric",
 }
 
 

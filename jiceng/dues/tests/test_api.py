@@ -39,6 +39,7 @@ CASES = [
     Case("api-dues-payment-list", action=CHANGE, method="post", ok=(400,)),
     Case("api-dues-amount-list", org=branch_a, query="org=0101&month=2026-03"),
     Case("api-dues-report-list", org=root, query="org=01&period=2026-Q1"),
+    Case("api-dues-publication-list", org=root, query="org=01&year=2025"),
 ]
 
 test_scope = scope_test(CASES)

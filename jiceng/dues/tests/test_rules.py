@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -174,3 +175,16 @@ def test_amount_equals_an_independent_table_lookup(category: str, base: Decimal 
     got = rules.amount(category=category, base=base, params=P)
     assert got.amount == lookup(category, base)
     assert got.amount == got.amount.quantize(D("0.01"))
+
+
+@given(
+    category=st.sampled_from(["employed", "retired", "farmer", "student", "other"]),
+    base=bases,
+    farmer=st.one_of(st.none(), st.sampled_from([D("0.20"), D("0.35"), D("1.00"), D("1.50"), D("0.10")])),
+)
+def test_the_bulk_amount_function_equals_amount(category: str, base: Decimal | None, farmer: Any) -> None:
+    f = rules.amount_function(P)
+    assert (
+        f(category, base, farmer)
+        == rules.amount(category=category, base=base, params=P, farmer_setting=farmer).amount
+    )
