@@ -484,6 +484,10 @@ class AgreementViewSet(ScopedViewSet):
 
 
 @extend_schema_view(
+    list=extend_schema(
+        summary="Projects of the agreements the caller sees",
+        responses={200: AgreementProjectSerializer(many=True), **error_responses(401)},
+    ),
     retrieve=extend_schema(
         summary="One agreement project with its milestones",
         parameters=[PROJECT_ID],
@@ -499,7 +503,16 @@ class AgreementProjectViewSet(ScopedViewSet):
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self) -> Any:
-        return AgreementProject.objects.none()
+        if getattr(self, "swagger_fake_view", False):
+            return AgreementProject.objects.none()
+        return (
+            AgreementProject.objects.filter(
+                agreement__in=selectors.agreements(self.request.user).values("pk")
+            )
+            .select_related("agreement__unit", "owner_org")
+            .prefetch_related("milestones")
+            .order_by("deadline", "id")
+        )
 
     def lookup(self, key: str) -> AgreementProject:
         return selectors.get_project(self.request.user, parse_id(key))
@@ -516,7 +529,8 @@ class AgreementProjectViewSet(ScopedViewSet):
     @action(detail=True, methods=["post"], **POST)
     def milestones(self, request: Request, **kwargs: Any) -> Response:
         project = self.get_object()
-        scope.ensure(request.user, scope.CHANGE, project.agreement.org_path)
+        if not scope.can(request.user, scope.CHANGE, project.agreement.org_path):
+            raise PermissionDenied(_("您没有执行此操作的权限"))
         d = self.body(AgreementMilestoneWriteSerializer)
         m = services.add_milestone(actor=request.user, project=project, **d)
         return Response(AgreementMilestoneSerializer(m).data, status=status.HTTP_201_CREATED)
@@ -537,13 +551,23 @@ class AgreementProjectViewSet(ScopedViewSet):
         return Response(AgreementProjectSerializer(self.get_object()).data)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="Milestones of the projects the caller sees",
+        responses={200: AgreementMilestoneSerializer(many=True), **error_responses(401)},
+    ),
+)
 class AgreementMilestoneViewSet(ScopedViewSet):
     serializer_class = AgreementMilestoneSerializer
     lookup_value_regex = r"[0-9]+"
-    http_method_names = ["post", "options"]
+    http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self) -> Any:
-        return ProjectMilestone.objects.none()
+        if getattr(self, "swagger_fake_view", False):
+            return ProjectMilestone.objects.none()
+        return ProjectMilestone.objects.filter(
+            project__agreement__in=selectors.agreements(self.request.user).values("pk")
+        ).order_by("due_on", "id")
 
     def lookup(self, key: str) -> ProjectMilestone:
         return selectors.get_milestone(self.request.user, parse_id(key))
