@@ -344,3 +344,25 @@ def test_a_section_registered_by_another_app_shows_in_its_order(world, client): 
         assert "test.consultation" not in text
     finally:
         registry.public_sections.unregister("test.consultation")
+
+
+def test_the_demo_town_holds_an_agreement_with_a_project_done_on_time(client) -> None:  # noqa: ANN001
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("demo", stdout=out)
+    assert "共建协议" in out.getvalue()
+    ag = Agreement.objects.select_related("org", "unit").get()
+    assert ag.resources.count() == 4 and ag.needs.count() >= 2
+    assert [p.done_on_time for p in ag.projects.order_by("deadline")] == [True, False, False]
+    assert ag.projects.filter(milestones__done_on__isnull=True).exists()
+    figures = {f.unit.pk: f for f in selectors.unit_figures(ag.org, timezone.localdate().year)}
+    assert figures[ag.unit.pk].on_time == 1 and figures[ag.unit.pk].hours > 0
+    text = page(client.get(reverse("community:page", args=[ag.org.code])), one_h1=True, unique_ids=True)
+    assert "楼道照明改造" in text and ag.unit.name in text
+    from jiceng.participation.models import Volunteer
+
+    for v in Volunteer.objects.filter(member__isnull=False).select_related("member"):
+        assert v.member.name not in text
