@@ -314,8 +314,15 @@ def test_the_public_page_shows_what_is_done_for_residents_and_nothing_personal(
     # A branch that is not a community or village has no public page; nor does an unknown code.
     assert client.get(reverse("community:page", args=[world.branch_c.code])).status_code == 404
     assert client.get(reverse("community:page", args=["nope"])).status_code == 404
-    # The services' intake page links to it.
+    # The services' intake and tracking pages link to it.
     assert url in client.get(reverse("requests:intake", args=["0101"])).content.decode()
+    from jiceng.services import services as request_services
+    from jiceng.services.models import Category
+
+    _req, token = request_services.submit_request(
+        org=world.branch_a, category=Category.objects.get(name="其他"), text="路灯坏了", address="3号楼"
+    )
+    assert url in client.get(reverse("requests:track", args=[token])).content.decode()
     # Rate limited per address.
     settings.PUBLIC_PAGE_LIMIT = 3
     from django.core.cache import cache
