@@ -373,3 +373,26 @@ def test_the_demo_town_holds_an_agreement_with_a_project_done_on_time(client) ->
 
     for v in Volunteer.objects.filter(member__isnull=False).select_related("member"):
         assert v.member.name not in text
+
+
+def test_the_public_page_reads_a_fixed_number_of_queries(world, client, agreement):  # noqa: ANN001
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("community:page", args=[world.branch_a.code])
+    cache.clear()
+    client.get(url)
+    with CaptureQueriesContext(connection) as before:
+        client.get(url)
+    today = timezone.localdate()
+    for n in range(3):
+        unit = world.unit_a.__class__.objects.create(name=f"单位{n}", kind="social", org=world.branch_a)
+        ag = services.create_agreement(actor=world.alice, unit=unit, org=world.branch_a, year=today.year)
+        for k in range(2):
+            p = services.add_project(actor=world.alice, agreement=ag, title=f"项目{n}{k}", deadline=today)
+            services.add_milestone(actor=world.alice, project=p, title="节点", due_on=today)
+    with CaptureQueriesContext(connection) as after:
+        text = client.get(url).content.decode()
+    assert "项目21" in text
+    assert len(after) == len(before), [q["sql"] for q in after.captured_queries]
