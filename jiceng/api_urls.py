@@ -23,6 +23,7 @@ from jiceng.orgs.api import OrgViewSet
 from jiceng.participation.api import ROUTES as PARTICIPATION_ROUTES
 from jiceng.participation.api import URLS as PARTICIPATION_URLS
 from jiceng.partners.api import ROUTES as PARTNER_ROUTES
+from jiceng.partners.api import URLS as PARTNER_URLS
 from jiceng.reports.api import FindingViewSet
 from jiceng.roster.api import ImportJobStatus
 from jiceng.services.api import ROUTES as SERVICES_ROUTES
@@ -80,6 +81,7 @@ urlpatterns = [
     *ACCOUNTS_URLS,
     *NOTIFICATION_URLS,
     *PARTICIPATION_URLS,
+    *PARTNER_URLS,
     *router.urls,
     # Anything else under /api/v1/ answers a JSON 404 like the endpoints do, not Django's HTML page.
     re_path(r"^", not_found),

@@ -355,6 +355,8 @@ SPECTACULAR_SETTINGS = {
         "MemberStatusEnum": "jiceng.members.models.Status",
         "OrgKindEnum": "jiceng.orgs.models.OrgKind",
         "PartnerKindEnum": "jiceng.partners.models.PartnerKind",
+        "AgreementResourceKindEnum": "jiceng.partners.models.ResourceKind",
+        "AgreementProjectStatusEnum": "jiceng.partners.models.ProjectStatus",
         "RequestFiguresKindEnum": ["community", "partner", "total"],
     },
 }

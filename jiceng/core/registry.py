@@ -139,7 +139,40 @@ class DemoLoader:
     accounts: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class PublicSection:
+    """A block of a community's public page (no account; see ``docs/participation.md``).
+
+    ``render(org, year)`` returns ``(template_name, context)`` or ``None`` when the block has nothing to
+    show for the organization and year. It reads only what may be public: no names of people, no
+    phone numbers, nothing a resident wrote unless moderated for publication.
+    """
+
+    key: str
+    render: Callable[[Any, int], tuple[str, Mapping[str, Any]] | None]
+    order: int = 100
+
+
+def register_public_section(
+    key: str, order: int, render: Callable[[Any, int], tuple[str, Mapping[str, Any]] | None]
+) -> PublicSection:
+    """Add (or replace) a block of the public community page."""
+    return public_sections.register(PublicSection(key=key, render=render, order=order))
+
+
+def public_sections_for(org: Any, year: int) -> list[dict[str, Any]]:
+    """The public page's blocks with something to show, each ``{"key", "template", "context"}``."""
+    out = []
+    for section in public_sections:
+        shown = section.render(org, year)
+        if shown is not None:
+            template, context = shown
+            out.append({"key": section.key, "template": template, "context": dict(context)})
+    return out
+
+
 home_sections: Registry[HomeSection] = Registry("home sections")
 landings: Registry[Landing] = Registry("landings")
 nav_flags: Registry[NavFlag] = Registry("navigation flags")
 demo_loaders: Registry[DemoLoader] = Registry("demo loaders")
+public_sections: Registry[PublicSection] = Registry("public community page sections")

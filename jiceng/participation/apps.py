@@ -10,7 +10,7 @@ class ParticipationConfig(AppConfig):
     def ready(self) -> None:
         from jiceng.core import registry
 
-        from . import demo, own
+        from . import demo, own, public
         from .compliance import register
 
         # partner.member_not_reported joins the compliance engine (switched off by default).
@@ -26,6 +26,7 @@ class ParticipationConfig(AppConfig):
                 order=60,
             )
         )
+        registry.register_public_section("participation.activities", 20, public.activities_section)
         registry.demo_loaders.register(
             registry.DemoLoader(
                 key="participation", load=demo.load, order=85, present=demo.present, accounts=(demo.ACCOUNT,)

@@ -2,7 +2,7 @@
 a community report there (most accepted, one waiting), the demo member account among them where
 possible; a unit reports to the community; the community publishes a 微心愿 and a volunteer shift (one
 taken and done); a volunteer activity last week with its attendance recorded (hours credited) and one
-next week open for sign-up."""
+next week open for sign-up; and the partner unit's 共建协议 with the community (``partners.demo``)."""
 
 from __future__ import annotations
 
@@ -173,6 +173,10 @@ def load(town: DemoTown) -> None:
         needed=8,
         hours=Decimal("2.5"),
     )
+    if unit is not None:
+        from jiceng.partners.demo import load_agreement
+
+        load_agreement(town, community, unit)
     town.summary.append(
         gettext("双报到与志愿服务：%(n)d名党员向%(org)s报到，志愿服务活动2场（1场已记录考勤）。")
         % {"n": len(regs), "org": community.name}

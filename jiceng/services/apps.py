@@ -10,7 +10,7 @@ class ServicesConfig(AppConfig):
     def ready(self) -> None:
         from jiceng.core import registry
 
-        from . import demo, views
+        from . import demo, public, views
         from .compliance import register
 
         # The time limits join the compliance engine's rule registry.
@@ -20,6 +20,7 @@ class ServicesConfig(AppConfig):
                 key="services.queue", template="services/_home.html", context=views.home_block, order=30
             )
         )
+        registry.register_public_section("services.intake", 10, public.request_section)
         registry.nav_flags.register(registry.NavFlag(key="sees_requests", value=views.sees_requests))
         # A partner unit's contact holds no role in the tree: their home is the queue of their unit.
         registry.landings.register(registry.Landing(key="services.partner", url=views.partner_landing))

@@ -165,3 +165,11 @@ def _track_context(
         "feedback": feedback if req.state_type == StateType.ANSWERED else None,
         "withdraw": withdraw if StateType.WITHDRAWN in TRANSITIONS[req.state_type] else None,
     }
+
+
+def request_section(org: Organization, year: int) -> tuple[str, dict[str, Any]] | None:
+    """The public community page's block (``core.registry.public_sections``): the link to the intake
+    form and the poster, when the community takes requests."""
+    if not services.desk_open(org):
+        return None
+    return "services/public/_section.html", {}
