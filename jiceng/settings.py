@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "jiceng.partners",
     "jiceng.services",
     "jiceng.participation",
+    "jiceng.consultation",
 ]
 
 MIDDLEWARE = [

@@ -39,6 +39,7 @@ def test_the_shipped_rules_are_registered_by_their_apps() -> None:
         "service": "services",
         "task": "tasks",
         "partner": "participation",
+        "consultation": "consultation",
         "dues": "dues",
     }
     assert BY_CODE["member.dues_unpaid_6_months"].app == "dues"
