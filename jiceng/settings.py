@@ -357,6 +357,11 @@ SPECTACULAR_SETTINGS = {
         "OrgKindEnum": "jiceng.orgs.models.OrgKind",
         "PartnerKindEnum": "jiceng.partners.models.PartnerKind",
         "RequestFiguresKindEnum": ["community", "partner", "total"],
+        "ConsultationSourceEnum": "jiceng.consultation.models.Source",
+        "ConsultationTopicStatusEnum": "jiceng.consultation.models.TopicStatus",
+        "ConsultationItemStatusEnum": "jiceng.consultation.models.ItemStatus",
+        "ConsultationGroupEnum": "jiceng.consultation.models.Group",
+        "ConsultationVerdictEnum": "jiceng.consultation.models.Verdict",
     },
 }
 
