@@ -112,7 +112,7 @@ def notice_days(day: dt.date) -> int:
 
 
 def _locked(topic: Topic) -> Topic:
-    return Topic.objects.select_for_update().select_related("org").get(pk=topic.pk)
+    return Topic.objects.select_for_update(of=("self",)).select_related("org").get(pk=topic.pk)
 
 
 # The topic ----------------------------------------------------------------------------------------------
@@ -402,7 +402,7 @@ def update_item(
     if not may_update(actor, item):
         raise PermissionDenied(_("您没有执行此操作的权限"))
     today = _today(today)
-    item = Item.objects.select_for_update().select_related("topic", "owner_org").get(pk=item.pk)
+    item = Item.objects.select_for_update(of=("self",)).select_related("topic", "owner_org").get(pk=item.pk)
     if item.children.exists():
         raise ValidationError(_("只有末级事项可以填写进展，上级事项的进度由下级事项计算"), code="not_leaf")
     if item.updates.count() >= MAX_UPDATES:
