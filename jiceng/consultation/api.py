@@ -179,9 +179,15 @@ class ConsultationTopicDetailSerializer(ConsultationTopicSerializer):
         meeting = Meeting.objects.filter(topic=topic).first()
         return ConsultationMeetingSerializer(meeting).data if meeting else None
 
+    def _tree(self, topic: Topic) -> selectors.Tree:
+        cached = getattr(topic, "_consultation_tree", None)
+        if cached is None:
+            cached = topic._consultation_tree = selectors.tree_of(topic)  # type: ignore[attr-defined]
+        return cached
+
     @extend_schema_field(serializers.FloatField())
     def get_progress(self, topic: Topic) -> float:
-        return selectors.tree_of(topic).progress
+        return self._tree(topic).progress
 
     @extend_schema_field(ConsultationTreeItemSerializer(many=True))
     def get_tree(self, topic: Topic) -> list[dict[str, Any]]:
@@ -197,7 +203,7 @@ class ConsultationTopicDetailSerializer(ConsultationTopicSerializer):
                 "leaf": n.leaf,
                 "progress": n.progress,
             }
-            for n in selectors.tree_of(topic).flat()
+            for n in self._tree(topic).flat()
         ]
 
 

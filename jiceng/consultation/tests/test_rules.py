@@ -182,3 +182,82 @@ def test_the_engine_finds_an_overdue_item_and_a_short_notice(world):
     found = compliance.evaluate(world.root, today().isoformat())
     assert {f.rule for f in found} >= {rules.ITEM_OVERDUE, rules.NOTICE_SHORT}
     assert {f.org_code for f in found if f.rule.startswith("consultation.")} == {"0101"}
+
+
+# The same property on trees built through the services and read back from the database ----------------
+
+
+@st.composite
+def shapes(draw: st.DrawFn) -> list[tuple[int | None, int, int]]:
+    """(parent index or None, weight, progress) for up to 8 items, parents before children, at most 4
+    levels deep."""
+    out: list[tuple[int | None, int, int]] = []
+    depth: list[int] = []
+    for _ in range(draw(st.integers(min_value=1, max_value=8))):
+        allowed = [i for i, d in enumerate(depth) if d < 3]
+        parent = draw(st.one_of(st.none(), st.sampled_from(allowed))) if allowed else None
+        out.append(
+            (
+                parent,
+                draw(st.integers(min_value=1, max_value=9)),
+                draw(st.integers(min_value=0, max_value=100)),
+            )
+        )
+        depth.append(0 if parent is None else depth[parent] + 1)
+    return out
+
+
+def hand_progress(shape: list[tuple[int | None, int, int]]) -> Fraction:
+    """The weighted progress of the leaves, computed here independently: each leaf weighs the product
+    of its weight's share among its siblings along its path from the top."""
+    kids: dict[int | None, list[int]] = {}
+    for i, (parent, _w, _p) in enumerate(shape):
+        kids.setdefault(parent, []).append(i)
+    total = Fraction(0)
+    for i, (_parent, _w, progress) in enumerate(shape):
+        if kids.get(i):
+            continue
+        share, node = Fraction(1), i
+        while True:
+            parent = shape[node][0]
+            siblings = kids[parent]
+            share *= Fraction(shape[node][1], sum(shape[s][1] for s in siblings))
+            if parent is None:
+                break
+            node = parent
+        total += share * progress
+    return total
+
+
+@pytest.mark.django_db
+def test_every_stored_trees_progress_is_the_weighted_progress_of_its_leaves(world):
+    from hypothesis import HealthCheck, settings
+
+    from jiceng.consultation import selectors, services
+
+    from .conftest import decided_topic
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(shapes())
+    def check(shape):  # noqa: ANN001, ANN202
+        topic = decided_topic(world)
+        items = []
+        for parent, weight, _p in shape:
+            items.append(
+                services.add_item(
+                    actor=world.alice,
+                    topic=topic,
+                    title="x",
+                    parent=items[parent] if parent is not None else None,
+                    owner_org=world.branch_a,
+                    weight=weight,
+                )
+            )
+        parents = {p for p, _w, _g in shape if p is not None}
+        for i, (_parent, _w, progress) in enumerate(shape):
+            if i not in parents:
+                services.update_item(actor=world.alice, item=items[i], progress=progress, text="x")
+        got = selectors.tree_of(topic).progress
+        assert got == tree.percent(hand_progress(shape))
+
+    check()
