@@ -145,9 +145,9 @@ class MeetingView(ScopedView):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         topic = selectors.get_topic(self.user, pk)
         services.require_change(self.user, topic)
-        members = Member.objects.filter(org_path__startswith=topic.org_path, closed_on__isnull=True).order_by(
-            "name"
-        )
+        # The members of the topic's own organization (a community branch: all of them; a street: its
+        # own, not its whole subtree).
+        members = Member.objects.filter(org=topic.org, closed_on__isnull=True).order_by("name")
         form = MeetingForm(
             request.POST or None,
             members=members,
