@@ -11,6 +11,7 @@ from rest_framework.routers import SimpleRouter
 
 from jiceng.accounts.api import URLS as ACCOUNTS_URLS
 from jiceng.assessment.api import ROUTES as ASSESSMENT_ROUTES
+from jiceng.consultation.api import ROUTES as CONSULTATION_ROUTES
 from jiceng.core import api_compliance
 from jiceng.core.api import CredentialsSerializer, TokenSerializer, TokenView, error_responses, not_found
 from jiceng.core.api_own import OwnSectionsView, OwnSectionView
@@ -66,7 +67,7 @@ for prefix, viewset, basename in [
     *ASSESSMENT_ROUTES,
 ]:
     router.register(prefix, viewset, basename=basename)
-for prefix, viewset, basename in PARTICIPATION_ROUTES:
+for prefix, viewset, basename in [*PARTICIPATION_ROUTES, *CONSULTATION_ROUTES]:
     router.register(prefix, viewset, basename=basename)
 router.register("findings", FindingViewSet, basename="api-finding")
 api_compliance.register(router)

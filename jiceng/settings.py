@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "jiceng.partners",
     "jiceng.services",
     "jiceng.participation",
+    "jiceng.consultation",
 ]
 
 MIDDLEWARE = [
@@ -358,6 +359,11 @@ SPECTACULAR_SETTINGS = {
         "AgreementResourceKindEnum": "jiceng.partners.models.ResourceKind",
         "AgreementProjectStatusEnum": "jiceng.partners.models.ProjectStatus",
         "RequestFiguresKindEnum": ["community", "partner", "total"],
+        "ConsultationSourceEnum": "jiceng.consultation.models.Source",
+        "ConsultationTopicStatusEnum": "jiceng.consultation.models.TopicStatus",
+        "ConsultationItemStatusEnum": "jiceng.consultation.models.ItemStatus",
+        "ConsultationGroupEnum": "jiceng.consultation.models.Group",
+        "ConsultationVerdictEnum": "jiceng.consultation.models.Verdict",
     },
 }
 

@@ -37,6 +37,8 @@ urlpatterns = [
     path("community/", include("jiceng.orgs.public_urls")),
     path("partners/", include("jiceng.partners.urls")),
     path("participation/", include("jiceng.participation.urls")),
+    path("consultation/public/", include("jiceng.consultation.public_urls")),
+    path("consultation/", include("jiceng.consultation.urls")),
     path("api/v1/", include("jiceng.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -64,11 +64,12 @@ class Subtree(Protocol):
 
 # Bump when a change of this module or of a rule function changes what an evaluation returns: stored
 # results of an older engine are then never shown as current.
-ENGINE_VERSION = "9"  # 2: member development (RULES.md §4); 3: secretaries of branches without a committee;
+ENGINE_VERSION = "10"  # 2: member development (RULES.md §4); 3: secretaries of branches without a committee;
 # 4: rules registered by their apps, no findings before an organization's records_since, 党工委 have no term;
 # 5: a past day judged with the membership of that day (moves, merges, splits, transfers); 6: task.overdue;
 # 7: partner.member_not_reported (双报到, RULES.md §10; switched off unless a rule version enables it);
-# 8: dues (RULES.md §5): member.dues_unpaid_6_months and dues.unpaid_month; 9: agreement.project_overdue (off)
+# 8: dues (RULES.md §5): member.dues_unpaid_6_months and dues.unpaid_month;
+# 9: agreement.project_overdue (off); 10: consultation.notice_short and consultation.item_overdue (议事协商)
 
 # Actions of the change record that change no data the rules read (they never make findings stale).
 NON_DATA_ACTIONS = frozenset({"login", "login_failed", "logout", "reveal", "export"})

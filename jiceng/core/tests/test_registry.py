@@ -39,6 +39,7 @@ def test_the_apps_register_their_parts():
         "dues",
         "assessment",
         "participation",
+        "consultation",
         "notifications.inbox",
         "members.summary",
     ]

@@ -40,6 +40,7 @@ def test_the_shipped_rules_are_registered_by_their_apps() -> None:
         "task": "tasks",
         "partner": "participation",
         "agreement": "partners",
+        "consultation": "consultation",
         "dues": "dues",
     }
     assert BY_CODE["member.dues_unpaid_6_months"].app == "dues"
