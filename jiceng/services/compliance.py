@@ -42,9 +42,24 @@ def load_requests(ev: Evaluation) -> list[tuple]:
         .exclude(state_type__in=("merged", "withdrawn", "referred"))
         .order_by("received_at", "id")
         .values_list(
-            "id", "code", "handler_org_id", "org_id", "urgency", "received_at", "responded_at", "answered_at"
+            "id",
+            "code",
+            "handler_org_id",
+            "org_id",
+            "urgency",
+            "received_at",
+            "responded_at",
+            "answered_at",
+            "category_id",
         )
     )
+
+
+def load_category_keys(ev: Evaluation) -> dict[int, tuple]:
+    """Every category's keys for the per-category limits (``rules.limit``): a small table, read once."""
+    from .models import Category, category_keys
+
+    return category_keys({c.pk: c for c in Category.objects.only("id", "name", "parent_id")})
 
 
 def _as_of(windows: tuple[Period, ...]) -> dt.datetime:
@@ -62,6 +77,7 @@ def _judge(
         if not windows:
             return
         as_of = _as_of(windows)
+        keys = ev.fact("services.category_keys")
         for row in ev.fact("services.requests"):
             rid, code, handler_id, org_id, urgency, received_at = row[:6]
             o = ev.by_id.get(handler_id) or ev.by_id.get(org_id)
@@ -76,6 +92,7 @@ def _judge(
                 urgency=urgency,
                 as_of=as_of,
                 params=params_on(local.date()),
+                category=keys.get(row[8], ()),
                 **{done_name: row[done_index]},
             )
             if f:
@@ -117,4 +134,5 @@ SPECS = (
 
 def register() -> None:
     register_facts("services.requests", load_requests)
+    register_facts("services.category_keys", load_category_keys)
     register_rules("services", *SPECS)

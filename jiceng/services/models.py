@@ -125,6 +125,23 @@ class Category(models.Model):
         return out
 
 
+def category_keys(categories: dict[int, Category]) -> dict[int, tuple[tuple[str, ...], ...]]:
+    """For each category (all of them, by id, with ``parent_id``): the keys the time limits may name it
+    by, for it and each ancestor, nearest first: its id and its name path (``环境卫生/垃圾清运``)."""
+
+    def path(cid: int) -> list[int]:
+        out: list[int] = []
+        while cid is not None and cid in categories and cid not in out:
+            out.append(cid)
+            cid = categories[cid].parent_id
+        return out
+
+    def name(cid: int) -> str:
+        return "/".join(categories[c].name for c in reversed(path(cid)))
+
+    return {cid: tuple((str(c), name(c)) for c in path(cid)) for cid in categories}
+
+
 class Desk(models.Model):
     """Whether an organization takes requests through a public page. Communities and villages do by
     default (no row needed); a row opens any other organization, or closes one."""

@@ -33,7 +33,7 @@ from jiceng.core.rulebook import RuleBook
 from jiceng.orgs.models import Organization
 
 from . import rules
-from .models import OPEN_TYPES, Event, EventKind, Resolution, ServiceRequest
+from .models import OPEN_TYPES, Category, Event, EventKind, Resolution, ServiceRequest, category_keys
 
 
 def visible_requests(user: object, action: str = scope.VIEW) -> QuerySet[ServiceRequest]:
@@ -49,28 +49,76 @@ def limits_today() -> tuple[dict, dict]:
     )
 
 
-def _deadline(kind: str, params: dict) -> Case:
-    return Case(
-        *[
-            When(
-                urgency=u,
-                then=ExpressionWrapper(
-                    F("received_at") + Value(dt.timedelta(hours=float(params[f"{u}_{kind}_hours"]))),
-                    output_field=DateTimeField(),
-                ),
-            )
-            for u in rules.URGENCIES
-        ],
-        output_field=DateTimeField(),
+def all_category_keys() -> dict[int, tuple]:
+    return category_keys({c.pk: c for c in Category.objects.only("id", "name", "parent_id")})
+
+
+@dataclass(frozen=True)
+class CategoryLimit:
+    """One category's time limits in force today, per urgency, in hours; ``own``: set for the category
+    (or an ancestor) rather than the urgency's default."""
+
+    category: Category
+    response: dict[str, float]
+    completion: dict[str, float]
+    own: bool
+
+
+def category_limits() -> list[CategoryLimit]:
+    """Every active category with its limits in force today (the desks page's table)."""
+    response, completion = limits_today()
+    cats = list(Category.objects.filter(active=True).select_related("parent").order_by("order", "id"))
+    keys = category_keys({c.pk: c for c in Category.objects.only("id", "name", "parent_id")})
+    out = []
+    for cat in sorted(
+        cats,
+        key=lambda c: (
+            c.parent.order if c.parent_id else c.order,
+            c.parent_id or c.pk,
+            c.parent_id is not None,
+            c.order,
+            c.pk,
+        ),
+    ):
+        k = keys.get(cat.pk, ())
+        r = {u: rules.limit("response", u, response, k) for u in rules.URGENCIES}
+        c = {u: rules.limit("completion", u, completion, k) for u in rules.URGENCIES}
+        own = any(v[1] is not None for v in (*r.values(), *c.values()))
+        out.append(CategoryLimit(cat, {u: v[2] for u, v in r.items()}, {u: v[2] for u, v in c.items()}, own))
+    return out
+
+
+def _plus(hours: float) -> ExpressionWrapper:
+    return ExpressionWrapper(
+        F("received_at") + Value(dt.timedelta(hours=hours)), output_field=DateTimeField()
     )
 
 
+def _deadline(kind: str, params: dict, keys: dict[int, tuple]) -> Case:
+    """The deadline of ``kind`` for each row: by urgency and, where the rule book sets one, category
+    (categories grouped by their hours, so the expression stays as small as the distinct limits)."""
+    whens = []
+    for u in rules.URGENCIES:
+        default = float(params[f"{u}_{kind}_hours"])
+        groups: dict[float, list[int]] = {}
+        for cid, k in keys.items():
+            hours = rules.limit(kind, u, params, k)[2]
+            if hours != default:
+                groups.setdefault(hours, []).append(cid)
+        for hours, ids in sorted(groups.items()):
+            whens.append(When(urgency=u, category_id__in=sorted(ids), then=_plus(hours)))
+        whens.append(When(urgency=u, then=_plus(default)))
+    return Case(*whens, output_field=DateTimeField())
+
+
 def with_deadlines(qs: QuerySet[ServiceRequest]) -> QuerySet[ServiceRequest]:
-    """``response_due``, ``completion_due`` and ``next_due`` (None once the request is answered or over)."""
+    """``response_due``, ``completion_due`` and ``next_due`` (None once the request is answered or over),
+    with the limits in force today for each request's urgency and category."""
     response, completion = limits_today()
+    keys = all_category_keys()
     return qs.annotate(
-        response_due=_deadline("response", response),
-        completion_due=_deadline("completion", completion),
+        response_due=_deadline("response", response, keys),
+        completion_due=_deadline("completion", completion, keys),
     ).annotate(
         next_due=Case(
             When(state_type__in=OPEN_TYPES, responded_at__isnull=True, then=F("response_due")),

@@ -499,7 +499,12 @@ class DesksView(ScopedView):
         desks = [o for o in desks if services.desk_open(o)]
         managed = Organization.objects.restrict(self.user, scope.MANAGE).order_by("path")
         others = [o for o in managed.exclude(pk__in=[d.pk for d in desks])[:50]]
-        context = {"desks": desks, "managed": set(managed.values_list("pk", flat=True)), "others": others}
+        context = {
+            "desks": desks,
+            "managed": set(managed.values_list("pk", flat=True)),
+            "others": others,
+            "limits": selectors.category_limits(),
+        }
         return render(request, "services/desks.html", context)
 
 
