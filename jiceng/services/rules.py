@@ -119,7 +119,9 @@ def _late(
         },
         used=used,
         subject=f"request:{request_id}",
-        due_on=deadline.date(),
+        # A present fault, found only once the deadline has passed: overdue from the day it is found
+        # (the due list lists it under 已逾期 with its message, never as a duty still ahead).
+        due_on=None,
     )
 
 
