@@ -413,9 +413,23 @@ class Event(models.Model):
     actor_unit = models.CharField(_("办理单位"), max_length=200, blank=True)
     public_text = models.TextField(_("对居民的说明"), blank=True)
     note = models.TextField(_("内部备注"), blank=True)
+    # The resident's later words (an addition, a dispute, their evaluation) are moderated like the
+    # request's text: ``public_text`` keeps what they wrote, for the handlers; once ``moderated``,
+    # public pages show ``public_version`` instead (blank: hidden, with a line saying so).
+    moderated = models.BooleanField(_("已处理公开内容"), default=False)
+    public_version = models.TextField(_("公开版本"), blank=True)
 
     class Meta:
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.request} {self.kind}"
+
+    @property
+    def shown_text(self) -> str:
+        """What public pages show: the moderated version once there is one, else the words as written."""
+        return self.public_version if self.moderated else self.public_text
+
+    @property
+    def moderatable(self) -> bool:
+        return self.by_resident and bool(self.public_text)

@@ -522,6 +522,65 @@ def moderate(
     return req
 
 
+@transaction.atomic
+def moderate_words(
+    *,
+    actor: Any,
+    request: ServiceRequest,
+    event: Event | int,
+    public_text: str,
+    reason: str,
+    version: Any = None,
+) -> Event:
+    """Moderate the resident's later words (an addition, a dispute, the words of their evaluation) like
+    the request's text: public pages show ``public_text`` instead (blank: hidden); the words as written
+    stay for the handlers; the reason is recorded (an event's internal note and the change record).
+    Equal to what they wrote: shown as written again. Who: as ``moderate``."""
+    if not scope.can(actor, scope.CHANGE, request.org_path):
+        if ServiceRequest.objects.restrict(actor).filter(pk=request.pk).exists():
+            raise PermissionDenied(_("只有受理社区的管理员或书记可以处理公开内容"))
+        from django.http import Http404
+
+        raise Http404
+    req = _locked(request)
+    concurrency.ensure_current(req, version)
+    event_id = event.pk if isinstance(event, Event) else event
+    ev = Event.objects.select_for_update(of=("self",)).filter(pk=event_id, request=req).first()
+    if ev is None or not ev.moderatable:
+        raise ValidationError({"event": ValidationError(_("只能处理居民本人写的内容"), code="invalid")})
+    public_text = (public_text or "").strip()
+    if len(public_text) > MAX_WORDS:
+        raise ValidationError(
+            {"public_text": ValidationError(_("不能超过%(n)d个字") % {"n": MAX_WORDS}, code="max_length")}
+        )
+    reason = _required(reason, "reason", MAX_WORDS)
+    restored = public_text == ev.public_text
+    moderated, version_text = (False, "") if restored else (True, public_text)
+    if (moderated, version_text) == (ev.moderated, ev.public_version):
+        raise ValidationError(_("公开内容没有变化"), code="unchanged")
+    before = {"event": ev.pk, "moderated": ev.moderated, "public_version": ev.public_version}
+    ev.moderated, ev.public_version = moderated, version_text
+    ev.save(update_fields=["moderated", "public_version"])
+    _event(
+        req,
+        EventKind.MODERATED,
+        actor=actor,
+        public_text=_("居民补充的内容已恢复原文公开显示")
+        if restored
+        else _("居民补充的内容已由社区处理（原文保留）"),
+        note=reason,
+    )
+    audit.record(
+        actor=actor,
+        action=audit.Action.UPDATE,
+        obj=req,
+        before=before,
+        after={"event": ev.pk, "moderated": ev.moderated, "public_version": ev.public_version},
+        message=_("处理居民补充内容的公开版本：%(reason)s") % {"reason": reason},
+    )
+    return ev
+
+
 def reveal_contact(*, actor: Any, request: ServiceRequest) -> dict[str, str]:
     """The resident's full name and phone, for a handler who must call back; audited."""
     ensure_handler(actor, request)

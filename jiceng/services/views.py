@@ -29,7 +29,7 @@ from jiceng.partners.models import PartnerUnit
 
 from . import hotline, selectors, services
 from .filters import RequestFilter
-from .forms import CoHandlerForm, HandlerIntakeForm, HandOverForm, ModerateForm, StepForm
+from .forms import CoHandlerForm, HandlerIntakeForm, HandOverForm, ModerateForm, ModerateWordsForm, StepForm
 from .models import TRANSITIONS, Category, Route, ServiceRequest, StateType
 
 STEPS = (
@@ -187,6 +187,7 @@ class RequestDetailView(RequestView, ObjectDetailView):
             **extra,
         )
         if can_moderate(self.user, req):
+            context["moderate_words"] = True
             context.setdefault(
                 "moderate",
                 ModerateForm(
@@ -317,6 +318,33 @@ class ModerateView(RequestDetailView):
                 messages.success(request, _("公开内容已处理，原文保留"))
                 return redirect("services:detail", code=req.code)
         return render(request, self.template_name, self.get_context_data(moderate=form), status=400)
+
+
+class ModerateWordsView(RequestDetailView):
+    """POST: the public version of one of the resident's later words, with the reason (kept as written)."""
+
+    http_method_names: ClassVar[list[str]] = ["post"]
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        req = self.object
+        if not can_moderate(self.user, req):
+            raise PermissionDenied(_("只有受理社区的管理员或书记可以处理公开内容"))
+        form = ModerateWordsForm(request.POST, prefix="words")
+        if form.is_valid():
+            try:
+                services.moderate_words(
+                    actor=self.user,
+                    request=req,
+                    version=request.POST.get("version") or None,
+                    **form.cleaned_data,
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("居民补充内容的公开版本已处理，原文保留"))
+                return redirect("services:detail", code=req.code)
+        messages.error(request, "；".join(str(m) for errors in form.errors.values() for m in errors))
+        return redirect("services:detail", code=req.code)
 
 
 class PhotoView(RequestView):
