@@ -34,6 +34,7 @@ urlpatterns = [
     path("notifications/", include("jiceng.notifications.urls")),
     path("services/", include("jiceng.services.urls")),
     path("requests/", include("jiceng.services.public_urls")),
+    path("open311/v2/", include("jiceng.services.open311_urls")),
     path("partners/", include("jiceng.partners.urls")),
     path("participation/", include("jiceng.participation.urls")),
     path("api/v1/", include("jiceng.api_urls")),

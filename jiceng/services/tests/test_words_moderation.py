@@ -5,7 +5,7 @@ so; the words as written stay for the handlers; the reason is recorded; only the
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.test import Client
 from django.urls import reverse
