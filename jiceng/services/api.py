@@ -388,7 +388,7 @@ class ServiceRequestViewSet(ScopedViewSet):
             _figures(None, f, partner=unit)
             for unit, f in selectors.figures_by_partner(user, start=start, end=end, org=node)
         ]
-        total = selectors.figures(selectors.figures_scope(user, node), start=start, end=end)
+        total = selectors.total_figures(user, start=start, end=end, org=node)
         return Response([*rows, _figures(None, total)])
 
     @extend_schema(
@@ -402,9 +402,7 @@ class ServiceRequestViewSet(ScopedViewSet):
     )
     def figures_monthly(self, request: Request) -> Response:
         period, node = self._figures_args(request)
-        months = selectors.figures_by_month(
-            selectors.figures_scope(request.user, node), year=period.start.year
-        )
+        months = selectors.monthly_figures(request.user, year=period.start.year, org=node)
         return Response([{"month": f"{day:%Y-%m}", **_figures(None, f)} for day, f in months])
 
 

@@ -433,3 +433,32 @@ class Event(models.Model):
     @property
     def moderatable(self) -> bool:
         return self.by_resident and bool(self.public_text)
+
+
+class MonthlyFigures(models.Model):
+    """The counts behind the three rates of one organization's subtree for one month (by the month a
+    request was received, local time), maintained by every write that changes them (``figures.py``) and
+    rebuildable (``jiceng requests_figures --rebuild``). A request counts for every organization above
+    and including where it was made and who handles it (``in_subtree``: made in or handled by)."""
+
+    org = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.CASCADE,
+        related_name="request_figures",
+        verbose_name=_("党组织"),
+    )
+    month = models.DateField(_("月份"))
+    received = models.IntegerField(default=0)
+    responded_in_time = models.IntegerField(default=0)
+    answered = models.IntegerField(default=0)
+    solved = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("诉求月度数字")
+        verbose_name_plural = _("诉求月度数字")
+        constraints = [models.UniqueConstraint(fields=["org", "month"], name="request_figures_org_month")]
+
+    def __str__(self) -> str:
+        return f"{self.org_id} {self.month:%Y-%m}"

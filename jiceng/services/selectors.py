@@ -192,7 +192,7 @@ def recent_from_address(digest: str, *, since: dt.datetime) -> int:
 
 @dataclass(frozen=True)
 class Figures:
-    """The three rates of 接诉即办 over requests received in a window (docs/requests.md):
+    """The three rates of 接诉即办 over requests received in a window (docs/services.md):
 
     - 响应率 ``response_rate`` = responded within the time limit / received;
     - 解决率 ``resolution_rate`` = solved in the resident's word / answered at least once;
@@ -310,3 +310,47 @@ def figures_by_partner(
         (unit, figures(qs.filter(handler_partner=unit), start=start, end=end))
         for unit in units.order_by("name")
     ]
+
+
+# Maintained figures (figures.py): a node's totals and months without reading the requests ----------------
+
+
+def maintained_node(user: object, org: Organization | None) -> Organization | None:
+    """The node whose maintained rows are exactly the user's figures, or None (then counted live): the
+    node asked for, or the user's single scope root, when the user's roles cover it (a partner unit's
+    contact without a role, or a user with several roots, is counted live)."""
+    if org is None:
+        prefixes = scope.paths_for(user, scope.VIEW)
+        if len(prefixes) != 1 or getattr(user, "partner_units", None) is None:
+            return None
+        if user.partner_units.exists():
+            return None
+        org = Organization.objects.filter(path=prefixes[0]).first()
+    if org is None or not scope.can(user, scope.VIEW, org.path):
+        return None
+    return org
+
+
+def total_figures(user: object, *, start: dt.date, end: dt.date, org: Organization | None = None) -> Figures:
+    """The rates in total over the user's requests, or one node's subtree: from the maintained monthly
+    rows where they are exactly that (``maintained_node``), else counted from the requests."""
+    from . import figures as maintained
+
+    node = maintained_node(user, org)
+    if node is not None:
+        return Figures(**maintained.of_org(node, start=start, end=end))
+    return figures(figures_scope(user, org), start=start, end=end)
+
+
+def monthly_figures(
+    user: object, *, year: int, org: Organization | None = None
+) -> list[tuple[dt.date, Figures]]:
+    """The twelve months of ``year`` (the chart), from the maintained rows where possible."""
+    from . import figures as maintained
+
+    node = maintained_node(user, org)
+    if node is None:
+        return figures_by_month(figures_scope(user, org), year=year)
+    rows = maintained.by_month(node, year=year)
+    empty = dict.fromkeys(maintained.FIELDS, 0)
+    return [(dt.date(year, m, 1), Figures(**rows.get(m, empty))) for m in range(1, 13)]

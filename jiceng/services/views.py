@@ -446,9 +446,8 @@ class FiguresView(ScopedView):
         start, end = period.start, period.end
         rows = selectors.figures_by_community(self.user, start=start, end=end, org=org)
         partners = selectors.figures_by_partner(self.user, start=start, end=end, org=org)
-        scoped = selectors.figures_scope(self.user, org)
-        total = selectors.figures(scoped, start=start, end=end)
-        months = selectors.figures_by_month(scoped, year=start.year)
+        total = selectors.total_figures(self.user, start=start, end=end, org=org)
+        months = selectors.monthly_figures(self.user, year=start.year, org=org)
         part = "" if period.kind == "year" else period.label.split("-", 1)[1]
         context = {
             "rows": rows,
