@@ -165,9 +165,9 @@ def _when(value: str, name: str) -> dt.datetime | None:
     return when
 
 
+@csrf_exempt  # a client app's POST carries an api_key, not a session: no cookie is read
 @never_cache
 @require_http_methods(["GET", "POST"])
-@csrf_exempt  # a client app's POST carries an api_key, not a session: no cookie is read
 def requests_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _post(request)

@@ -46,7 +46,7 @@ def _keys(settings):  # noqa: ANN001
 
 
 def post(data: dict, *, ip: str = "198.51.100.7", as_json: bool = False):  # noqa: ANN201
-    client = Client(REMOTE_ADDR=ip)
+    client = Client(REMOTE_ADDR=ip, enforce_csrf_checks=True)  # a client app has no CSRF token
     if as_json:
         return client.post(f"{BASE}/requests.json", json.dumps(data), content_type="application/json")
     return client.post(f"{BASE}/requests.json", data)
