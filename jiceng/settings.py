@@ -183,6 +183,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("JICENG_EMAIL_FROM", "jiceng@localhost")
 JICENG_BASE_URL = os.environ.get("JICENG_BASE_URL", "")
 # SMS: a dotted path to the installation's class with send(phone, text); none is shipped.
 SMS_SENDER = os.environ.get("JICENG_SMS_SENDER", "")
+# Open311 GeoReport v2 (docs/services.md): the api_key values client apps must send to POST requests;
+# none by default, so nobody can post through it until the installation gives keys out.
+SERVICE_OPEN311_API_KEYS = [k for k in os.environ.get("JICENG_OPEN311_API_KEYS", "").split(",") if k.strip()]
 
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [

@@ -35,6 +35,7 @@ urlpatterns = [
     path("services/", include("jiceng.services.urls")),
     path("requests/", include("jiceng.services.public_urls")),
     path("community/", include("jiceng.orgs.public_urls")),
+    path("open311/v2/", include("jiceng.services.open311_urls")),
     path("partners/", include("jiceng.partners.urls")),
     path("participation/", include("jiceng.participation.urls")),
     path("consultation/public/", include("jiceng.consultation.public_urls")),

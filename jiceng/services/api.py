@@ -116,7 +116,18 @@ class EventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Event
-        fields = ["kind", "state", "at", "by_resident", "actor_unit", "public_text", "note"]
+        fields = [
+            "id",
+            "kind",
+            "state",
+            "at",
+            "by_resident",
+            "actor_unit",
+            "public_text",
+            "moderated",
+            "public_version",
+            "note",
+        ]
         read_only_fields = fields
 
 
@@ -147,6 +158,18 @@ class RequestModerateSerializer(serializers.Serializer):
     )
     public_address = serializers.CharField(
         max_length=services.MAX_ADDRESS, required=False, allow_blank=True, default=""
+    )
+    reason = serializers.CharField(max_length=services.MAX_WORDS, help_text="Recorded, for handlers only")
+
+
+class RequestWordsModerateSerializer(serializers.Serializer):
+    event = serializers.IntegerField(min_value=1, help_text="The id of the resident's event (see events/)")
+    public_text = serializers.CharField(
+        max_length=services.MAX_WORDS,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The public version; blank hides it, equal to the words as written shows them again",
     )
     reason = serializers.CharField(max_length=services.MAX_WORDS, help_text="Recorded, for handlers only")
 
@@ -321,6 +344,21 @@ class ServiceRequestViewSet(ScopedViewSet):
         req = services.moderate(actor=request.user, request=req, version=self.if_match(), **d)
         return self.detail_response(req)
 
+    @extend_schema(
+        summary="Moderate the public version of one of the resident's later words, with a reason",
+        parameters=[CODE],
+        request=RequestWordsModerateSerializer,
+        responses={200: EventSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="moderate-words", filter_backends=[])
+    def moderate_words(self, request: Request, code: str) -> Response:
+        req = self.get_object()
+        if not can_moderate(request.user, req):  # 403 before the body is read
+            raise PermissionDenied(_("只有受理社区的管理员或书记可以处理公开内容"))
+        d = self.body(RequestWordsModerateSerializer)
+        ev = services.moderate_words(actor=request.user, request=req, version=self.if_match(), **d)
+        return Response(EventSerializer(ev).data)
+
     def _figures_args(self, request: Request) -> tuple[Any, Any]:
         """The period (400 naming what is wrong) and the node (404 outside the scope) of the figures."""
         try:
@@ -350,7 +388,7 @@ class ServiceRequestViewSet(ScopedViewSet):
             _figures(None, f, partner=unit)
             for unit, f in selectors.figures_by_partner(user, start=start, end=end, org=node)
         ]
-        total = selectors.figures(selectors.figures_scope(user, node), start=start, end=end)
+        total = selectors.total_figures(user, start=start, end=end, org=node)
         return Response([*rows, _figures(None, total)])
 
     @extend_schema(
@@ -364,9 +402,7 @@ class ServiceRequestViewSet(ScopedViewSet):
     )
     def figures_monthly(self, request: Request) -> Response:
         period, node = self._figures_args(request)
-        months = selectors.figures_by_month(
-            selectors.figures_scope(request.user, node), year=period.start.year
-        )
+        months = selectors.monthly_figures(request.user, year=period.start.year, org=node)
         return Response([{"month": f"{day:%Y-%m}", **_figures(None, f)} for day, f in months])
 
 

@@ -1,10 +1,10 @@
 """The time limits of residents' requests (RULES.md §9) as this app declares them to the engine.
 
 Both rules are judged per request, like a meeting rule: evaluating a period judges the requests
-received in it, each with the parameters in force on the day it was received, as of the end of the
-period (or now, for a period not yet over). A finding sits on the handling organization (for a
+received in it, each with the parameters in force on the day it was received, as of now. A finding sits on the handling organization (for a
 partner unit: the community that took the request), so it appears on that organization's health
-check and due list. ``ServicesConfig.ready()`` registers them.
+check and, overdue from the moment it is found, on its due list, with "去办理" leading to the request's
+page while it is still not done (``fix_request``). ``ServicesConfig.ready()`` registers them.
 """
 
 from __future__ import annotations
@@ -42,15 +42,31 @@ def load_requests(ev: Evaluation) -> list[tuple]:
         .exclude(state_type__in=("merged", "withdrawn", "referred"))
         .order_by("received_at", "id")
         .values_list(
-            "id", "code", "handler_org_id", "org_id", "urgency", "received_at", "responded_at", "answered_at"
+            "id",
+            "code",
+            "handler_org_id",
+            "org_id",
+            "urgency",
+            "received_at",
+            "responded_at",
+            "answered_at",
+            "category_id",
         )
     )
 
 
+def load_category_keys(ev: Evaluation) -> dict[int, tuple]:
+    """Every category's keys for the per-category limits (``rules.limit``): a small table, read once."""
+    from .models import Category, category_keys
+
+    return category_keys({c.pk: c for c in Category.objects.only("id", "name", "parent_id")})
+
+
 def _as_of(windows: tuple[Period, ...]) -> dt.datetime:
-    end = max(p.end for p in windows)
-    tz = timezone.get_current_timezone()
-    return min(timezone.now(), dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz))
+    """Lateness is judged as of now, whatever the period: a request received on a period's last evening
+    and never responded to is late in that period's results (judged as of the period's end it would be
+    late in no period's), and the due list's link to a finding (its period: the day received) finds it."""
+    return timezone.now()
 
 
 def _judge(
@@ -62,6 +78,7 @@ def _judge(
         if not windows:
             return
         as_of = _as_of(windows)
+        keys = ev.fact("services.category_keys")
         for row in ev.fact("services.requests"):
             rid, code, handler_id, org_id, urgency, received_at = row[:6]
             o = ev.by_id.get(handler_id) or ev.by_id.get(org_id)
@@ -76,12 +93,27 @@ def _judge(
                 urgency=urgency,
                 as_of=as_of,
                 params=params_on(local.date()),
+                category=keys.get(row[8], ()),
                 **{done_name: row[done_index]},
             )
             if f:
                 yield f
 
     return judge
+
+
+def fix_request(f: Finding, today: dt.date) -> str | None:
+    """The request's own page, where its handler responds or answers; nothing once it is done (a
+    lateness already past cannot be cleared, only seen)."""
+    from django.urls import NoReverseMatch, reverse
+
+    code = str(f.facts.get("request") or "")
+    if not code or f.facts.get("done"):
+        return None
+    try:
+        return reverse("services:detail", kwargs={"code": code})
+    except NoReverseMatch:  # pragma: no cover (the app's URLs are always mounted)
+        return None
 
 
 def _spec(code: str, title: Any, judge: Any, defaults: dict[str, Any]) -> RuleSpec:
@@ -96,6 +128,7 @@ def _spec(code: str, title: Any, judge: Any, defaults: dict[str, Any]) -> RuleSp
         judge=judge,
         message=rules.MESSAGES[code],
         explanation=rules.EXPLANATIONS[code],
+        fix=fix_request,
     )
 
 
@@ -117,4 +150,5 @@ SPECS = (
 
 def register() -> None:
     register_facts("services.requests", load_requests)
+    register_facts("services.category_keys", load_category_keys)
     register_rules("services", *SPECS)

@@ -18,7 +18,7 @@ from jiceng.core.models import User
 from jiceng.core.registry import DemoTown
 from jiceng.partners.models import PartnerUnit
 
-from . import services
+from . import figures, services
 from .models import Category, Channel, Desk, Event, Route, ServiceRequest
 from .seed import ensure_shipped
 
@@ -116,12 +116,14 @@ def _shift(req: ServiceRequest, hours: int, response_delay: int | None) -> None:
         Event.objects.filter(pk=event.pk).update(at=at)
         times[event.kind] = at
     req.refresh_from_db()
+    tracked = figures.Tracked(req)
     ServiceRequest.objects.filter(pk=req.pk).update(
         received_at=received,
         responded_at=first_step if req.responded_at else None,
         answered_at=times.get("answered") if req.answered_at else None,
         closed_at=max(times.values()) if req.closed_at else None,
     )
+    tracked.done(req)
 
 
 def _apply(actor: Any, req: ServiceRequest, step: str, text: str) -> ServiceRequest:

@@ -267,3 +267,19 @@ class ModerateForm(forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("处理原因"), max_length=MAX_WORDS, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class ModerateWordsForm(forms.Form):
+    """The public version of one of the resident's later words (blank: hidden), with the reason."""
+
+    event = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    public_text = forms.CharField(
+        label=gettext_lazy("公开显示的内容"),
+        max_length=MAX_WORDS,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("去掉个人信息或不文明用语；留空则不公开显示；与原文相同则恢复原文"),
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("处理原因"), max_length=MAX_WORDS, widget=forms.Textarea(attrs={"rows": 2})
+    )

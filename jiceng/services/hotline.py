@@ -2,7 +2,7 @@
 page), exported back with their results in the same shape.
 
 Import columns (a CSV in UTF-8 or GB18030, or an .xlsx; header names as the hotline's systems write
-them, a few aliases accepted; docs/requests.md lists them)::
+them, a few aliases accepted; docs/services.md lists them)::
 
     工单编号,来电时间,诉求内容,诉求类别,地址,承办单位,办理时限[,组织编码][,来电人][,联系电话]
 

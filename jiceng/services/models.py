@@ -125,6 +125,23 @@ class Category(models.Model):
         return out
 
 
+def category_keys(categories: dict[int, Category]) -> dict[int, tuple[tuple[str, ...], ...]]:
+    """For each category (all of them, by id, with ``parent_id``): the keys the time limits may name it
+    by, for it and each ancestor, nearest first: its id and its name path (``环境卫生/垃圾清运``)."""
+
+    def path(cid: int) -> list[int]:
+        out: list[int] = []
+        while cid is not None and cid in categories and cid not in out:
+            out.append(cid)
+            cid = categories[cid].parent_id
+        return out
+
+    def name(cid: int) -> str:
+        return "/".join(categories[c].name for c in reversed(path(cid)))
+
+    return {cid: tuple((str(c), name(c)) for c in path(cid)) for cid in categories}
+
+
 class Desk(models.Model):
     """Whether an organization takes requests through a public page. Communities and villages do by
     default (no row needed); a row opens any other organization, or closes one."""
@@ -396,9 +413,52 @@ class Event(models.Model):
     actor_unit = models.CharField(_("办理单位"), max_length=200, blank=True)
     public_text = models.TextField(_("对居民的说明"), blank=True)
     note = models.TextField(_("内部备注"), blank=True)
+    # The resident's later words (an addition, a dispute, their evaluation) are moderated like the
+    # request's text: ``public_text`` keeps what they wrote, for the handlers; once ``moderated``,
+    # public pages show ``public_version`` instead (blank: hidden, with a line saying so).
+    moderated = models.BooleanField(_("已处理公开内容"), default=False)
+    public_version = models.TextField(_("公开版本"), blank=True)
 
     class Meta:
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.request} {self.kind}"
+
+    @property
+    def shown_text(self) -> str:
+        """What public pages show: the moderated version once there is one, else the words as written."""
+        return self.public_version if self.moderated else self.public_text
+
+    @property
+    def moderatable(self) -> bool:
+        return self.by_resident and bool(self.public_text)
+
+
+class MonthlyFigures(models.Model):
+    """The counts behind the three rates of one organization's subtree for one month (by the month a
+    request was received, local time), maintained by every write that changes them (``figures.py``) and
+    rebuildable (``jiceng requests_figures --rebuild``). A request counts for every organization above
+    and including where it was made and who handles it (``in_subtree``: made in or handled by)."""
+
+    org = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.CASCADE,
+        related_name="request_figures",
+        verbose_name=_("党组织"),
+    )
+    month = models.DateField(_("月份"))
+    received = models.IntegerField(default=0)
+    responded_in_time = models.IntegerField(default=0)
+    answered = models.IntegerField(default=0)
+    solved = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("诉求月度数字")
+        verbose_name_plural = _("诉求月度数字")
+        constraints = [models.UniqueConstraint(fields=["org", "month"], name="request_figures_org_month")]
+
+    def __str__(self) -> str:
+        return f"{self.org_id} {self.month:%Y-%m}"

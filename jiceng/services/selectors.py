@@ -33,7 +33,7 @@ from jiceng.core.rulebook import RuleBook
 from jiceng.orgs.models import Organization
 
 from . import rules
-from .models import OPEN_TYPES, Event, EventKind, Resolution, ServiceRequest
+from .models import OPEN_TYPES, Category, Event, EventKind, Resolution, ServiceRequest, category_keys
 
 
 def visible_requests(user: object, action: str = scope.VIEW) -> QuerySet[ServiceRequest]:
@@ -49,28 +49,76 @@ def limits_today() -> tuple[dict, dict]:
     )
 
 
-def _deadline(kind: str, params: dict) -> Case:
-    return Case(
-        *[
-            When(
-                urgency=u,
-                then=ExpressionWrapper(
-                    F("received_at") + Value(dt.timedelta(hours=float(params[f"{u}_{kind}_hours"]))),
-                    output_field=DateTimeField(),
-                ),
-            )
-            for u in rules.URGENCIES
-        ],
-        output_field=DateTimeField(),
+def all_category_keys() -> dict[int, tuple]:
+    return category_keys({c.pk: c for c in Category.objects.only("id", "name", "parent_id")})
+
+
+@dataclass(frozen=True)
+class CategoryLimit:
+    """One category's time limits in force today, per urgency, in hours; ``own``: set for the category
+    (or an ancestor) rather than the urgency's default."""
+
+    category: Category
+    response: dict[str, float]
+    completion: dict[str, float]
+    own: bool
+
+
+def category_limits() -> list[CategoryLimit]:
+    """Every active category with its limits in force today (the desks page's table)."""
+    response, completion = limits_today()
+    cats = list(Category.objects.filter(active=True).select_related("parent").order_by("order", "id"))
+    keys = category_keys({c.pk: c for c in Category.objects.only("id", "name", "parent_id")})
+    out = []
+    for cat in sorted(
+        cats,
+        key=lambda c: (
+            c.parent.order if c.parent_id else c.order,
+            c.parent_id or c.pk,
+            c.parent_id is not None,
+            c.order,
+            c.pk,
+        ),
+    ):
+        k = keys.get(cat.pk, ())
+        r = {u: rules.limit("response", u, response, k) for u in rules.URGENCIES}
+        c = {u: rules.limit("completion", u, completion, k) for u in rules.URGENCIES}
+        own = any(v[1] is not None for v in (*r.values(), *c.values()))
+        out.append(CategoryLimit(cat, {u: v[2] for u, v in r.items()}, {u: v[2] for u, v in c.items()}, own))
+    return out
+
+
+def _plus(hours: float) -> ExpressionWrapper:
+    return ExpressionWrapper(
+        F("received_at") + Value(dt.timedelta(hours=hours)), output_field=DateTimeField()
     )
 
 
+def _deadline(kind: str, params: dict, keys: dict[int, tuple]) -> Case:
+    """The deadline of ``kind`` for each row: by urgency and, where the rule book sets one, category
+    (categories grouped by their hours, so the expression stays as small as the distinct limits)."""
+    whens = []
+    for u in rules.URGENCIES:
+        default = float(params[f"{u}_{kind}_hours"])
+        groups: dict[float, list[int]] = {}
+        for cid, k in keys.items():
+            hours = rules.limit(kind, u, params, k)[2]
+            if hours != default:
+                groups.setdefault(hours, []).append(cid)
+        for hours, ids in sorted(groups.items()):
+            whens.append(When(urgency=u, category_id__in=sorted(ids), then=_plus(hours)))
+        whens.append(When(urgency=u, then=_plus(default)))
+    return Case(*whens, output_field=DateTimeField())
+
+
 def with_deadlines(qs: QuerySet[ServiceRequest]) -> QuerySet[ServiceRequest]:
-    """``response_due``, ``completion_due`` and ``next_due`` (None once the request is answered or over)."""
+    """``response_due``, ``completion_due`` and ``next_due`` (None once the request is answered or over),
+    with the limits in force today for each request's urgency and category."""
     response, completion = limits_today()
+    keys = all_category_keys()
     return qs.annotate(
-        response_due=_deadline("response", response),
-        completion_due=_deadline("completion", completion),
+        response_due=_deadline("response", response, keys),
+        completion_due=_deadline("completion", completion, keys),
     ).annotate(
         next_due=Case(
             When(state_type__in=OPEN_TYPES, responded_at__isnull=True, then=F("response_due")),
@@ -144,7 +192,7 @@ def recent_from_address(digest: str, *, since: dt.datetime) -> int:
 
 @dataclass(frozen=True)
 class Figures:
-    """The three rates of 接诉即办 over requests received in a window (docs/requests.md):
+    """The three rates of 接诉即办 over requests received in a window (docs/services.md):
 
     - 响应率 ``response_rate`` = responded within the time limit / received;
     - 解决率 ``resolution_rate`` = solved in the resident's word / answered at least once;
@@ -262,3 +310,47 @@ def figures_by_partner(
         (unit, figures(qs.filter(handler_partner=unit), start=start, end=end))
         for unit in units.order_by("name")
     ]
+
+
+# Maintained figures (figures.py): a node's totals and months without reading the requests ----------------
+
+
+def maintained_node(user: object, org: Organization | None) -> Organization | None:
+    """The node whose maintained rows are exactly the user's figures, or None (then counted live): the
+    node asked for, or the user's single scope root, when the user's roles cover it (a partner unit's
+    contact without a role, or a user with several roots, is counted live)."""
+    if org is None:
+        prefixes = scope.paths_for(user, scope.VIEW)
+        if len(prefixes) != 1 or getattr(user, "partner_units", None) is None:
+            return None
+        if user.partner_units.exists():
+            return None
+        org = Organization.objects.filter(path=prefixes[0]).first()
+    if org is None or not scope.can(user, scope.VIEW, org.path):
+        return None
+    return org
+
+
+def total_figures(user: object, *, start: dt.date, end: dt.date, org: Organization | None = None) -> Figures:
+    """The rates in total over the user's requests, or one node's subtree: from the maintained monthly
+    rows where they are exactly that (``maintained_node``), else counted from the requests."""
+    from . import figures as maintained
+
+    node = maintained_node(user, org)
+    if node is not None:
+        return Figures(**maintained.of_org(node, start=start, end=end))
+    return figures(figures_scope(user, org), start=start, end=end)
+
+
+def monthly_figures(
+    user: object, *, year: int, org: Organization | None = None
+) -> list[tuple[dt.date, Figures]]:
+    """The twelve months of ``year`` (the chart), from the maintained rows where possible."""
+    from . import figures as maintained
+
+    node = maintained_node(user, org)
+    if node is None:
+        return figures_by_month(figures_scope(user, org), year=year)
+    rows = maintained.by_month(node, year=year)
+    empty = dict.fromkeys(maintained.FIELDS, 0)
+    return [(dt.date(year, m, 1), Figures(**rows.get(m, empty))) for m in range(1, 13)]

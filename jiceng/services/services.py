@@ -29,7 +29,7 @@ from jiceng.life import services as life_services
 from jiceng.orgs.models import Organization
 from jiceng.partners.models import PartnerUnit
 
-from . import notify
+from . import figures, notify
 from .models import (
     FINAL_TYPES,
     TRANSITIONS,
@@ -246,6 +246,7 @@ def submit_request(
     if received_at is not None:  # a hotline's call: the history starts when the resident called
         Event.objects.filter(pk=submitted.pk).update(at=req.received_at)
     audit.created(actor=actor, obj=req, message=_("受理群众诉求"))
+    figures.apply_change(None, figures.contribution(req, was_answered=False))
     return req, token
 
 
@@ -347,6 +348,7 @@ def move(
     ensure_handler(actor, request)
     req = _locked(request)
     concurrency.ensure_current(req, version)
+    tracked = figures.Tracked(req)
     if to_type not in _KIND_OF_TYPE:
         raise ValidationError(_("不能执行此操作"), code="transition")
     _allowed(req, to_type)
@@ -392,6 +394,7 @@ def move(
     req.save()
     _event(req, _KIND_OF_TYPE[to_type], actor=actor, public_text=public_text, note=note)
     audit.updated(actor=actor, obj=req, before=before, message=str(_KIND_OF_TYPE[to_type].label))
+    tracked.done(req)
     notify.state_changed(req, to_type, from_type=from_type)
     return req
 
@@ -420,6 +423,7 @@ def hand_over(
         raise ValidationError({"handler": ValidationError(_("请选择一个承办单位"), code="required")})
     if handler_org is not None and not Organization.objects.filter(pk=handler_org.pk).exists():
         raise ValidationError({"handler": ValidationError(_("请选择一个承办单位"), code="invalid")})
+    tracked = figures.Tracked(req)
     before = audit.snapshot(req)
     req.handler_org, req.handler_partner = handler_org, handler_partner
     req.handler_path = _handler_path(handler_org, req.org)
@@ -432,6 +436,7 @@ def hand_over(
         note=reason,
     )
     audit.updated(actor=actor, obj=req, before=before, message=_("转交：%(reason)s") % {"reason": reason})
+    tracked.done(req)
     return req
 
 
@@ -522,6 +527,65 @@ def moderate(
     return req
 
 
+@transaction.atomic
+def moderate_words(
+    *,
+    actor: Any,
+    request: ServiceRequest,
+    event: Event | int,
+    public_text: str,
+    reason: str,
+    version: Any = None,
+) -> Event:
+    """Moderate the resident's later words (an addition, a dispute, the words of their evaluation) like
+    the request's text: public pages show ``public_text`` instead (blank: hidden); the words as written
+    stay for the handlers; the reason is recorded (an event's internal note and the change record).
+    Equal to what they wrote: shown as written again. Who: as ``moderate``."""
+    if not scope.can(actor, scope.CHANGE, request.org_path):
+        if ServiceRequest.objects.restrict(actor).filter(pk=request.pk).exists():
+            raise PermissionDenied(_("只有受理社区的管理员或书记可以处理公开内容"))
+        from django.http import Http404
+
+        raise Http404
+    req = _locked(request)
+    concurrency.ensure_current(req, version)
+    event_id = event.pk if isinstance(event, Event) else event
+    ev = Event.objects.select_for_update(of=("self",)).filter(pk=event_id, request=req).first()
+    if ev is None or not ev.moderatable:
+        raise ValidationError({"event": ValidationError(_("只能处理居民本人写的内容"), code="invalid")})
+    public_text = (public_text or "").strip()
+    if len(public_text) > MAX_WORDS:
+        raise ValidationError(
+            {"public_text": ValidationError(_("不能超过%(n)d个字") % {"n": MAX_WORDS}, code="max_length")}
+        )
+    reason = _required(reason, "reason", MAX_WORDS)
+    restored = public_text == ev.public_text
+    moderated, version_text = (False, "") if restored else (True, public_text)
+    if (moderated, version_text) == (ev.moderated, ev.public_version):
+        raise ValidationError(_("公开内容没有变化"), code="unchanged")
+    before = {"event": ev.pk, "moderated": ev.moderated, "public_version": ev.public_version}
+    ev.moderated, ev.public_version = moderated, version_text
+    ev.save(update_fields=["moderated", "public_version"])
+    _event(
+        req,
+        EventKind.MODERATED,
+        actor=actor,
+        public_text=_("居民补充的内容已恢复原文公开显示")
+        if restored
+        else _("居民补充的内容已由社区处理（原文保留）"),
+        note=reason,
+    )
+    audit.record(
+        actor=actor,
+        action=audit.Action.UPDATE,
+        obj=req,
+        before=before,
+        after={"event": ev.pk, "moderated": ev.moderated, "public_version": ev.public_version},
+        message=_("处理居民补充内容的公开版本：%(reason)s") % {"reason": reason},
+    )
+    return ev
+
+
 def reveal_contact(*, actor: Any, request: ServiceRequest) -> dict[str, str]:
     """The resident's full name and phone, for a handler who must call back; audited."""
     ensure_handler(actor, request)
@@ -567,6 +631,7 @@ def give_feedback(
         )
     if resolution == Resolution.NOT_SOLVED and not words:
         raise ValidationError({"words": ValidationError(_("请说明哪里还没有解决"), code="required")})
+    tracked = figures.Tracked(req)
     before = audit.snapshot(req)
     req.resolution = resolution
     req.satisfaction = int(satisfaction) if satisfaction is not None else None
@@ -581,6 +646,7 @@ def give_feedback(
     req.save()
     _event(req, kind, public_text=words, by_resident=True)
     audit.updated(actor=None, obj=req, before=before, message=str(kind.label))
+    tracked.done(req)
     return req
 
 
@@ -588,6 +654,7 @@ def give_feedback(
 def withdraw(*, request: ServiceRequest, words: str = "") -> ServiceRequest:
     req = _locked(request)
     _allowed(req, StateType.WITHDRAWN)
+    tracked = figures.Tracked(req)
     before = audit.snapshot(req)
     req.state = state_of(StateType.WITHDRAWN)
     req.state_type = req.state.type
@@ -595,6 +662,7 @@ def withdraw(*, request: ServiceRequest, words: str = "") -> ServiceRequest:
     req.save()
     _event(req, EventKind.WITHDRAWN, public_text=(words or "").strip()[:MAX_WORDS], by_resident=True)
     audit.updated(actor=None, obj=req, before=before, message=str(EventKind.WITHDRAWN.label))
+    tracked.done(req)
     return req
 
 
@@ -665,6 +733,7 @@ def close_unanswered(*, now: dt.datetime | None = None) -> int:
             req = _locked(ServiceRequest(pk=pk))
             if req.state_type != StateType.ANSWERED:
                 continue
+            tracked = figures.Tracked(req)
             before = audit.snapshot(req)
             req.state = state_of(StateType.CLOSED)
             req.state_type = req.state.type
@@ -677,6 +746,7 @@ def close_unanswered(*, now: dt.datetime | None = None) -> int:
                 public_text=_("办结后%(days)d天内未收到您的评价，已关闭") % {"days": NO_ANSWER_DAYS},
             )
             audit.updated(actor=None, obj=req, before=before, message=_("居民未回复，自动关闭"))
+            tracked.done(req)
             notify.state_changed(req, StateType.CLOSED)
             closed += 1
     return closed

@@ -17,5 +17,6 @@ urlpatterns = [
     path("<str:code>/cohandler/", views.CoHandlerView.as_view(), name="cohandler"),
     path("<str:code>/reveal/", views.RevealView.as_view(), name="reveal"),
     path("<str:code>/moderate/", views.ModerateView.as_view(), name="moderate"),
+    path("<str:code>/moderate-words/", views.ModerateWordsView.as_view(), name="moderate_words"),
     path("<str:code>/photo/", views.PhotoView.as_view(), name="photo"),
 ]

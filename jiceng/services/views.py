@@ -29,7 +29,7 @@ from jiceng.partners.models import PartnerUnit
 
 from . import hotline, selectors, services
 from .filters import RequestFilter
-from .forms import CoHandlerForm, HandlerIntakeForm, HandOverForm, ModerateForm, StepForm
+from .forms import CoHandlerForm, HandlerIntakeForm, HandOverForm, ModerateForm, ModerateWordsForm, StepForm
 from .models import TRANSITIONS, Category, Route, ServiceRequest, StateType
 
 STEPS = (
@@ -187,6 +187,7 @@ class RequestDetailView(RequestView, ObjectDetailView):
             **extra,
         )
         if can_moderate(self.user, req):
+            context["moderate_words"] = True
             context.setdefault(
                 "moderate",
                 ModerateForm(
@@ -319,6 +320,33 @@ class ModerateView(RequestDetailView):
         return render(request, self.template_name, self.get_context_data(moderate=form), status=400)
 
 
+class ModerateWordsView(RequestDetailView):
+    """POST: the public version of one of the resident's later words, with the reason (kept as written)."""
+
+    http_method_names: ClassVar[list[str]] = ["post"]
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        req = self.object
+        if not can_moderate(self.user, req):
+            raise PermissionDenied(_("只有受理社区的管理员或书记可以处理公开内容"))
+        form = ModerateWordsForm(request.POST, prefix="words")
+        if form.is_valid():
+            try:
+                services.moderate_words(
+                    actor=self.user,
+                    request=req,
+                    version=request.POST.get("version") or None,
+                    **form.cleaned_data,
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("居民补充内容的公开版本已处理，原文保留"))
+                return redirect("services:detail", code=req.code)
+        messages.error(request, "；".join(str(m) for errors in form.errors.values() for m in errors))
+        return redirect("services:detail", code=req.code)
+
+
 class PhotoView(RequestView):
     """The resident's photo, to those who see the request (never public)."""
 
@@ -418,9 +446,8 @@ class FiguresView(ScopedView):
         start, end = period.start, period.end
         rows = selectors.figures_by_community(self.user, start=start, end=end, org=org)
         partners = selectors.figures_by_partner(self.user, start=start, end=end, org=org)
-        scoped = selectors.figures_scope(self.user, org)
-        total = selectors.figures(scoped, start=start, end=end)
-        months = selectors.figures_by_month(scoped, year=start.year)
+        total = selectors.total_figures(self.user, start=start, end=end, org=org)
+        months = selectors.monthly_figures(self.user, year=start.year, org=org)
         part = "" if period.kind == "year" else period.label.split("-", 1)[1]
         context = {
             "rows": rows,
@@ -499,7 +526,12 @@ class DesksView(ScopedView):
         desks = [o for o in desks if services.desk_open(o)]
         managed = Organization.objects.restrict(self.user, scope.MANAGE).order_by("path")
         others = [o for o in managed.exclude(pk__in=[d.pk for d in desks])[:50]]
-        context = {"desks": desks, "managed": set(managed.values_list("pk", flat=True)), "others": others}
+        context = {
+            "desks": desks,
+            "managed": set(managed.values_list("pk", flat=True)),
+            "others": others,
+            "limits": selectors.category_limits(),
+        }
         return render(request, "services/desks.html", context)
 
 

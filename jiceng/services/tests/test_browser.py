@@ -55,7 +55,7 @@ def test_resident_and_handler_on_phones(page_factory, login, world) -> None:  # 
     check_page(resident)
 
     handler.reload()
-    expect(handler.get_by_text("还剩一袋没有拉走")).to_be_visible()
+    expect(handler.locator(".jc-pre", has_text="还剩一袋没有拉走")).to_be_visible()
     answer = handler.locator("section", has=handler.get_by_role("heading", name="办结答复"))
     answer.get_by_label("对居民的说明").fill("已全部清运完毕")
     answer.get_by_role("button", name="办结答复").click()

@@ -50,6 +50,10 @@ CASES = [
     Case("services:reveal", made_in_a, org=branch_a, action=CHANGE, method="post"),
     Case("services:moderate", made_in_a, org=branch_a, action=CHANGE, method="post", ok=(400,)),
     Case("api-service-request-moderate", made_in_a, org=branch_a, action=CHANGE, method="post", ok=(400,)),
+    Case("services:moderate_words", made_in_a, org=branch_a, action=CHANGE, method="post", ok=(302,)),
+    Case(
+        "api-service-request-moderate-words", made_in_a, org=branch_a, action=CHANGE, method="post", ok=(400,)
+    ),
     Case("services:hand_over", made_in_a, org=branch_a, action=CHANGE, method="post", ok=(400,)),
     Case("services:cohandler", made_in_a, org=branch_a, action=CHANGE, method="post", ok=(400,)),
     Case(

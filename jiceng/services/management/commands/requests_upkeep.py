@@ -1,6 +1,6 @@
 """``jiceng requests_upkeep``: close answered requests the resident left unanswered for 7 days (as
 "居民未回复"), and anonymize requests finished ``SERVICE_ANONYMIZE_YEARS`` ago. Run it daily (cron or
-a systemd timer, see docs/requests.md)."""
+a systemd timer, see docs/services.md)."""
 
 from __future__ import annotations
 
