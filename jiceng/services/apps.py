@@ -1,5 +1,25 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def fill_figures_after_migrate(**kwargs: Any) -> None:
+    """A database that held requests before the maintained figures existed gets them filled once, right
+    after ``migrate`` (later writes keep them): otherwise every dashboard would read zeros until
+    someone ran ``jiceng requests_figures --rebuild``."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    from . import figures
+    from .models import MonthlyFigures, ServiceRequest
+
+    using = kwargs.get("using", DEFAULT_DB_ALIAS)
+    tables = set(connections[using].introspection.table_names())
+    if not {MonthlyFigures._meta.db_table, ServiceRequest._meta.db_table} <= tables:
+        return  # migrated back to before the figures
+    if ServiceRequest.objects.using(using).exists() and not MonthlyFigures.objects.using(using).exists():
+        figures.rebuild()
 
 
 class ServicesConfig(AppConfig):
@@ -15,6 +35,7 @@ class ServicesConfig(AppConfig):
 
         # The time limits join the compliance engine's rule registry.
         register()
+        post_migrate.connect(fill_figures_after_migrate, sender=self)
         registry.home_sections.register(
             registry.HomeSection(
                 key="services.queue", template="services/_home.html", context=views.home_block, order=30
