@@ -22,7 +22,7 @@ from jiceng.core.scope import Role
 from jiceng.orgs.models import Organization
 
 from . import services
-from .models import Assignment, Reminder, ResponsibilityItem, ResponsibilityList, Task, TaskTally
+from .models import Assignment, Reminder, ResponsibilityItem, ResponsibilityList, Task, TaskTally, Withdrawal
 
 INBOX_ROLES = (Role.ORG_ADMIN, Role.SECRETARY, Role.VIEWER)
 
@@ -78,9 +78,26 @@ def proposals(assignment: Assignment, limit: int = 10) -> list[Any]:
     task = assignment.task
     if assignment.relay or assignment.answered_on is not None or not task.by_record:
         return []
-    if task.answer_kind == "meeting":
-        return list(services.fitting_meetings(task, assignment.org_id)[:limit])
-    return list(services.fitting_steps(task, assignment.org_id)[:limit])
+    spec = task.answer_record_kind
+    return [
+        Proposal(r.pk, spec.day(r), spec.describe(r), getattr(r, "kind", task.answer_kind), r)
+        for r in services.fitting_records(task, assignment.org)[:limit]
+    ]
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A record that fits a task, as the branch is shown it: its id, day and line (the kind's own)."""
+
+    pk: int
+    day: Any
+    label: str
+    kind: str
+    record: Any
+
+
+def withdrawals_of(assignment: Assignment) -> list[Withdrawal]:
+    return list(assignment.withdrawals.select_related("withdrawn_by"))
 
 
 def with_proposal_flags(rows: list[Assignment]) -> list[Assignment]:
