@@ -379,3 +379,28 @@ class ReviewEvaluation(models.Model):
 
     def audit_org_path(self) -> str:
         return self.report.org_path
+
+
+class ReviewPaperTally(models.Model):
+    """Paper evaluation forms (纸质评议表) of members without an account, entered as a count per grade by
+    the organizer: who entered them and when is kept. Counted with the members' online grades."""
+
+    report = models.ForeignKey(SecretaryReport, on_delete=models.CASCADE, related_name="paper_tallies")
+    grade = models.CharField(_("评议等次"), max_length=20)
+    count = models.PositiveIntegerField(_("张数"))
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    entered_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("纸质评议票数")
+        verbose_name_plural = _("纸质评议票数")
+        ordering = ["report", "id"]
+        constraints = [models.UniqueConstraint(fields=["report", "grade"], name="one_paper_tally_per_grade")]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} {self.grade} × {self.count}"
+
+    def audit_org_path(self) -> str:
+        return self.report.org_path
