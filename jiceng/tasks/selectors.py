@@ -32,8 +32,14 @@ def issued(user: User) -> QuerySet[Task]:
     return Task.objects.restrict(user, scope.VIEW).select_related("issuer", "parent")
 
 
+def _id(pk: Any) -> int | None:
+    """A primary key, or None for anything that is not one (an absurd number never reaches the database)."""
+    text = str(pk)
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
 def get_task(user: User, pk: Any) -> Task:
-    task = issued(user).filter(pk=pk).first() if str(pk).isdigit() else None
+    task = issued(user).filter(pk=_id(pk)).first() if _id(pk) else None
     if task is None:
         raise Http404
     return task
@@ -44,7 +50,7 @@ def assignments(user: User) -> QuerySet[Assignment]:
 
 
 def get_assignment(user: User, pk: Any) -> Assignment:
-    found = assignments(user).filter(pk=pk).first() if str(pk).isdigit() else None
+    found = assignments(user).filter(pk=_id(pk)).first() if _id(pk) else None
     if found is None:
         raise Http404
     return found

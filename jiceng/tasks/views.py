@@ -216,7 +216,9 @@ class Confirm(AssignmentView):
         record = request.POST.get("record", "")
         try:
             services.confirm_record(
-                actor=self.user, assignment=self.object, record_id=int(record) if record.isdigit() else 0
+                actor=self.user,
+                assignment=self.object,
+                record_id=int(record) if record.isascii() and record.isdigit() and len(record) <= 18 else 0,
             )
         except ValidationError as e:
             for m in e.messages:

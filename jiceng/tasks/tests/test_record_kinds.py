@@ -277,3 +277,31 @@ def test_a_reminder_notifies_the_late_branch_secretary_only(world, django_captur
         and alice.link.endswith(f"/tasks/assignments/{a.pk}/")
     )
     assert alice.org_path == world.branch_a.path
+
+
+def test_the_issue_form_and_api_offer_the_registered_kinds(world, client):
+    client.force_login(world.county_admin)
+    page = client.get("/tasks/new/").content.decode()
+    assert 'value="dues_month"' in page and "一个月的党费收齐" in page
+    body = {
+        "issuer": world.root.code,
+        "title": "收齐党费",
+        "deadline": (today() + dt.timedelta(days=5)).isoformat(),
+        "target": "all_branches",
+        "answer_kind": "dues_month",
+    }
+    r = client.post("/api/v1/tasks/", body, content_type="application/json")
+    assert r.status_code == 201 and r.json()["answer_kind"] == "dues_month"
+    assert r.json()["window_start"] == today().isoformat()
+    r = client.post(
+        "/api/v1/tasks/", {**body, "answer_kind": "consultation"}, content_type="application/json"
+    )
+    assert r.status_code == 400 and "answer_kind" in r.json()["errors"]
+
+
+def test_absurd_ids_answer_nothing_not_a_server_error(world, client):
+    client.force_login(world.county_admin)
+    huge = "302214885141022440343331596425656008704"
+    r = client.get(f"/api/v1/tasks/assignments/?task={huge}&open=false")
+    assert r.status_code == 200 and r.json()["results"] == []
+    assert client.get("/api/v1/tasks/assignments/?task=99999999999999999999").json()["results"] == []
