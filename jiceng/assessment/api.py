@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -413,8 +414,16 @@ class AssessmentReviewEvaluationSerializer(serializers.Serializer):
     comment = serializers.CharField()
 
 
+class AssessmentReviewPaperSerializer(serializers.Serializer):
+    grade = serializers.CharField()
+    count = serializers.IntegerField()
+    entered_by = serializers.CharField(help_text="录入人")
+    entered_at = serializers.DateTimeField()
+
+
 class AssessmentReviewResultSerializer(serializers.Serializer):
     evaluations = AssessmentReviewEvaluationSerializer(many=True)
+    paper = AssessmentReviewPaperSerializer(many=True, help_text="没有账号的党员的纸质评议票（按等次计数）")
     comment = serializers.CharField()
     combined = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
     combined_grade = serializers.CharField()
@@ -442,6 +451,15 @@ class AssessmentReportSerializer(serializers.Serializer):
                 {"source": e.source, "grade": e.grade, "comment": e.comment}
                 for e in report.evaluations.order_by("source", "at")
             ],
+            "paper": [
+                {
+                    "grade": t.grade,
+                    "count": t.count,
+                    "entered_by": (t.entered_by.full_name or t.entered_by.username) if t.entered_by else "",
+                    "entered_at": t.entered_at,
+                }
+                for t in report.paper_tallies.select_related("entered_by")
+            ],
             "comment": report.comment,
             "combined": None if report.combined is None else str(report.combined),
             "combined_grade": report.combined_grade,
@@ -457,6 +475,13 @@ class AssessmentReviewEvaluateSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=EvaluationSource.choices)
     grade = serializers.CharField(max_length=20)
     comment = serializers.CharField(max_length=500, allow_blank=True, default="")
+
+
+class AssessmentReviewPaperWriteSerializer(serializers.Serializer):
+    counts = serializers.DictField(
+        child=serializers.IntegerField(min_value=0),
+        help_text='每个等次的纸质评议票数，如 {"好": 5, "较好": 2}',
+    )
 
 
 class AssessmentReviewCommentSerializer(serializers.Serializer):
@@ -550,7 +575,8 @@ class AssessmentReportViewSet(ScopedViewSet):
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def write(self, request: Request, **kwargs: Any) -> Response:
         report = self.get_object()
-        review.ensure_may(request.user, report.org_path)
+        if not review.may_write(request.user, report):
+            raise PermissionDenied(_("述职报告由本年度述职的书记本人撰写"))
         data = self.body(AssessmentReportWriteSerializer)
         review.write_report(actor=request.user, report=report, text=data["text"], submit=data["submit"])
         return Response(self.get_serializer(report).data)
@@ -571,6 +597,21 @@ class AssessmentReportViewSet(ScopedViewSet):
             grade=data["grade"],
             comment=data["comment"],
         )
+        report.refresh_from_db()
+        return Response(self.get_serializer(report).data)
+
+    @extend_schema(
+        summary="录入纸质评议票（没有账号的党员，按等次计数）",
+        request=AssessmentReviewPaperWriteSerializer,
+        responses={200: AssessmentReportSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def paper(self, request: Request, **kwargs: Any) -> Response:
+        report = self.get_object()
+        if not review.may_enter_paper(request.user, report):
+            raise PermissionDenied(_("纸质评议票由组织委员或上级党组织录入，述职书记本人不能录入"))
+        data = self.body(AssessmentReviewPaperWriteSerializer)
+        review.enter_paper(actor=request.user, report=report, counts=data["counts"])
         report.refresh_from_db()
         return Response(self.get_serializer(report).data)
 

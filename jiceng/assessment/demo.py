@@ -94,7 +94,7 @@ def _review(town: DemoTown, root: Organization, year: int) -> None:
     if report is None:
         return
     review.write_report(
-        actor=town.actor,
+        actor=report.secretary_user or town.actor,  # the report is the secretary's own
         report=report,
         text=gettext(
             "一年来，支部坚持“三会一课”和主题党日制度，按时完成上级交办任务，"

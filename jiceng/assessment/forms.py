@@ -153,3 +153,24 @@ class CommentForm(forms.Form):
     comment = forms.CharField(
         label=_("上级党组织意见"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class PaperForm(forms.Form):
+    """The paper evaluation forms (纸质评议表) of members without an account: a count per grade."""
+
+    def __init__(
+        self, *args: Any, grades: list[dict[str, Any]], counts: dict[str, int], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        for i, g in enumerate(grades):
+            self.fields[f"g{i}"] = forms.IntegerField(
+                label=_("“%(grade)s”票数") % {"grade": g["label"]},
+                min_value=0,
+                max_value=100_000,
+                required=False,
+                initial=counts.get(g["label"], 0),
+            )
+        self.grades = [g["label"] for g in grades]
+
+    def counts(self) -> dict[str, int]:
+        return {g: self.cleaned_data.get(f"g{i}") or 0 for i, g in enumerate(self.grades)}

@@ -10,7 +10,10 @@ with its written justification. An ``AssessmentRun`` stores its parameters and, 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -212,6 +215,26 @@ class OrgResultQuerySet(ScopedQuerySet):
     scope_path_field = "org_path"
 
 
+class UnicodeJSONEncoder(DjangoJSONEncoder):
+    """JSON as written by ``ensure_ascii=False``: Chinese text stays as it is, not ``\\uXXXX`` escapes
+    (a county's results hold tens of thousands of record labels: the escapes tripled the bytes sent,
+    and each backslash was escaped again by the driver's quoting, most of the writing time)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ensure_ascii"] = False
+        super().__init__(*args, **kwargs)
+
+
+class ResultJSONField(models.JSONField):
+    """A JSONField that Django's PostgreSQL bulk insert writes as plain parameters, not through
+    ``UNNEST`` of arrays: a run's results are a few hundred large JSON documents, and dumping them as
+    array literals escapes every quote in Python (seconds for a county). A placeholder per value is
+    Django's documented way to opt out; it is the default placeholder."""
+
+    def get_placeholder(self, value: Any, compiler: Any, connection: Any) -> str:
+        return "%s"
+
+
 class OrgResult(models.Model):
     """One organization's result of a run: score, rank, grade, and per node ``values`` ({key: {share,
     points, effective, numerator, denominator, note}}) and ``trace`` ({key: {records, more}})."""
@@ -226,8 +249,8 @@ class OrgResult(models.Model):
     siblings = models.PositiveIntegerField(_("同级组织数"), default=0)
     grade = models.CharField(_("等次"), max_length=30, blank=True)
     grade_index = models.PositiveSmallIntegerField(null=True, blank=True)
-    values = models.JSONField(default=dict)
-    trace = models.JSONField(default=dict)
+    values = ResultJSONField(default=dict, encoder=UnicodeJSONEncoder)
+    trace = ResultJSONField(default=dict, encoder=UnicodeJSONEncoder)
 
     objects = OrgResultQuerySet.as_manager()
 
@@ -376,6 +399,31 @@ class ReviewEvaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report_id} {self.source} {self.grade}"
+
+    def audit_org_path(self) -> str:
+        return self.report.org_path
+
+
+class ReviewPaperTally(models.Model):
+    """Paper evaluation forms (纸质评议表) of members without an account, entered as a count per grade by
+    the organizer: who entered them and when is kept. Counted with the members' online grades."""
+
+    report = models.ForeignKey(SecretaryReport, on_delete=models.CASCADE, related_name="paper_tallies")
+    grade = models.CharField(_("评议等次"), max_length=20)
+    count = models.PositiveIntegerField(_("张数"))
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    entered_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("纸质评议票数")
+        verbose_name_plural = _("纸质评议票数")
+        ordering = ["report", "id"]
+        constraints = [models.UniqueConstraint(fields=["report", "grade"], name="one_paper_tally_per_grade")]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} {self.grade} × {self.count}"
 
     def audit_org_path(self) -> str:
         return self.report.org_path

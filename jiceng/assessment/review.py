@@ -33,7 +33,14 @@ from jiceng.orgs.models import Organization, OrgKind
 
 from . import indicators, scoring
 from .indicators import Context, Target
-from .models import EvaluationSource, ReviewEvaluation, ReviewRound, SecretaryReport, default_review_grades
+from .models import (
+    EvaluationSource,
+    ReviewEvaluation,
+    ReviewPaperTally,
+    ReviewRound,
+    SecretaryReport,
+    default_review_grades,
+)
 
 if TYPE_CHECKING:
     from jiceng.core.models import User
@@ -182,11 +189,24 @@ def open_round(
     return rnd
 
 
+def may_write(actor: Any, report: SecretaryReport) -> bool:
+    """The report belongs to the secretary named when the round opened (the secretary of that year):
+    only their account writes it, even after a new secretary took over (who sees the report as a
+    viewer of the organization, not its result). A secretary without an account: whoever may change
+    the organization enters it for them (from paper). The system (no actor) may."""
+    if actor is None:
+        return True
+    if report.secretary_user_id is not None:
+        return report.secretary_user_id == getattr(actor, "pk", None)
+    return scope.can(actor, scope.CHANGE, report.org_path)
+
+
 @transaction.atomic
 def write_report(
     *, actor: User | None, report: SecretaryReport, text: str, submit: bool = False
 ) -> SecretaryReport:
-    ensure_may(actor, report.org_path)
+    if not may_write(actor, report):
+        raise PermissionDenied(_("述职报告由本年度述职的书记本人撰写"))
     text = (text or "").strip()
     if len(text) > REPORT_MAX:
         raise ValidationError({"text": [_("述职报告不能超过%(n)d个字") % {"n": REPORT_MAX}]})
@@ -241,6 +261,79 @@ def evaluate(
     return ev
 
 
+def may_enter_paper(actor: Any, report: SecretaryReport) -> bool:
+    """Paper forms are entered by whoever may change the organization or the committee above, except
+    the secretary whose report it is (no one counts the votes on themselves)."""
+    if actor is None:
+        return True
+    if report.secretary_user_id is not None and report.secretary_user_id == getattr(actor, "pk", None):
+        return False
+    return scope.can(actor, scope.CHANGE, report.org_path) or scope.can(
+        actor, scope.CHANGE, report.round.owner_path
+    )
+
+
+def paper_voters(report: SecretaryReport) -> int:
+    """How many paper forms there can be: the organization's members without an account (the
+    secretary named by the report excluded): a member with an account evaluates online."""
+    from jiceng.members.models import Member
+
+    qs = Member.objects.filter(org=report.org, closed_on__isnull=True, user__isnull=True)
+    if report.secretary_id is not None:
+        qs = qs.exclude(pk=report.secretary_id)
+    return qs.count()
+
+
+@transaction.atomic
+def enter_paper(*, actor: User | None, report: SecretaryReport, counts: Any) -> list[ReviewPaperTally]:
+    """The paper evaluation forms of members without an account, as a count per grade (``{grade: n}``).
+    Replaces the counts entered before (the latest entry is the tally; who entered it is kept and the
+    change log has the earlier one); the combined result is computed again."""
+    if actor is not None and not may_enter_paper(actor, report):
+        raise PermissionDenied(_("纸质评议票由组织委员或上级党组织录入，述职书记本人不能录入"))
+    if report.submitted_at is None:
+        raise ValidationError({"counts": [_("书记尚未提交述职报告")]})
+    labels = [g["label"] for g in report.round.grades]
+    if not isinstance(counts, dict):
+        raise ValidationError({"counts": [_("请按等次填写票数")]})
+    clean: dict[str, int] = {}
+    for grade, value in counts.items():
+        if grade not in labels:
+            raise ValidationError({"counts": [_("评议等次应为：%(l)s") % {"l": "、".join(labels)}]})
+        try:
+            n = int(str(value if value not in (None, "") else 0).strip())
+        except ValueError:
+            n = -1
+        if n < 0:
+            raise ValidationError({"counts": [_("票数应为0或正整数")]})
+        if n:
+            clean[grade] = n
+    most = paper_voters(report)
+    if sum(clean.values()) > most:
+        raise ValidationError(
+            {
+                "counts": [
+                    _("纸质评议票共%(n)d张，多于本组织没有账号的党员人数（%(most)d人）")
+                    % {"n": sum(clean.values()), "most": most}
+                ]
+            }
+        )
+    before = ", ".join(f"{t.grade}×{t.count}" for t in report.paper_tallies.all()) or "-"
+    report.paper_tallies.all().delete()
+    user = actor if getattr(actor, "pk", None) else None
+    rows = ReviewPaperTally.objects.bulk_create(
+        [
+            ReviewPaperTally(report=report, grade=g, count=clean[g], entered_by=user)
+            for g in labels
+            if g in clean
+        ]
+    )
+    after = ", ".join(f"{t.grade}×{t.count}" for t in rows) or "-"
+    audit.record(actor=actor, action="update", obj=report, message=f"paper evaluations: {before} → {after}")
+    combine(report)
+    return rows
+
+
 @transaction.atomic
 def comment(*, actor: User, report: SecretaryReport, text: str) -> SecretaryReport:
     ensure_may(actor, report.round.owner_path)
@@ -281,6 +374,9 @@ def combine(report: SecretaryReport) -> None:
     for source, grade in report.evaluations.values_list("source", "grade"):
         if grade in points:
             sides[source].append(points[grade])
+    for grade, count in report.paper_tallies.values_list("grade", "count"):
+        if grade in points:
+            sides[EvaluationSource.MEMBER].extend([points[grade]] * count)
     value = combined_points(
         sides[EvaluationSource.COMMITTEE], sides[EvaluationSource.MEMBER], rnd.committee_weight
     )

@@ -22,7 +22,7 @@ from jiceng.core.forms import add_service_errors
 from jiceng.core.generic.views import ObjectView, ScopedView
 
 from . import review, selectors
-from .forms import CommentForm, EvaluationForm, ReportForm, ReviewRoundForm
+from .forms import CommentForm, EvaluationForm, PaperForm, ReportForm, ReviewRoundForm
 from .models import EvaluationSource, SecretaryReport
 
 
@@ -98,7 +98,7 @@ class ReportDetail(ObjectView):
         grades = r.round.grades
         mine = {e.source: e for e in r.evaluations.filter(evaluator=user)}
         out: dict[str, Any] = {}
-        if scope.can(user, scope.CHANGE, r.org_path):
+        if review.may_write(user, r):
             out["report_form"] = ReportForm(
                 data if op in ("write", "submit") else None, initial={"text": r.text}
             )
@@ -113,6 +113,14 @@ class ReportDetail(ObjectView):
             out["comment_form"] = CommentForm(
                 data if op == "comment" else None, initial={"comment": r.comment}
             )
+        if r.submitted_at is not None and review.may_enter_paper(user, r):
+            out["paper_form"] = PaperForm(
+                data if op == "paper" else None,
+                grades=grades,
+                counts=dict(r.paper_tallies.values_list("grade", "count")),
+                prefix="paper",
+            )
+            out["paper_voters"] = review.paper_voters(r)
         if review.is_member_of(user, r.org) and r.secretary_user_id != user.pk:
             m = mine.get(EvaluationSource.MEMBER)
             out["member_form"] = EvaluationForm(
@@ -130,6 +138,7 @@ class ReportDetail(ObjectView):
             "object": r,
             "sees_result": sees,
             "evaluations": r.evaluations.select_related("evaluator").order_by("source", "at") if sees else [],
+            "paper": r.paper_tallies.select_related("entered_by") if sees else [],
             **forms,
         }
         return render(request, self.template_name, context, status=status)
@@ -146,6 +155,7 @@ class ReportDetail(ObjectView):
             "committee": "committee_form",
             "member": "member_form",
             "comment": "comment_form",
+            "paper": "paper_form",
         }.get(op)
         form = forms.get(key) if key else None
         if form is None:
@@ -155,6 +165,8 @@ class ReportDetail(ObjectView):
             try:
                 if op in ("write", "submit"):
                     review.write_report(actor=self.user, report=r, text=d["text"], submit=op == "submit")
+                elif op == "paper":
+                    review.enter_paper(actor=self.user, report=r, counts=form.counts())
                 elif op in ("committee", "member"):
                     review.evaluate(
                         actor=self.user, report=r, source=op, grade=d["grade"], comment=d["comment"]
@@ -184,6 +196,9 @@ class ReportPrint(ObjectView):
         if sees:
             for source, grade in r.evaluations.values_list("source", "grade"):
                 counts[(source, grade)] = counts.get((source, grade), 0) + 1
+            for grade, n in r.paper_tallies.values_list("grade", "count"):
+                key = (EvaluationSource.MEMBER, grade)
+                counts[key] = counts.get(key, 0) + n
         tally = [
             (label, [counts.get((s, g["label"]), 0) for g in r.round.grades])
             for s, label in EvaluationSource.choices

@@ -265,6 +265,9 @@ class Plan:
     years: tuple[Period, ...] = ()
     state_days: tuple[dt.date, ...] = ()
     meetings: tuple[Period, ...] = ()  # life.quorum judges the meetings held in these
+    # Judge only the rules whose code starts with one of these (empty: every rule). A caller that reads
+    # a few rules' findings (an assessment indicator) skips the other judges and the facts they load.
+    only: tuple[str, ...] = ()
 
     @classmethod
     def for_period(cls, period: Period) -> Plan:
@@ -501,6 +504,8 @@ def _judge(ev: Evaluation) -> list[Finding]:
 
     for spec in SPECS:
         if spec.code not in ev.enabled or spec.judge is None:
+            continue
+        if plan.only and not spec.code.startswith(plan.only):
             continue
         code, judge = spec.code, spec.judge
         if spec.period == MEETING:

@@ -171,8 +171,42 @@ def public_sections_for(org: Any, year: int) -> list[dict[str, Any]]:
     return out
 
 
+@dataclass(frozen=True)
+class TaskRecordKind:
+    """A kind of record that answers a task of the tasks app (任务督办) with no typing.
+
+    The app that owns the records registers it in its ``AppConfig.ready()``; the tasks app offers it as
+    a ``answer_kind`` (``key``, at most 20 characters) and never imports the app. The task given to the
+    callables carries the issuer's spec: ``window_start`` and ``window_end`` (always set: the days a
+    fitting record must fall in, by default from the day issued to the deadline) and, for the kinds
+    that use them, ``meeting_kind``, ``topic_keyword``, ``step_kind``.
+
+    - ``find(org, task)``: the organization's records that answer the task, newest first (a queryset or
+      a list; each item has ``pk``, an integer the assignment keeps as ``record_id``).
+    - ``describe(record)``: the line shown to the branch and kept on the answer (≤ 300 characters).
+    - ``day(record)``: the record's day (the proposals' column).
+    - ``url(org, record_id)``: a link to the record ("" for none).
+    - ``new_url(org, task)`` and ``new_label``: where the branch records one (a button on the task page).
+    - ``fields``: the spec fields of the issue form this kind uses (shown with it); ``clean(spec)``
+      returns ``{field: message}`` for a spec it refuses and may normalise ``spec`` in place.
+    """
+
+    key: str
+    label: Any
+    find: Callable[[Any, Any], Any]
+    describe: Callable[[Any], str]
+    day: Callable[[Any], dt.date]
+    url: Callable[[Any, int], str] = lambda org, record_id: ""
+    new_url: Callable[[Any, Any], str] = lambda org, task: ""
+    new_label: Any = ""
+    fields: tuple[str, ...] = ()
+    clean: Callable[[dict[str, Any]], dict[str, str]] = lambda spec: {}
+    order: int = 100
+
+
 home_sections: Registry[HomeSection] = Registry("home sections")
 landings: Registry[Landing] = Registry("landings")
 nav_flags: Registry[NavFlag] = Registry("navigation flags")
 demo_loaders: Registry[DemoLoader] = Registry("demo loaders")
 public_sections: Registry[PublicSection] = Registry("public community page sections")
+task_record_kinds: Registry[TaskRecordKind] = Registry("task record kinds")

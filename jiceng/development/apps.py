@@ -17,6 +17,11 @@ class DevelopmentConfig(AppConfig):
 
         notices.register()
 
+        from . import task_answers
+
+        # A record of this app answers a task (任务督办) with no typing.
+        task_answers.register()
+
         from jiceng.core import registry
 
         from . import demo, own

@@ -15,6 +15,10 @@ class DuesConfig(AppConfig):
 
         # The dues rules, the parameters of the amounts and the ledger facts join the engine's registry.
         register()
+        from . import task_answers
+
+        # A month whose dues are all settled answers a task (任务督办).
+        task_answers.register()
         registry.home_sections.register(
             registry.HomeSection(
                 key="dues.own",

@@ -15,6 +15,11 @@ class LifeConfig(AppConfig):
 
         from jiceng.core import registry
 
+        from . import task_answers
+
+        # A record of this app answers a task (任务督办) with no typing.
+        task_answers.register()
+
         from . import demo, own
 
         # After the members (10) and the development files (50): everyone's year of meetings.

@@ -255,6 +255,18 @@ def figures(qs: QuerySet[ServiceRequest], *, start: dt.date, end: dt.date) -> Fi
     return Figures(**{k: v or 0 for k, v in row.items()})
 
 
+def figures_by_path(qs: QuerySet[ServiceRequest], *, start: dt.date, end: dt.date) -> dict[str, Figures]:
+    """The counts of ``qs`` per organization where requests were made (``org_path``), in one query:
+    counts add up, so a subtree's figures are the sum over the paths under it (the assessment's rates
+    for every organization of a run at once)."""
+    rows = _counted(qs, start, end).order_by().values("org_path").annotate(**_counts())
+    out: dict[str, Figures] = {}
+    for row in rows:
+        path = row.pop("org_path")
+        out[path] = Figures(**{k: v or 0 for k, v in row.items()})
+    return out
+
+
 def figures_by_month(qs: QuerySet[ServiceRequest], *, year: int) -> list[tuple[dt.date, Figures]]:
     """The rates of each month of ``year`` (by the month a request was received), in one query: the
     series of the figures page's chart. A month without requests has all counts 0 (rates None)."""

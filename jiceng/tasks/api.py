@@ -33,13 +33,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from jiceng.core import scope
-from jiceng.core.api import error_responses, parse_id
+from jiceng.core.api import MAX_ID, error_responses, parse_id
 from jiceng.core.generic.api import ScopedViewSet
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Post, UnitKind
 
 from . import selectors, services
-from .models import AnswerKind, Assignment, ResponsibilityItem, ResponsibilityList, Target, Task, TaskTally
+from .models import Assignment, ResponsibilityItem, ResponsibilityList, Target, Task, TaskTally, answer_kinds
 
 # ---- Serializers ------------------------------------------------------------------------------
 
@@ -87,7 +87,8 @@ class IssueSerializer(serializers.Serializer):
     chosen = serializers.ListField(
         child=serializers.CharField(max_length=32), required=False, default=list, max_length=100_000
     )
-    answer_kind = serializers.ChoiceField(choices=AnswerKind.choices)
+    # The record kinds registered by the apps (core.registry.task_record_kinds), then text, number, file.
+    answer_kind = serializers.ChoiceField(choices=answer_kinds())
     meeting_kind = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     topic_keyword = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     step_kind = serializers.CharField(max_length=24, required=False, allow_blank=True, default="")
@@ -162,6 +163,21 @@ class AssignmentSerializer(serializers.ModelSerializer):
         if a.answered_on:
             return "passed_on" if a.relay else ("late_answered" if a.late else "answered")
         return "late" if a.deadline < timezone.localdate() else "open"
+
+
+class TaskWithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, help_text="撤回原因（至少4个字）")
+
+
+class TaskWithdrawalSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reason = serializers.CharField()
+    withdrawn_on = serializers.DateField()
+    answered_on = serializers.DateField()
+    record_label = serializers.CharField()
+    text = serializers.CharField()
+    number = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    file_name = serializers.CharField()
 
 
 class ProposalSerializer(serializers.Serializer):
@@ -349,8 +365,11 @@ class AssignmentViewSet(ScopedViewSet):
     def get_queryset(self) -> Any:
         user, q = self.request.user, self.request.query_params
         qs = selectors.inbox(user) if q.get("mine") in ("true", "1") else selectors.assignments(user)
-        if q.get("task", "").isdigit():
-            qs = qs.filter(task_id=int(q["task"]))
+        if q.get("task", ""):
+            # An absurd number (or none) filters to nothing rather than reach the database.
+            task = q["task"]
+            ok = task.isascii() and task.isdigit() and len(task) <= 19 and 0 < int(task) <= MAX_ID
+            qs = qs.filter(task_id=int(task)) if ok else qs.none()
         if q.get("open") in ("true", "1"):
             qs = qs.filter(answered_on__isnull=True)
         return qs.order_by("deadline", "org_path", "id") if q.get("mine") not in ("true", "1") else qs
@@ -368,10 +387,7 @@ class AssignmentViewSet(ScopedViewSet):
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def proposals(self, request: Request, **kwargs: Any) -> Response:
         a = self.get_object()
-        rows = []
-        for r in selectors.proposals(a):
-            day = getattr(r, "held_on", None) or r.on
-            rows.append({"id": r.pk, "kind": r.kind, "day": day, "label": services.record_label(a.task, r)})
+        rows = [{"id": p.pk, "kind": p.kind, "day": p.day, "label": p.label} for p in selectors.proposals(a)]
         return Response(ProposalSerializer(rows, many=True).data)
 
     @extend_schema(
@@ -392,6 +408,27 @@ class AssignmentViewSet(ScopedViewSet):
                 actor=request.user, assignment=a, text=data["text"], number=data["number"], file=data["file"]
             )
         return Response(self.get_serializer(a).data)
+
+    @extend_schema(
+        summary="撤回答复（完成期限之前，须写明原因）",
+        request=TaskWithdrawSerializer,
+        responses={200: AssignmentSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def withdraw(self, request: Request, **kwargs: Any) -> Response:
+        a = self.allowed()
+        data = self.body(TaskWithdrawSerializer)
+        services.withdraw(actor=request.user, assignment=a, reason=data["reason"])
+        return Response(self.get_serializer(selectors.get_assignment(request.user, a.pk)).data)
+
+    @extend_schema(
+        summary="撤回过的答复",
+        responses={200: TaskWithdrawalSerializer(many=True), **error_responses(401, 404)},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def withdrawals(self, request: Request, **kwargs: Any) -> Response:
+        a = self.get_object()
+        return Response(TaskWithdrawalSerializer(selectors.withdrawals_of(a), many=True).data)
 
     @extend_schema(
         summary="转办给下级组织",

@@ -15,6 +15,9 @@ class TasksConfig(AppConfig):
 
         # task.overdue and the open assignments it reads join the compliance engine's registry.
         register()
+        from . import notices
+
+        notices.register()
         moves.subtree_moved.connect(services.subtree_moved, dispatch_uid="tasks.subtree_moved")
         registry.home_sections.register(
             registry.HomeSection(

@@ -12,7 +12,7 @@ from jiceng.life.forms import DateInput
 from jiceng.life.models import MeetingKind
 from jiceng.orgs.models import Organization, Post, UnitKind
 
-from .models import AnswerKind, Target
+from .models import AnswerKind, Target, answer_kinds
 
 ACCEPT = ".pdf,.doc,.docx,.xls,.xlsx,.odt,.ods,.txt,.csv"
 
@@ -49,7 +49,7 @@ class TargetFields(forms.Form):
 class IssueForm(TargetFields):
     issuer = forms.ModelChoiceField(label=_("下达组织"), queryset=Organization.objects.none())
     title = forms.CharField(label=_("任务名称"), max_length=200)
-    answer_kind = forms.ChoiceField(label=_("完成方式"), choices=AnswerKind.choices)
+    answer_kind = forms.ChoiceField(label=_("完成方式"), choices=answer_kinds)
     meeting_kind = forms.ChoiceField(
         label=_("会议类型"),
         choices=_blank(MeetingKind.choices),
@@ -151,6 +151,10 @@ class AnswerForm(forms.Form):
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=_("撤回原因"), max_length=300, min_length=4)
 
 
 class RemindForm(forms.Form):

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from jiceng.core import registry
 from jiceng.core.scope import ScopedQuerySet
 
 
@@ -27,11 +28,31 @@ class Target(models.TextChoices):
 
 
 class AnswerKind(models.TextChoices):
+    """The answers the tasks app itself takes. Records of other apps answer a task through the kinds
+    they register with ``core.registry.task_record_kinds`` (``answer_kinds()``): the meeting and the
+    development step are two of those, their codes kept here for the existing callers."""
+
     MEETING = "meeting", _("一次组织生活记录")
     DEVELOPMENT_STEP = "development_step", _("一个发展党员环节记录")
     TEXT = "text", _("简短文字")
     NUMBER = "number", _("一个数字")
     FILE = "file", _("一个文件（须说明理由）")
+
+
+TYPED = (AnswerKind.TEXT, AnswerKind.NUMBER, AnswerKind.FILE)
+
+
+def record_kind(key: str) -> registry.TaskRecordKind | None:
+    """The registered record kind of ``key`` (None: not a record kind, or its app is not installed)."""
+    return registry.task_record_kinds[key] if key in registry.task_record_kinds else None  # noqa: SIM401
+
+
+def answer_kinds() -> list[tuple[str, str]]:
+    """(code, label) of every way to answer a task: the registered record kinds in their order, then a
+    text, a number, a file."""
+    return [(k.key, str(k.label)) for k in registry.task_record_kinds] + [
+        (k.value, str(k.label)) for k in TYPED
+    ]
 
 
 class TaskQuerySet(ScopedQuerySet):
@@ -64,7 +85,8 @@ class Task(models.Model):
     issued_on = models.DateField(_("下达日期"))
     target = models.CharField(_("下达范围"), max_length=16, choices=Target.choices)
     unit_kind = models.CharField(_("单位类别"), max_length=24, blank=True)
-    answer_kind = models.CharField(_("完成方式"), max_length=20, choices=AnswerKind.choices)
+    # A code of ``answer_kinds()``: no fixed choices, the record kinds are registered by other apps.
+    answer_kind = models.CharField(_("完成方式"), max_length=20)
     meeting_kind = models.CharField(_("会议类型"), max_length=32, blank=True)
     topic_keyword = models.CharField(_("主题关键词"), max_length=50, blank=True)
     step_kind = models.CharField(_("发展党员环节"), max_length=24, blank=True)
@@ -102,7 +124,14 @@ class Task(models.Model):
 
     @property
     def by_record(self) -> bool:
-        return self.answer_kind in (AnswerKind.MEETING, AnswerKind.DEVELOPMENT_STEP)
+        return record_kind(self.answer_kind) is not None
+
+    @property
+    def answer_record_kind(self) -> registry.TaskRecordKind | None:
+        return record_kind(self.answer_kind)
+
+    def get_answer_kind_display(self) -> str:
+        return dict(answer_kinds()).get(self.answer_kind, self.answer_kind)
 
     @property
     def meeting_kind_label(self) -> str:
@@ -187,6 +216,42 @@ class Assignment(models.Model):
 
     def overdue_on(self, day: dt.date) -> bool:
         return self.answered_on is None and self.deadline < day
+
+    def may_withdraw_on(self, day: dt.date) -> bool:
+        """An answer may be withdrawn until the deadline (the deadline day included); a pass-on may not."""
+        return self.answered_on is not None and not self.relay and day <= self.deadline
+
+
+class Withdrawal(models.Model):
+    """An answer the branch withdrew before the deadline (撤回), with its reason and the answer as it
+    was: the assignment is open again and the counts above it follow."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="withdrawals")
+    reason = models.CharField(_("撤回原因"), max_length=300)
+    withdrawn_on = models.DateField(_("撤回日期"))
+    withdrawn_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_on = models.DateField(_("原完成日期"))
+    record_kind = models.CharField(max_length=20, blank=True)
+    record_id = models.PositiveIntegerField(null=True, blank=True)
+    record_label = models.CharField(_("原关联记录"), max_length=300, blank=True)
+    text = models.TextField(_("原文字答复"), blank=True)
+    number = models.DecimalField(_("原数字"), max_digits=14, decimal_places=2, null=True, blank=True)
+    file = models.FileField(_("原文件"), upload_to=answer_file_path, blank=True)
+    file_name = models.CharField(_("原文件名"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("撤回的答复")
+        verbose_name_plural = _("撤回的答复")
+        ordering = ["-withdrawn_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.assignment} · {self.withdrawn_on:%Y-%m-%d}"
+
+    def audit_org_path(self) -> str:
+        return self.assignment.org_path
 
 
 class TaskTally(models.Model):

@@ -22,7 +22,7 @@ from jiceng.core.scope import Role
 from jiceng.orgs.models import Organization
 
 from . import services
-from .models import Assignment, Reminder, ResponsibilityItem, ResponsibilityList, Task, TaskTally
+from .models import Assignment, Reminder, ResponsibilityItem, ResponsibilityList, Task, TaskTally, Withdrawal
 
 INBOX_ROLES = (Role.ORG_ADMIN, Role.SECRETARY, Role.VIEWER)
 
@@ -32,8 +32,14 @@ def issued(user: User) -> QuerySet[Task]:
     return Task.objects.restrict(user, scope.VIEW).select_related("issuer", "parent")
 
 
+def _id(pk: Any) -> int | None:
+    """A primary key, or None for anything that is not one (an absurd number never reaches the database)."""
+    text = str(pk)
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
 def get_task(user: User, pk: Any) -> Task:
-    task = issued(user).filter(pk=pk).first() if str(pk).isdigit() else None
+    task = issued(user).filter(pk=_id(pk)).first() if _id(pk) else None
     if task is None:
         raise Http404
     return task
@@ -44,7 +50,7 @@ def assignments(user: User) -> QuerySet[Assignment]:
 
 
 def get_assignment(user: User, pk: Any) -> Assignment:
-    found = assignments(user).filter(pk=pk).first() if str(pk).isdigit() else None
+    found = assignments(user).filter(pk=_id(pk)).first() if _id(pk) else None
     if found is None:
         raise Http404
     return found
@@ -78,9 +84,26 @@ def proposals(assignment: Assignment, limit: int = 10) -> list[Any]:
     task = assignment.task
     if assignment.relay or assignment.answered_on is not None or not task.by_record:
         return []
-    if task.answer_kind == "meeting":
-        return list(services.fitting_meetings(task, assignment.org_id)[:limit])
-    return list(services.fitting_steps(task, assignment.org_id)[:limit])
+    spec = task.answer_record_kind
+    return [
+        Proposal(r.pk, spec.day(r), spec.describe(r), getattr(r, "kind", task.answer_kind), r)
+        for r in services.fitting_records(task, assignment.org)[:limit]
+    ]
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A record that fits a task, as the branch is shown it: its id, day and line (the kind's own)."""
+
+    pk: int
+    day: Any
+    label: str
+    kind: str
+    record: Any
+
+
+def withdrawals_of(assignment: Assignment) -> list[Withdrawal]:
+    return list(assignment.withdrawals.select_related("withdrawn_by"))
 
 
 def with_proposal_flags(rows: list[Assignment]) -> list[Assignment]:

@@ -21,14 +21,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiceng.core import audit, scope
+from jiceng.core import audit, events, scope
 from jiceng.core.models import User
-from jiceng.development.models import Step, StepKind
-from jiceng.life.models import Meeting, MeetingKind
 from jiceng.orgs.models import Organization, OrgKind, Post, UnitKind
 
 from .models import (
@@ -40,9 +38,13 @@ from .models import (
     Target,
     Task,
     TaskTally,
+    Withdrawal,
+    answer_kinds,
+    record_kind,
 )
 
 BATCH = 2000
+REMINDED = "tasks.reminded"  # the event a 督办 publishes (registered in notices.py)
 MAX_TITLE = 200
 MAX_INSTRUCTIONS = 4000
 MAX_TEXT = 2000
@@ -244,24 +246,19 @@ def _validate_spec(spec: dict[str, Any], *, deadline: dt.date, today: dt.date) -
         "file_reason": "",
         "number_label": "",
     }
-    if kind not in AnswerKind.values:
+    if kind not in dict(answer_kinds()):
         errors["answer_kind"] = _("请选择完成方式")
-    if kind in (AnswerKind.MEETING, AnswerKind.DEVELOPMENT_STEP):
+    spec_kind = record_kind(kind) if kind else None
+    if spec_kind is not None:
         start = spec.get("window_start") or today
         end = spec.get("window_end") or deadline
         if start > end:
             errors["window_end"] = _("记录日期的结束日不能早于开始日")
         out.update(window_start=start, window_end=end)
-    if kind == AnswerKind.MEETING:
-        if spec.get("meeting_kind") not in MeetingKind.values:
-            errors["meeting_kind"] = _("请选择会议类型")
-        out["meeting_kind"] = spec.get("meeting_kind") or ""
-        out["topic_keyword"] = _text(spec.get("topic_keyword"), 50)
-    elif kind == AnswerKind.DEVELOPMENT_STEP:
-        if spec.get("step_kind") not in StepKind.values:
-            errors["step_kind"] = _("请选择发展党员环节")
-        out["step_kind"] = spec.get("step_kind") or ""
-    elif kind == AnswerKind.FILE:
+        fields = {f: spec.get(f) or "" for f in spec_kind.fields}
+        errors.update(spec_kind.clean(fields))
+        out.update({f: fields[f] for f in spec_kind.fields if f in out})
+    if kind == AnswerKind.FILE:
         reason = _text(spec.get("file_reason"), 300)
         if len(reason) < 4:
             errors["file_reason"] = _("要求上报文件须写明理由（至少4个字）；不得要求上报照片")
@@ -503,37 +500,34 @@ def pass_on(
 # Answering ---------------------------------------------------------------------------------------------------
 
 
+def fitting_records(task: Task, org: Organization | int) -> Any:
+    """The organization's records that answer ``task`` (a queryset or a list, newest first), by the
+    record kind registered for its ``answer_kind``; none for a task answered otherwise."""
+    spec = record_kind(task.answer_kind)
+    return [] if spec is None else spec.find(org, task)
+
+
 def fitting_meetings(task: Task, org_id: int) -> Any:
-    """The branch's meetings that answer ``task``: its kind, held in the window, the keyword in the topic."""
-    qs = Meeting.objects.filter(
-        org_id=org_id,
-        kind=task.meeting_kind,
-        held_on__gte=task.window_start,
-        held_on__lte=task.window_end,
-    )
-    if task.topic_keyword:
-        qs = qs.filter(Q(topic__icontains=task.topic_keyword) | Q(minutes__icontains=task.topic_keyword))
-    return qs.order_by("-held_on", "-id")
+    """The branch's meetings that answer ``task`` (the meeting kind registered by the life app)."""
+    return record_kind(AnswerKind.MEETING).find(org_id, task)
 
 
 def fitting_steps(task: Task, org_id: int) -> Any:
-    """The branch's development steps of the task's kind, dated in the window."""
-    return (
-        Step.objects.filter(
-            development__org_id=org_id,
-            kind=task.step_kind,
-            on__gte=task.window_start,
-            on__lte=task.window_end,
-        )
-        .select_related("development")
-        .order_by("-on", "-id")
-    )
+    """The branch's development steps that answer ``task`` (registered by the development app)."""
+    return record_kind(AnswerKind.DEVELOPMENT_STEP).find(org_id, task)
 
 
 def record_label(task: Task, record: Any) -> str:
-    if task.answer_kind == AnswerKind.MEETING:
-        return f"{record.held_on:%Y-%m-%d} {record.get_kind_display()}：{record.topic}"[:300]
-    return f"{record.on:%Y-%m-%d} {record.get_kind_display()}：{record.development.name}"[:300]
+    spec = record_kind(task.answer_kind)
+    return spec.describe(record)[:300] if spec is not None else str(record)[:300]
+
+
+def find_record(task: Task, org: Organization, record_id: int) -> Any:
+    """The fitting record of ``record_id`` (None: no such record fits)."""
+    found = fitting_records(task, org)
+    if hasattr(found, "filter"):
+        return found.filter(pk=record_id).first()
+    return next((r for r in found if r.pk == record_id), None)
 
 
 def _lock_open(assignment: Assignment) -> Assignment:
@@ -571,12 +565,9 @@ def confirm_record(
     scope.ensure_change(actor, assignment.org_path)
     locked = _lock_open(assignment)
     task = locked.task
-    if task.answer_kind == AnswerKind.MEETING:
-        record = fitting_meetings(task, locked.org_id).filter(pk=record_id).first()
-    elif task.answer_kind == AnswerKind.DEVELOPMENT_STEP:
-        record = fitting_steps(task, locked.org_id).filter(pk=record_id).first()
-    else:
+    if not task.by_record:
         raise ValidationError({"record": _("这项任务不以记录作答")})
+    record = find_record(task, locked.org, record_id)
     if record is None:
         raise ValidationError({"record": _("这条记录不符合任务的要求（类型、日期或主题）")})
     locked.record_kind = task.answer_kind
@@ -643,6 +634,68 @@ def answer(
     return _close(actor, locked, _today(today), _("已答复"))
 
 
+@transaction.atomic
+def withdraw(
+    *, actor: User | None, assignment: Assignment, reason: str, today: dt.date | None = None
+) -> Withdrawal:
+    """撤回: the branch takes back its answer until the deadline (the deadline day included), stating
+    why. The answer is kept in a ``Withdrawal``, the assignment is open again and the counts of every
+    committee above it follow in the same transaction."""
+    scope.ensure_change(actor, assignment.org_path)
+    today = _today(today)
+    locked = Assignment.objects.select_for_update().select_related("task", "root").get(pk=assignment.pk)
+    if locked.relay:
+        raise ValidationError({"reason": _("转办的任务不能撤回")})
+    if locked.answered_on is None:
+        raise ValidationError({"reason": _("这项任务还没有完成，无需撤回")})
+    if today > locked.deadline:
+        raise ValidationError(
+            {"reason": _("已过完成期限（%(day)s），不能撤回") % {"day": locked.deadline.isoformat()}}
+        )
+    reason = _text(reason, 300)
+    if len(reason) < 4:
+        raise ValidationError({"reason": _("请写明撤回原因（至少4个字）")})
+    before = audit.snapshot(locked)
+    withdrawal = Withdrawal.objects.create(
+        assignment=locked,
+        reason=reason,
+        withdrawn_on=today,
+        withdrawn_by=actor if getattr(actor, "pk", None) else None,
+        answered_on=locked.answered_on,
+        record_kind=locked.record_kind,
+        record_id=locked.record_id,
+        record_label=locked.record_label,
+        text=locked.text,
+        number=locked.number,
+        file=locked.file.name if locked.file else "",
+        file_name=locked.file_name,
+    )
+    was_late = locked.late
+    locked.answered_on = None
+    locked.answered_at = None
+    locked.answered_by = None
+    locked.late = False
+    locked.record_kind = ""
+    locked.record_id = None
+    locked.record_label = ""
+    locked.text = ""
+    locked.number = None
+    locked.file = ""
+    locked.file_name = ""
+    locked.save()
+    deltas: dict[str, Delta] = {}
+    for up in _ancestors(locked.org_path, locked.root.issuer_path):
+        d = _delta(deltas, up)
+        d.answered -= 1
+        d.answered_late -= int(was_late)
+        d.open_due[locked.deadline.isoformat()] += 1
+    _apply(locked.root, deltas)
+    audit.updated(
+        actor=actor, obj=locked, before=before, message=_("撤回答复：%(reason)s") % {"reason": reason}
+    )
+    return withdrawal
+
+
 # Reminders (督办) ----------------------------------------------------------------------------------------------
 
 
@@ -659,22 +712,42 @@ def remind(
     this task tree is past its deadline and open. Returns how many were reminded."""
     scope.ensure_change(actor, node.path)
     today = _today(today)
-    late = list(
+    late_rows = list(
         Assignment.objects.filter(
             root_id=task.root_id,
             org_path__prefix=node.path,
             answered_on__isnull=True,
             deadline__lt=today,
-        ).values_list("id", flat=True)
+        ).values_list("id", "org_path", "org_id", "deadline")
     )
+    late = [(a, path, org_id) for a, path, org_id, _d in late_rows]
     sender = task.issuer if node.path.startswith(task.issuer_path) else node
     if not late:
         return 0
     user = actor if getattr(actor, "pk", None) else None
     note = _text(note, 300)
     Reminder.objects.bulk_create(
-        [Reminder(assignment_id=a, sent_by_org=sender, sent_by=user, note=note) for a in late],
+        [Reminder(assignment_id=a, sent_by_org=sender, sent_by=user, note=note) for a, _p, _o in late],
         batch_size=BATCH,
+    )
+    # The secretaries and administrators of each late organization are told (core.events, delivered by
+    # the notifications app after commit): one event per organization reminded.
+    events.publish_many(
+        REMINDED,
+        [
+            {
+                "org_path": path,
+                "org_id": org_id,
+                "context": {
+                    "assignment": a,
+                    "task": task.title,
+                    "sender": sender.name,
+                    "deadline": deadline.isoformat(),
+                    "note": note,
+                },
+            }
+            for a, path, org_id, deadline in late_rows
+        ],
     )
     audit.record(
         actor=actor,

@@ -12,6 +12,7 @@ urlpatterns = [
     path("assignments/<int:pk>/", views.AssignmentDetail.as_view(), name="assignment"),
     path("assignments/<int:pk>/confirm/", views.Confirm.as_view(), name="confirm"),
     path("assignments/<int:pk>/answer/", views.Answer.as_view(), name="answer"),
+    path("assignments/<int:pk>/withdraw/", views.Withdraw.as_view(), name="withdraw"),
     path("assignments/<int:pk>/pass-on/", views.PassOn.as_view(), name="pass_on"),
     path("assignments/<int:pk>/file/", views.answer_file, name="file"),
     path("responsibilities/", views.Responsibilities.as_view(), name="responsibilities"),

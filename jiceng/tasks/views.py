@@ -25,8 +25,8 @@ from jiceng.core.generic.views import ObjectDetailView, ObjectFormView, ObjectVi
 from jiceng.orgs import selectors as org_selectors
 
 from . import selectors, services
-from .forms import AnswerForm, IssueForm, PassOnForm, RemindForm, ResponsibilityForm
-from .models import AnswerKind, Assignment, Task
+from .forms import AnswerForm, IssueForm, PassOnForm, RemindForm, ResponsibilityForm, WithdrawForm
+from .models import Assignment, Task, record_kind
 
 
 class Index(ScopedView):
@@ -159,6 +159,9 @@ class AssignmentDetail(AssignmentView, ObjectDetailView):
         task = a.task
         can_change = scope.can(self.user, scope.CHANGE, a.org_path)
         form = None
+        withdraw_form = extra.pop("withdraw_form", None)
+        if withdraw_form is None and can_change and a.may_withdraw_on(timezone.localdate()):
+            withdraw_form = WithdrawForm()
         if a.is_open and not a.relay and not task.by_record:
             form = extra.pop("form", None) or AnswerForm(
                 kind=task.answer_kind, number_label=task.number_label
@@ -175,6 +178,9 @@ class AssignmentDetail(AssignmentView, ObjectDetailView):
             today=timezone.localdate(),
             record_url=_record_url(a),
             new_record_url=_new_record_url(a),
+            new_record_label=task.answer_record_kind.new_label if task.by_record else "",
+            withdrawals=selectors.withdrawals_of(a),
+            withdraw_form=withdraw_form,
             **extra,
         )
 
@@ -188,18 +194,15 @@ def _chain(task: Task) -> list[Task]:
 
 
 def _record_url(a: Assignment) -> str:
-    if a.record_kind == AnswerKind.MEETING and a.record_id:
-        return reverse("life:detail", kwargs={"pk": a.record_id})
-    return ""
+    spec = record_kind(a.record_kind) if a.record_kind else None
+    if spec is None or a.record_id is None:
+        return ""
+    return spec.url(a.org, a.record_id)
 
 
 def _new_record_url(a: Assignment) -> str:
-    task = a.task
-    if task.answer_kind == AnswerKind.MEETING:
-        return f"{reverse('life:create')}?org={a.org.code}&kind={task.meeting_kind}"
-    if task.answer_kind == AnswerKind.DEVELOPMENT_STEP:
-        return f"{reverse('development:index')}"
-    return ""
+    spec = a.task.answer_record_kind
+    return spec.new_url(a.org, a.task) if spec is not None else ""
 
 
 class Confirm(AssignmentView):
@@ -213,7 +216,9 @@ class Confirm(AssignmentView):
         record = request.POST.get("record", "")
         try:
             services.confirm_record(
-                actor=self.user, assignment=self.object, record_id=int(record) if record.isdigit() else 0
+                actor=self.user,
+                assignment=self.object,
+                record_id=int(record) if record.isascii() and record.isdigit() and len(record) <= 18 else 0,
             )
         except ValidationError as e:
             for m in e.messages:
@@ -247,6 +252,30 @@ class Answer(AssignmentView):
         view.setup(request, pk=a.pk)
         view.object = a
         return render(request, view.template_name, view.get_context_data(form=form), status=400)
+
+
+class Withdraw(AssignmentView):
+    """撤回: the branch takes its answer back before the deadline, with a reason (POST)."""
+
+    http_method_names = ["post"]
+    action = scope.CHANGE
+    denied = gettext_lazy("您没有办理此任务的权限")
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        a = self.object
+        form = WithdrawForm(request.POST)
+        if form.is_valid():
+            try:
+                services.withdraw(actor=self.user, assignment=a, reason=form.cleaned_data["reason"])
+            except ValidationError as e:
+                add_service_errors(form, e)
+            else:
+                messages.success(request, _("已撤回答复，任务重新待办"))
+                return redirect(a.get_absolute_url())
+        view = AssignmentDetail()
+        view.setup(request, pk=a.pk)
+        view.object = a
+        return render(request, view.template_name, view.get_context_data(withdraw_form=form), status=400)
 
 
 class PassOn(AssignmentView, ObjectFormView):

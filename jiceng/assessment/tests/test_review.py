@@ -158,6 +158,7 @@ def test_the_review_through_the_api(world):
     mine = alice.get(f"/api/v1/assessment/reviews/{rid}/reports/").json()["results"]
     assert [r["org"] for r in mine] == ["0101"] and mine[0]["result"] == {
         "evaluations": [],
+        "paper": [],
         "comment": "",
         "combined": None,
         "combined_grade": "",

@@ -119,6 +119,9 @@ CASES = [
     Case("api-assessment-report-detail", report_a, expect=report_readers),
     Case("api-assessment-report-write", report_a, method="post", expect=report_writers(CHANGE_ON_BRANCH)),
     Case("api-assessment-report-evaluate", report_a, method="post", expect=report_writers(EVALUATE)),
+    # Paper forms: whoever may change the branch or the street (the secretary named by the report aside:
+    # here the branch has none).
+    Case("api-assessment-report-paper", report_a, method="post", expect=report_writers(CHANGE_ON_BRANCH)),
     Case("api-assessment-report-comment", report_a, method="post", expect=report_writers(CHANGE_ON_STREET)),
     Case("api-assessment-indicator-list"),
     Case("api-assessment-scheme-list"),

@@ -76,6 +76,7 @@ CASES = [
     Case("tasks:assignment", assignment_a, org=branch_a),
     Case("tasks:confirm", assignment_a, org=branch_a, action=CHANGE, method="post", ok=(302,)),
     Case("tasks:answer", assignment_a, org=branch_a, action=CHANGE, method="post", ok=(400,)),
+    Case("tasks:withdraw", assignment_a, org=branch_a, action=CHANGE, method="post", ok=(400,)),
     Case("tasks:pass_on", relay, org=general, action=CHANGE),
     Case("tasks:file", assignment_a, org=branch_a, ok=(404,)),
     Case("tasks:responsibilities", query="org=01&year=2026", org=root),
@@ -90,6 +91,8 @@ CASES = [
     Case("api-task-assignment-detail", assignment_a, org=branch_a),
     Case("api-task-assignment-proposals", assignment_a, org=branch_a),
     Case("api-task-assignment-answer", assignment_a, org=branch_a, action=CHANGE, method="post", ok=(400,)),
+    Case("api-task-assignment-withdraw", assignment_a, org=branch_a, action=CHANGE, method="post", ok=(400,)),
+    Case("api-task-assignment-withdrawals", assignment_a, org=branch_a),
     Case("api-task-assignment-pass-on", relay, org=general, action=CHANGE, method="post", ok=(400,)),
     Case("api-responsibility-list", query="org=01&year=2026", org=root),
     Case(
