@@ -33,3 +33,6 @@ def test_the_dues_bench_imports_the_datasets_dues_bases_when_the_dataset_has_the
     (tmp_path / "dues_base.csv").write_text("公民身份号码,月收入基数\n", encoding="utf-8")
     env = dict((k, env) for k, _, env in run.module_benches(tmp_path))["dues"]
     assert env == {"BENCH_DUES_BASE": str(tmp_path / "dues_base.csv")}
+    # The assessment's raw SQL is PostgreSQL's: it runs there only.
+    assert "assessment" in [k for k, _, _ in run.module_benches(tmp_path, "postgresql")]
+    assert "assessment" not in [k for k, _, _ in run.module_benches(tmp_path, "sqlite")]
