@@ -37,6 +37,7 @@ from jiceng.core.generic.api import ScopedViewSet
 from jiceng.members.models import Member
 from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
+from jiceng.partners import selectors as partner_selectors
 from jiceng.partners.models import PartnerUnit
 
 from . import selectors, services
@@ -139,6 +140,9 @@ class ParticipationTaskSerializer(serializers.ModelSerializer):
     community = serializers.CharField(source="community.code", read_only=True)
     community_name = serializers.CharField(source="community.name", read_only=True)
     taken = serializers.IntegerField(read_only=True)
+    project_title = serializers.CharField(
+        source="project.title", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = ServiceTask
@@ -147,6 +151,8 @@ class ParticipationTaskSerializer(serializers.ModelSerializer):
             "community",
             "community_name",
             "kind",
+            "project",
+            "project_title",
             "title",
             "description",
             "due_on",
@@ -164,6 +170,12 @@ class ParticipationTaskWriteSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     due_on = serializers.DateField(required=False, allow_null=True)
     places = serializers.IntegerField(min_value=1, max_value=500, default=1)
+    project = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="共建项目（项目清单）的id：类型为共建项目岗位时必填",
+    )
 
 
 class ParticipationClaimSerializer(serializers.ModelSerializer):
@@ -491,7 +503,10 @@ class TaskViewSet(ScopedViewSet):
         self.ensure_anywhere()
         data = self.body(ParticipationTaskWriteSerializer)
         community = org_selectors.get_org(request.user, code=data.pop("community")[:32])
-        task = services.publish_task(actor=request.user, community=community, **data)
+        project = data.pop("project", None)
+        if project is not None:
+            project = partner_selectors.get_project(request.user, project)
+        task = services.publish_task(actor=request.user, community=community, project=project, **data)
         return Response(
             self.detail_data(selectors.get_task(request.user, task.pk)), status=status.HTTP_201_CREATED
         )

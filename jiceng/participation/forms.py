@@ -88,11 +88,16 @@ class TaskForm(forms.Form):
     )
     due_on = forms.DateField(label=_("期限"), required=False, widget=DateInput())
     places = forms.IntegerField(label=_("需要人数"), min_value=1, max_value=500, initial=1)
+    project = forms.ModelChoiceField(label=_("共建项目（共建项目岗位必选）"), queryset=None, required=False)
 
-    def __init__(self, *args: Any, communities: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, communities: Any, projects: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["community"].queryset = communities
         only(self.fields["community"])
+        self.fields["project"].queryset = projects
+        self.fields["project"].label_from_instance = lambda p: (
+            f"{p.agreement.year} {p.agreement.unit.name}：{p.title}"
+        )
 
 
 class ReportForm(forms.Form):

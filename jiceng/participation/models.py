@@ -179,6 +179,7 @@ class UnitRegistration(models.Model):
 class TaskKind(models.TextChoices):
     SMALL_WISH = "small_wish", _("微心愿")
     SHIFT = "shift", _("志愿服务岗")
+    PROJECT_ROLE = "project_role", _("共建项目岗位")
     OTHER = "other", _("其他服务")
 
 
@@ -197,6 +198,15 @@ class ServiceTask(models.Model):
     )
     community_path = models.CharField(max_length=255, editable=False, db_index=True)
     kind = models.CharField(_("类型"), max_length=12, choices=TaskKind.choices)
+    # A role in an agreed project (项目清单) of a 共建协议: set exactly when ``kind`` is project_role.
+    project = models.ForeignKey(
+        "partners.AgreementProject",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="service_tasks",
+        verbose_name=_("共建项目"),
+    )
     title = models.CharField(_("名称"), max_length=200)
     description = models.TextField(_("内容"), blank=True)
     due_on = models.DateField(_("期限"), null=True, blank=True)

@@ -89,7 +89,7 @@ def tasks(user: Any) -> QuerySet[ServiceTask]:
         )
     return (
         ServiceTask.objects.filter(q)
-        .select_related("community")
+        .select_related("community", "project")
         .annotate(taken=Count("claims"))
         # A grouped query drops Meta.ordering: without this, API pages could repeat or skip rows.
         .order_by("closed", "due_on", "-id")
@@ -220,3 +220,17 @@ def figures(user: Any, org: Organization, year: int) -> dict[str, Any]:
         .filter(community_path__startswith=org.path, status=RegistrationStatus.ACCEPTED)
         .count(),
     }
+
+
+def open_projects(user: Any) -> QuerySet[Any]:
+    """The agreed projects (项目清单) a project role may name: those of agreements the user sees, neither
+    done nor cancelled (the service checks the community against the agreement)."""
+    from jiceng.partners.models import AgreementProject, ProjectStatus
+    from jiceng.partners.selectors import agreements
+
+    return (
+        AgreementProject.objects.filter(agreement__in=agreements(user).values("pk"))
+        .exclude(status__in=[ProjectStatus.DONE, ProjectStatus.CANCELLED])
+        .select_related("agreement__unit")
+        .order_by("-agreement__year", "agreement__unit__name", "deadline", "id")
+    )

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from jiceng.core import audit, crypto, scope
 from jiceng.members.models import Member
 from jiceng.orgs.models import Organization, UnitKind
-from jiceng.partners.models import PartnerUnit
+from jiceng.partners.models import AgreementProject, PartnerUnit, ProjectStatus
 
 from .models import (
     ACTIVE_STATUSES,
@@ -310,12 +310,14 @@ def publish_task(
     description: str = "",
     due_on: dt.date | None = None,
     places: int = 1,
+    project: AgreementProject | None = None,
     today: dt.date | None = None,
 ) -> ServiceTask:
     scope.ensure(actor, scope.CHANGE, community.path)
     _ensure_community(community)
     if kind not in TaskKind.values:
         raise ValidationError({"kind": ValidationError(_("请选择任务类型"), code="invalid")})
+    _check_project(actor, community, kind, project)
     if due_on is not None and due_on < _today(today):
         raise ValidationError({"due_on": ValidationError(_("期限不能早于今天"), code="past")})
     if not 1 <= int(places) <= 500:
@@ -328,10 +330,36 @@ def publish_task(
         description=str(description or "").strip()[:MAX_LONG],
         due_on=due_on,
         places=int(places),
+        project=project,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     audit.created(actor=actor, obj=task, message=_("发布服务任务"))
     return task
+
+
+def _check_project(actor: Any, community: Organization, kind: str, project: AgreementProject | None) -> None:
+    """A project role (共建项目岗位) names one project of a 共建协议 that the publisher may see, signed by
+    the community or an organization above it, not done or cancelled; other kinds name none."""
+    if kind != TaskKind.PROJECT_ROLE:
+        if project is not None:
+            raise ValidationError(
+                {"project": ValidationError(_("只有共建项目岗位关联共建项目"), code="not_a_role")}
+            )
+        return
+    if project is None:
+        raise ValidationError(
+            {"project": ValidationError(_("共建项目岗位须选择一个共建项目"), code="required")}
+        )
+    project = AgreementProject.objects.select_related("agreement").get(pk=project.pk)  # as it is now
+    agreement = project.agreement
+    if not scope.can(actor, scope.VIEW, agreement.org_path) or not community.path.startswith(
+        agreement.org_path
+    ):
+        raise ValidationError(
+            {"project": ValidationError(_("该项目不属于本社区或其上级签订的共建协议"), code="elsewhere")}
+        )
+    if project.status in (ProjectStatus.DONE, ProjectStatus.CANCELLED):
+        raise ValidationError({"project": ValidationError(_("该项目已完成或已取消"), code="closed")})
 
 
 @transaction.atomic

@@ -288,7 +288,9 @@ class TaskCreate(ScopedView):
         communities = changeable_communities(self.user)
         if not communities.exists():
             raise PermissionDenied(_("只有社区（村）党组织可以发布服务任务"))
-        form = TaskForm(request.POST or None, communities=communities)
+        form = TaskForm(
+            request.POST or None, communities=communities, projects=selectors.open_projects(self.user)
+        )
         return _form_page(
             request,
             form,
@@ -326,6 +328,11 @@ class TaskDetail(ScopedView):
                 and not task.closed
                 and services.accepted_at(member, task.community_id),
                 "can_close": not task.closed and scope.can(self.user, scope.CHANGE, task.community_path),
+                # The agreement's page, for those who see it (a member sees the project's title only).
+                "project_url": reverse("partners:agreement", args=[task.project.agreement_id])
+                if task.project is not None
+                and scope.can(self.user, scope.VIEW, task.project.agreement.org_path)
+                else "",
                 "report_form": ReportForm(),
             },
         )

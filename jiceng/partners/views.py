@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
@@ -36,7 +37,7 @@ from jiceng.orgs.views import OrgListView
 
 from . import forms, selectors, services
 from .forms import PartnerUnitFilter, PartnerUnitForm
-from .models import Agreement, AgreementNeed, AgreementResource, PartnerUnit
+from .models import Agreement, AgreementNeed, AgreementProject, AgreementResource, PartnerUnit
 
 DISPATCHED_SHOWN = 50
 AGREEMENTS_SHOWN = 200
@@ -276,6 +277,19 @@ class AgreementView(ObjectView):
         return selectors.get_agreement(self.user, pk)
 
 
+def _project_roles(ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Per project: the project roles (共建项目岗位) published for it by the communities and how many
+    times reporting members took them (counts only, never who: the liaison reads this page too)."""
+    if not ids or not apps.is_installed("jiceng.participation"):
+        return {}
+    rows = (
+        AgreementProject.objects.filter(pk__in=ids)
+        .annotate(n=Count("service_tasks", distinct=True), c=Count("service_tasks__claims"))
+        .values_list("pk", "n", "c")
+    )
+    return {pk: (n, c) for pk, n, c in rows if n}
+
+
 class AgreementDetail(AgreementView, ObjectDetailView):
     template_name = "partners/agreement.html"
     history = True
@@ -288,8 +302,10 @@ class AgreementDetail(AgreementView, ObjectDetailView):
         in_tree = scope.can(self.user, scope.VIEW, agreement.org_path)
         liaison = agreement.unit.contacts.filter(pk=self.user.pk).exists()
         projects = list(agreement.projects.all())
+        roles = _project_roles([p.pk for p in projects])
         for p in projects:
             p.can_progress = manages or (liaison and p.owner_org_id is None)
+            p.roles, p.role_claims = roles.get(p.pk, (0, 0))
         context = super().get_context_data(
             agreement=agreement,
             projects=projects,
