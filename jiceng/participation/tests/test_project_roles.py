@@ -14,7 +14,8 @@ from jiceng.participation.models import ServiceTask
 from jiceng.partners import services as partner_services
 from jiceng.partners.tests.conftest import _shipped, agreement, units  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.django_db
+# 和平社区's agreement of this year with 和平物业 and its two projects (world.project_unit, .project_org).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("agreement")]
 BASE = "/api/v1/participation"
 
 
@@ -29,7 +30,7 @@ def role(world, project, **kw):  # noqa: ANN001, ANN201
     )
 
 
-def test_a_project_role_names_a_project_of_the_communitys_agreement(world, agreement):
+def test_a_project_role_names_a_project_of_the_communitys_agreement(world):
     task = role(world, world.project_org)
     assert task.project == world.project_org and task.get_kind_display() == "共建项目岗位"
 
@@ -38,7 +39,7 @@ def test_a_project_role_names_a_project_of_the_communitys_agreement(world, agree
     ("case", "code"),
     [("no project", "required"), ("other kind with project", "not_a_role"), ("done project", "closed")],
 )
-def test_a_project_role_is_refused_on_the_project_field(world, agreement, case, code):
+def test_a_project_role_is_refused_on_the_project_field(world, case, code):
     project, kind = world.project_org, "project_role"
     if case == "no project":
         project = None
@@ -54,14 +55,14 @@ def test_a_project_role_is_refused_on_the_project_field(world, agreement, case, 
     assert not ServiceTask.objects.exists()
 
 
-def test_another_communitys_project_is_refused(world, agreement):
+def test_another_communitys_project_is_refused(world):
     # bob (新华村) may publish for his village, not name 和平社区's project he cannot see.
     with pytest.raises(ValidationError) as e:
         role(world, world.project_org, actor=world.bob, community=world.branch_b)
     assert [err.code for err in e.value.error_dict["project"]] == ["elsewhere"]
 
 
-def test_the_api_takes_the_project_and_hides_other_communities_projects(world, agreement, api):
+def test_the_api_takes_the_project_and_hides_other_communities_projects(world, api):
     body = {"community": "0101", "kind": "project_role", "title": "宣传岗", "project": world.project_org.pk}
     r = api("alice").post(f"{BASE}/tasks/", body, format="json")
     assert r.status_code == 201, r.json()
@@ -72,9 +73,7 @@ def test_the_api_takes_the_project_and_hides_other_communities_projects(world, a
     assert r.status_code == 404  # the project is not bob's to see: no hint that it exists
 
 
-def test_the_agreement_page_counts_the_roles_and_the_task_page_links_the_project(
-    world, agreement, client_for
-):
+def test_the_agreement_page_counts_the_roles_and_the_task_page_links_the_project(world, client_for):
     task = role(world, world.project_unit, places=3)
     html = page(client_for(world.alice).get(reverse("participation:task", args=[task.pk])))
     assert reverse("partners:agreement", args=[world.agreement.pk]) in html and "楼道灯改造" in html
@@ -83,7 +82,7 @@ def test_the_agreement_page_counts_the_roles_and_the_task_page_links_the_project
         assert 'data-project-roles="1"' in html and "共建项目岗位1个，报到党员认领0人次" in html
 
 
-def test_the_publish_form_offers_the_open_projects_the_user_sees(world, agreement, client_for):
+def test_the_publish_form_offers_the_open_projects_the_user_sees(world, client_for):
     html = page(client_for(world.alice).get(reverse("participation:task_new")))
     assert "垃圾分类宣传" in html and "楼道灯改造" in html
     html = page(client_for(world.bob).get(reverse("participation:task_new")))
