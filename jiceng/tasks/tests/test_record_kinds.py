@@ -294,7 +294,7 @@ def test_the_issue_form_and_api_offer_the_registered_kinds(world, client):
     assert r.status_code == 201 and r.json()["answer_kind"] == "dues_month"
     assert r.json()["window_start"] == today().isoformat()
     r = client.post(
-        "/api/v1/tasks/", {**body, "answer_kind": "consultation"}, content_type="application/json"
+        "/api/v1/tasks/", {**body, "answer_kind": "no_such_kind"}, content_type="application/json"
     )
     assert r.status_code == 400 and "answer_kind" in r.json()["errors"]
 
