@@ -1,18 +1,22 @@
-"""Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2/), JSON only, at ``/open311/v2/``.
+"""Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2/), JSON and XML, at ``/open311/v2/``.
 
 - ``GET services.json``: the public categories (``service_code`` is the category's id);
 - ``GET services/<code>.json``: a service definition: no category has attributes (``metadata`` false),
   so it answers 404 in the spec's error shape, as the spec allows for a service without metadata;
 - ``POST requests.json``: a resident's request through a client app holding an ``api_key``
   (``SERVICE_OPEN311_API_KEYS``): the same validation, per-address limit and consent as the public form
-  (``services.submit_request``); answers ``service_request_id`` at once (no tokens);
+  (``services.submit_request``); answers ``service_request_id`` at once, so ``GET tokens/<id>`` knows no
+  token and answers 404 (the spec: tokens are "unnecessary if the response from creating a service
+  request does not contain a token");
 - ``GET requests.json`` and ``GET requests/<id>.json``: public, no personal data: the public version of
   the text, the category, the status (open/closed, with the state's public name as ``status_notes``), the
   responsible unit's name and dates; never a name, phone, place, photo or coordinates (the public pages
   show no place to anyone but the resident).
 
-Errors are the spec's list ``[{"code": 400, "description": "…"}]`` with that HTTP status. XML is not
-offered: ``.xml`` answers 404 (docs/services.md). The views use no session: no cookie is read or set.
+Every URL ends in ``.json`` or ``.xml`` (the format). XML follows the spec's elements: ``<services>``
+of ``<service>``, ``<service_requests>`` of ``<request>``, ``<errors>`` of ``<error>``; a value that
+is null is an empty element. Errors are the spec's list ``[{"code": 400, "description": "…"}]`` with
+that HTTP status. The views use no session: no cookie is read or set.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import datetime as dt
 import hmac
 import json
 from typing import Any
+from xml.etree import ElementTree as ET
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -44,14 +49,36 @@ MAX_PARAM = 400  # characters of any one query parameter
 NOT_PUBLIC = ("withdrawn",)  # the resident took their words back: not listed
 
 
-def error(status: int, description: str) -> JsonResponse:
-    response = JsonResponse([{"code": status, "description": description}], status=status, safe=False)
+# The spec's XML elements: (root, item) of each kind of answer.
+SERVICES = ("services", "service")
+REQUESTS = ("service_requests", "request")
+ERRORS = ("errors", "error")
+
+
+def _xml(rows: list[dict[str, Any]], kind: tuple[str, str], status: int) -> HttpResponse:
+    root = ET.Element(kind[0])
+    for row in rows:
+        item = ET.SubElement(root, kind[1])
+        for key, value in row.items():
+            child = ET.SubElement(item, key)
+            if isinstance(value, bool):
+                child.text = "true" if value else "false"
+            elif value is not None:
+                child.text = str(value)
+    body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return HttpResponse(body, status=status, content_type="text/xml; charset=utf-8")
+
+
+def _out(rows: list[dict[str, Any]], fmt: str, kind: tuple[str, str], status: int = 200) -> HttpResponse:
+    if fmt == "xml":
+        return _xml(rows, kind, status)
+    return JsonResponse(rows, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
+
+
+def error(status: int, description: str, fmt: str = "json") -> HttpResponse:
+    response = _out([{"code": status, "description": description}], fmt, ERRORS, status)
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _json(data: Any, status: int = 200) -> JsonResponse:
-    return JsonResponse(data, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -76,18 +103,18 @@ def _service(cat: Category) -> dict[str, Any]:
 
 @never_cache
 @require_GET
-def service_list(request: HttpRequest) -> HttpResponse:
-    return _json([_service(c) for c in public_categories()])
+def service_list(request: HttpRequest, fmt: str = "json") -> HttpResponse:
+    return _out([_service(c) for c in public_categories()], fmt, SERVICES)
 
 
 @never_cache
 @require_GET
-def service_definition(request: HttpRequest, service_code: str) -> HttpResponse:
+def service_definition(request: HttpRequest, service_code: str, fmt: str = "json") -> HttpResponse:
     if not service_code.isascii() or not service_code.isdigit() or len(service_code) > 12:
-        return error(404, "service_code not found")
+        return error(404, "service_code not found", fmt)
     if not Category.objects.filter(pk=int(service_code), active=True).exists():
-        return error(404, "service_code not found")
-    return error(404, "this service has no attributes (metadata is false): no service definition")
+        return error(404, "service_code not found", fmt)
+    return error(404, "this service has no attributes (metadata is false): no service definition", fmt)
 
 
 # Reading requests ------------------------------------------------------------------------------------
@@ -168,9 +195,9 @@ def _when(value: str, name: str) -> dt.datetime | None:
 @csrf_exempt  # a client app's POST carries an api_key, not a session: no cookie is read
 @never_cache
 @require_http_methods(["GET", "POST"])
-def requests_view(request: HttpRequest) -> HttpResponse:
+def requests_view(request: HttpRequest, fmt: str = "json") -> HttpResponse:
     if request.method == "POST":
-        return _post(request)
+        return _post(request, fmt)
     try:
         ids = _list(_param(request, "service_request_id"), "service_request_id")
         codes = _list(_param(request, "service_code"), "service_code")
@@ -179,11 +206,11 @@ def requests_view(request: HttpRequest) -> HttpResponse:
         end = _when(_param(request, "end_date"), "end_date")
         jurisdiction = _param(request, "jurisdiction_id")
     except ValueError as e:
-        return error(400, str(e))
+        return error(400, str(e), fmt)
     if any(not c.isascii() or not c.isdigit() or len(c) > 12 for c in codes):
-        return error(400, "service_code must be codes from services.json")
+        return error(400, "service_code must be codes from services.json", fmt)
     if status and status not in ("open", "closed"):
-        return error(400, "status must be open or closed")
+        return error(400, "status must be open or closed", fmt)
     qs = _public_requests()
     if ids:  # the spec: service_request_id overrides every other parameter
         qs = qs.filter(code__in=[i.upper() for i in ids if len(i) <= 16])
@@ -192,9 +219,9 @@ def requests_view(request: HttpRequest) -> HttpResponse:
         end = end or now
         start = start or (end - dt.timedelta(days=WINDOW_DAYS))
         if start > end:
-            return error(400, "start_date is after end_date")
+            return error(400, "start_date is after end_date", fmt)
         if end - start > dt.timedelta(days=WINDOW_DAYS):
-            return error(400, f"the window from start_date to end_date is at most {WINDOW_DAYS} days")
+            return error(400, f"the window from start_date to end_date is at most {WINDOW_DAYS} days", fmt)
         qs = qs.filter(received_at__gte=start, received_at__lte=end)
         if codes:
             qs = qs.filter(category_id__in=[int(c) for c in codes])
@@ -204,21 +231,28 @@ def requests_view(request: HttpRequest) -> HttpResponse:
         if jurisdiction:
             org = Organization.objects.filter(code=jurisdiction).first() if len(jurisdiction) <= 32 else None
             if org is None:
-                return error(404, "jurisdiction_id not found")
+                return error(404, "jurisdiction_id not found", fmt)
             qs = qs.filter(org_path__startswith=org.path)
-    return _json(_rows(qs.order_by("-received_at", "-id")[:MAX_RESULTS]))
+    return _out(_rows(qs.order_by("-received_at", "-id")[:MAX_RESULTS]), fmt, REQUESTS)
 
 
 @never_cache
 @require_GET
-def request_detail(request: HttpRequest, service_request_id: str) -> HttpResponse:
+def request_detail(request: HttpRequest, service_request_id: str, fmt: str = "json") -> HttpResponse:
     code = service_request_id.strip().upper()
     if not code or len(code) > 16 or not code.isascii():
-        return error(404, "service_request_id not found")
+        return error(404, "service_request_id not found", fmt)
     rows = _rows(_public_requests().filter(code=code))
     if not rows:
-        return error(404, "service_request_id not found")
-    return _json(rows)
+        return error(404, "service_request_id not found", fmt)
+    return _out(rows, fmt, REQUESTS)
+
+
+@never_cache
+@require_GET
+def token(request: HttpRequest, token_id: str, fmt: str = "json") -> HttpResponse:
+    """No token is ever handed out (POST answers the service_request_id itself): every token is unknown."""
+    return error(404, "token not found: this server answers service_request_id when a request is posted", fmt)
 
 
 # Posting a request -----------------------------------------------------------------------------------
@@ -251,38 +285,40 @@ def _clean(data: dict[str, str]) -> dict[str, str]:
     return data
 
 
-def _post(request: HttpRequest) -> HttpResponse:
+def _post(request: HttpRequest, fmt: str) -> HttpResponse:
     try:
         data = _clean(_posted(request))
     except ValueError as e:
-        return error(400, str(e))
+        return error(400, str(e), fmt)
     if not _api_key_ok(data.get("api_key", "")):
-        return error(403, "api_key is missing or not valid")
+        return error(403, "api_key is missing or not valid", fmt)
     digest = services.address_digest(client_ip(request))
     recent = selectors.recent_from_address(digest, since=timezone.now() - dt.timedelta(hours=1))
     if recent >= public.intake_limit():
-        response = error(429, "too many requests from this address; try again in an hour")
+        response = error(429, "too many requests from this address; try again in an hour", fmt)
         response["Retry-After"] = "3600"
         return response
     code = (data.get("service_code") or "").strip()
     if not code:
-        return error(400, "service_code is required")
+        return error(400, "service_code is required", fmt)
     cat = (
         Category.objects.filter(pk=int(code), active=True).first()
         if code.isascii() and code.isdigit() and len(code) <= 12
         else None
     )
     if cat is None:
-        return error(404, "service_code not found")
+        return error(404, "service_code not found", fmt)
     jurisdiction = (data.get("jurisdiction_id") or "").strip()
     if not jurisdiction:
-        return error(400, "jurisdiction_id is required: the code of the community that takes the request")
+        return error(
+            400, "jurisdiction_id is required: the code of the community that takes the request", fmt
+        )
     org = Organization.objects.filter(code=jurisdiction).first() if len(jurisdiction) <= 32 else None
     if org is None or not services.desk_open(org):
-        return error(404, "jurisdiction_id not found or not taking requests")
+        return error(404, "jurisdiction_id not found or not taking requests", fmt)
     address = data.get("address_string") or ""
     if not address.strip():
-        return error(400, "address_string is required (lat/long and address_id are not used)")
+        return error(400, "address_string is required (lat/long and address_id are not used)", fmt)
     parts = [p.strip() for p in (data.get("last_name", ""), data.get("first_name", "")) if p.strip()]
     name = (" " if all(p.isascii() for p in parts) else "").join(parts)  # 李 + 大妈 → 李大妈
     try:
@@ -300,5 +336,7 @@ def _post(request: HttpRequest) -> HttpResponse:
         messages = []
         for field, errors in getattr(e, "message_dict", {"": e.messages}).items():
             messages += [f"{field}: {m}" if field and field != "__all__" else m for m in errors]
-        return error(400, "; ".join(messages) or "invalid request")
-    return _json([{"service_request_id": req.code, "service_notice": "", "account_id": None}], status=201)
+        return error(400, "; ".join(messages) or "invalid request", fmt)
+    return _out(
+        [{"service_request_id": req.code, "service_notice": "", "account_id": None}], fmt, REQUESTS, 201
+    )

@@ -1,10 +1,11 @@
-"""Open311 GeoReport v2 (JSON) at /open311/v2/: the spec's field names, the public categories, POST with an
+"""Open311 GeoReport v2 (JSON and XML) at /open311/v2/: the spec's field names, the public categories, POST with an
 api_key under the public form's validation, limits and consent, bounded reads, and no personal data."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from xml.etree import ElementTree as ET
 
 import pytest
 from django.test import Client
@@ -92,9 +93,47 @@ def test_a_service_definition_is_404_in_the_specs_error_shape(world):
         assert err["code"] == 404 and err["description"]
 
 
-def test_xml_is_not_offered(world):
-    assert Client().get(f"{BASE}/services.xml").status_code == 404
-    assert Client().get(f"{BASE}/requests.xml").status_code == 404
+def xml_items(response, root: str, item: str) -> list[dict]:  # noqa: ANN001
+    """The spec's XML: ``<root>`` of ``<item>`` elements, each child a field (empty: null)."""
+    assert response["Content-Type"].startswith("text/xml")
+    tree = ET.fromstring(response.content)  # noqa: S314 (our own answer, in a test)
+    assert tree.tag == root
+    assert all(el.tag == item for el in tree)
+    return [{child.tag: child.text for child in el} for el in tree]
+
+
+def test_xml_carries_the_same_fields_as_json(world):
+    [service, *_] = xml_items(Client().get(f"{BASE}/services.xml"), "services", "service")
+    assert set(service) == SERVICE_FIELDS and service["metadata"] == "false"
+    assert service == {
+        # an empty text and a null are both an empty element
+        k: ("false" if v is False else (v or None))
+        for k, v in Client().get(f"{BASE}/services.json").json()[0].items()
+    }
+    req, _token = _made(world)
+    [row] = xml_items(Client().get(f"{BASE}/requests.xml"), "service_requests", "request")
+    assert set(row) == REQUEST_FIELDS and row["service_request_id"] == req.code
+    assert row["lat"] is None and row["address"] is None  # null: an empty element
+    [one] = xml_items(Client().get(f"{BASE}/requests/{req.code}.xml"), "service_requests", "request")
+    assert one == row
+    [err] = xml_items(Client().get(f"{BASE}/requests/NOPE.xml"), "errors", "error")
+    assert err["code"] == "404" and err["description"]
+    response = Client(REMOTE_ADDR="198.51.100.9", enforce_csrf_checks=True).post(
+        f"{BASE}/requests.xml", good()
+    )
+    assert response.status_code == 201
+    [made] = xml_items(response, "service_requests", "request")
+    assert ServiceRequest.objects.filter(code=made["service_request_id"]).exists()
+    assert Client().get(f"{BASE}/requests.html").status_code == 404  # two formats only
+
+
+def test_tokens_are_never_handed_out_so_every_token_is_unknown(world):
+    response = post(good())
+    assert "token" not in response.json()[0]  # the id comes at once
+    for fmt in ("json", "xml"):
+        assert Client().get(f"{BASE}/tokens/abc123.{fmt}").status_code == 404
+    [err] = Client().get(f"{BASE}/tokens/abc123.json").json()
+    assert err["code"] == 404 and "service_request_id" in err["description"]
 
 
 def test_post_creates_a_request_like_the_public_form(world):
