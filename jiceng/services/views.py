@@ -140,7 +140,7 @@ def unit_choices(user: Any, req: ServiceRequest) -> list[tuple[str, str]]:
         choices.insert(0, (f"org:{req.org_id}", req.org.name))
     # Partner units registered in the user's subtrees or above the request's community (a street's
     # property companies serve its communities).
-    above = [a.path for a in req.org.get_ancestors()] + [req.org.path]
+    above = [a.path for a in Organization.objects.get_ancestors(req.org)] + [req.org.path]
     units = PartnerUnit.objects.filter(Q(pk__in=PartnerUnit.objects.restrict(user)) | Q(org_path__in=above))
     choices += [(f"partner:{p.pk}", p.name) for p in units.filter(active=True).order_by("name")[:200]]
     return choices
@@ -556,7 +556,7 @@ class RoutesView(ObjectView):
     def choices(self) -> list[tuple[str, str]]:
         org = self.object
         orgs = Organization.objects.restrict(self.user).order_by("path")[:300]
-        above = [a.path for a in org.get_ancestors()] + [org.path]
+        above = [a.path for a in Organization.objects.get_ancestors(org)] + [org.path]
         units = PartnerUnit.objects.filter(
             Q(pk__in=PartnerUnit.objects.restrict(self.user)) | Q(org_path__in=above), active=True
         ).order_by("name")[:300]

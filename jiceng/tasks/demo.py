@@ -83,8 +83,11 @@ def load(town: DemoTown) -> None:
     services.remind(
         actor=actor, task=theme, node=root, note=gettext("请抓紧开展并录入主题党日记录。"), today=today
     )
-    general = root.get_children().exclude(kind=OrgKind.BRANCH).first()
-    if general is not None and general.get_children().filter(kind=OrgKind.BRANCH).exists():
+    general = Organization.objects.get_children(root).exclude(kind=OrgKind.BRANCH).first()
+    if (
+        general is not None
+        and Organization.objects.get_children(general).filter(kind=OrgKind.BRANCH).exists()
+    ):
         services.issue_task(
             actor=actor,
             issuer=root,
