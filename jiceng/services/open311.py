@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import json
+import re
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -55,6 +56,10 @@ REQUESTS = ("service_requests", "request")
 ERRORS = ("errors", "error")
 
 
+# Characters XML 1.0 cannot carry (C0 controls other than tab, newline and return; lone surrogates).
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _xml(rows: list[dict[str, Any]], kind: tuple[str, str], status: int) -> HttpResponse:
     root = ET.Element(kind[0])
     for row in rows:
@@ -64,7 +69,7 @@ def _xml(rows: list[dict[str, Any]], kind: tuple[str, str], status: int) -> Http
             if isinstance(value, bool):
                 child.text = "true" if value else "false"
             elif value is not None:
-                child.text = str(value)
+                child.text = NOT_XML.sub("", str(value))  # a stray control character would void the document
     body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return HttpResponse(body, status=status, content_type="text/xml; charset=utf-8")
 

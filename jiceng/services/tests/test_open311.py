@@ -127,6 +127,13 @@ def test_xml_carries_the_same_fields_as_json(world):
     assert Client().get(f"{BASE}/requests.html").status_code == 404  # two formats only
 
 
+def test_xml_stays_well_formed_whatever_the_text_holds(world):
+    req, _token = _made(world)
+    ServiceRequest.objects.filter(pk=req.pk).update(text="灯\x01坏了\x0b<b>&", public_text="")
+    [row] = xml_items(Client().get(f"{BASE}/requests/{req.code}.xml"), "service_requests", "request")
+    assert row["description"] == "灯坏了<b>&"
+
+
 def test_tokens_are_never_handed_out_so_every_token_is_unknown(world):
     response = post(good())
     assert "token" not in response.json()[0]  # the id comes at once
