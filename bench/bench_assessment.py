@@ -14,7 +14,8 @@ import --records-since 1921-07-01`` of orgs.csv and members.csv, then ``bench/lo
 - ``ratio``: run_s / raw_s (target of issue 16: ≤ 3);
 - ``queries``: the statements the run issued; ``agree``: for the indicators whose raw SQL gives the
   same figure per branch (life, tasks, committees), how many branches' values are equal;
-- ``steps_s``: the run's seconds per indicator (from one run with the progress callback).
+- ``steps_s``: the run's seconds per indicator (from one run with the progress callback);
+- ``load_avg_before`` / ``load_avg_after``: ``os.getloadavg()`` around the measurement (a shared machine).
 
 The scheme and its runs are deleted at the end: the database is left as found.
 """
@@ -178,6 +179,7 @@ def main() -> None:
     today = timezone.localdate()
     year = int(os.environ.get("BENCH_YEAR", today.year))
     as_of = min(today, dt.date(year, 12, 31))
+    load_before = [round(x, 2) for x in os.getloadavg()]
     scheme = services.create_scheme(
         actor=None, owner=root, name="bench", year=year, tree=TREE, rank_siblings=True
     )
@@ -261,6 +263,10 @@ def main() -> None:
             "agree": agree,
             "steps_s": steps,
             "repeat": REPEAT,
+            "load_avg_before": load_before,
+            "load_avg_after": [round(x, 2) for x in os.getloadavg()],
+            "cpus": os.cpu_count(),
+            "when": dt.datetime.now().isoformat(timespec="seconds"),
         }
     finally:
         AssessmentRun.objects.filter(scheme=scheme).delete()  # runs protect their version

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
+from django.db import connection
 from django.db.models import Case, Count, IntegerField, Q, Sum, When
 from django.db.models import Value as V
 from django.utils.translation import gettext as _
@@ -95,6 +96,16 @@ MONTHLY = {
 QUARTERLY = {"life.general_meeting_quarterly": "general_meeting", "life.party_lecture_quarterly": "party_lecture"}
 
 
+def _bit_or(expression: Any) -> Any:
+    """The OR of the month bits: PostgreSQL's ``bit_or`` (a hash aggregate); elsewhere the sum of the
+    distinct bits, the same number (a DISTINCT aggregate sorts: half again the query's time)."""
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.aggregates import BitOr
+
+        return BitOr(expression)
+    return Sum(expression, distinct=True)
+
+
 def _held(ctx: Context) -> tuple[dict[tuple, int], dict[str, list[int]]]:
     """Months held as bit masks ({(org id, kind, group id or None): mask}, bit i = the i-th month of
     the year) and, per organization path, the meetings of the year and the sum of their ids: one
@@ -115,7 +126,7 @@ def _held(ctx: Context) -> tuple[dict[tuple, int], dict[str, list[int]]]:
         )
         .order_by()
         .values_list("org_id", "org_path", "kind", "group_id")
-        .annotate(mask=Sum(bit, distinct=True), n=Count("id"), ids=Sum("id"))
+        .annotate(mask=_bit_or(bit), n=Count("id"), ids=Sum("id"))
     )
     masks: dict[tuple, int] = {}
     per_path: dict[str, list[int]] = defaultdict(lambda: [0, 0])
