@@ -384,10 +384,7 @@ def compute(run: AssessmentRun, *, progress: Any = None) -> AssessmentRun:
         )
         leaves = definition.leaves(tree)
         values: dict[str, dict[int, Value]] = {}
-        panel = {
-            (p.node_key, p.org_id): p
-            for p in PanelScore.objects.filter(scheme=scheme)
-        }
+        panel = {(p.node_key, p.org_id): p for p in PanelScore.objects.filter(scheme=scheme)}
         written = [time.monotonic()]
         for i, leaf in enumerate(leaves, start=1):
             values[leaf["key"]] = _leaf_values(ctx, leaf, panel)

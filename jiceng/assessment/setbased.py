@@ -93,7 +93,10 @@ MONTHLY = {
     "life.committee_meeting_monthly": "committee_meeting",
     "life.group_meeting_monthly": "group_meeting",
 }
-QUARTERLY = {"life.general_meeting_quarterly": "general_meeting", "life.party_lecture_quarterly": "party_lecture"}
+QUARTERLY = {
+    "life.general_meeting_quarterly": "general_meeting",
+    "life.party_lecture_quarterly": "party_lecture",
+}
 
 
 def _bit_or(expression: Any) -> Any:

@@ -94,7 +94,10 @@ def _compare(world, targets):
         slow = spec.trace(Context(targets=targets, **ctx_args), params)
         for t in targets:
             a, b = fast[t.id], slow[t.id]
-            assert (a.share, a.numerator, a.denominator) == (b.share, b.numerator, b.denominator), (key, t.code)
+            assert (a.share, a.numerator, a.denominator) == (b.share, b.numerator, b.denominator), (
+                key,
+                t.code,
+            )
             assert a.key.count == len(b.records), (key, t.code)
             if a.key.id_sum is not None:
                 assert a.key.id_sum == sum(r.id for r in b.records if r.id is not None), (key, t.code)
@@ -137,7 +140,10 @@ def test_the_set_based_run_equals_the_traced_indicators(world):
         )
     Organization.objects.filter(pk=world.branch_a.pk).update(founded_on=dt.date(YEAR, 2, 14))
     RuleVersion.objects.create(
-        code="life.party_lecture_quarterly", effective_from=dt.date(YEAR, 7, 1), enabled=False, citation="测试"
+        code="life.party_lecture_quarterly",
+        effective_from=dt.date(YEAR, 7, 1),
+        enabled=False,
+        citation="测试",
     )
     _compare(world, _targets("branch"))
     _compare(world, _targets("branch", "general_branch"))  # pooled over a subtree
