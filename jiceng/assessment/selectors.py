@@ -112,7 +112,9 @@ def trace(result: OrgResult) -> dict[str, dict[str, Any]]:
         else:
             spec = indicators.get(leaf.get("indicator", ""))
             records = []
-            if spec is not None:
+            # An indicator without a ``trace`` lists the records its ``compute`` returns; where the run
+            # counted none (dues: figures, no records) there is nothing to compute again.
+            if spec is not None and (spec.trace is not None or stored.get("count", 1)):
                 params = given.get(leaf["key"]) or spec.resolved_params(leaf.get("params"))
                 value = (spec.trace or spec.compute)(ctx, params).get(org.pk)
                 records = value.records if value is not None else []
