@@ -6,8 +6,9 @@ assessed, which holds the right on its own subtree only). Each write is one tran
 change record; refusals are ``ValidationError`` naming the field.
 
 A run is reproducible: it stores the scheme version, the day counted to (``as_of``), the grading and
-options it used and, per organization, every node's value with the records it came from. Running again
-with the same version and day over the same records gives the same numbers.
+options it used and, per organization, every node's value with the key of the records it came from
+(their count and the sum of their ids; ``selectors.trace`` lists them again on the score's page). Running
+again with the same version and day over the same records gives the same numbers and keys.
 """
 
 from __future__ import annotations
