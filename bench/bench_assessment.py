@@ -14,7 +14,8 @@ import --records-since 1921-07-01`` of orgs.csv and members.csv, then ``bench/lo
 - ``ratio``: run_s / raw_s (target of issue 16: ≤ 3);
 - ``queries``: the statements the run issued; ``agree``: for the indicators whose raw SQL gives the
   same figure per branch (life, tasks, committees), how many branches' values are equal;
-- ``steps_s``: the run's seconds per indicator (from one run with the progress callback).
+- ``steps_s``: the run's seconds per indicator (from one run with the progress callback);
+- ``load_avg_before`` / ``load_avg_after``: ``os.getloadavg()`` around the measurement (a shared machine).
 
 The scheme and its runs are deleted at the end: the database is left as found.
 """
@@ -172,12 +173,18 @@ def raw(params: dict[str, Any]) -> dict[str, dict[int, tuple]]:
 def main() -> None:
     if connection.vendor != "postgresql":
         sys.exit("bench_assessment needs PostgreSQL (the raw SQL is PostgreSQL's)")
+    # PostgreSQL's JIT off for both sides: once the tables are analysed, the cost estimate of the raw
+    # 三会一课 statement passes jit_above_cost and compiling it took 0.33 s of a 0.02 s query (county),
+    # which would flatter the ratio. Without JIT the raw SQL is the lower, honest floor.
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
     root = Organization.objects.filter(depth=1).order_by("path").first()
     if root is None:
         sys.exit("no organizations: import a dataset first")
     today = timezone.localdate()
     year = int(os.environ.get("BENCH_YEAR", today.year))
     as_of = min(today, dt.date(year, 12, 31))
+    load_before = [round(x, 2) for x in os.getloadavg()]
     scheme = services.create_scheme(
         actor=None, owner=root, name="bench", year=year, tree=TREE, rank_siblings=True
     )
@@ -261,6 +268,11 @@ def main() -> None:
             "agree": agree,
             "steps_s": steps,
             "repeat": REPEAT,
+            "load_avg_before": load_before,
+            "load_avg_after": [round(x, 2) for x in os.getloadavg()],
+            "cpus": os.cpu_count(),
+            "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "jit": "off",
         }
     finally:
         AssessmentRun.objects.filter(scheme=scheme).delete()  # runs protect their version

@@ -12,7 +12,8 @@ makes one). Prints one JSON object:
   from the maintained figures), median (target: 50 ms); ``completion_page_ms`` the task's page for the
   root's administrator (server time), median; ``drill_ms``: the completion of the first committee one
   level down;
-- ``counts_exact``: the root's maintained figures equal a fresh count of the assignments.
+- ``counts_exact``: the root's maintained figures equal a fresh count of the assignments;
+- ``load_avg_before`` / ``load_avg_after``: ``os.getloadavg()`` around the measurement (a shared machine).
 
 The task is deleted at the end (with its assignments and figures): the database is left as found.
 """
@@ -66,7 +67,7 @@ def main() -> None:
     user, _ = User.objects.get_or_create(username="bench-tasks", defaults={"full_name": "bench"})
     RoleAssignment.objects.get_or_create(user=user, org=root, role="org_admin")
     today = timezone.localdate()
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"load_avg_before": [round(x, 2) for x in os.getloadavg()]}
     t0 = time.perf_counter()
     task = services.issue_task(
         actor=user,
@@ -108,6 +109,8 @@ def main() -> None:
         t2 = time.perf_counter()
         Task.objects.filter(pk=task.pk).delete()
         out["delete_ms"] = round((time.perf_counter() - t2) * 1000, 1)
+    out["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]
+    out["cpus"] = os.cpu_count()
     print(json.dumps(out))
 
 

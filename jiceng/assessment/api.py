@@ -157,9 +157,17 @@ class AssessmentResultSerializer(serializers.ModelSerializer):
 
 
 class AssessmentResultDetailSerializer(AssessmentResultSerializer):
+    trace = serializers.SerializerMethodField()
+
     class Meta(AssessmentResultSerializer.Meta):
         fields = [*AssessmentResultSerializer.Meta.fields, "values", "trace"]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_trace(self, obj: OrgResult) -> dict[str, Any]:
+        """Per leaf: the records listed now (``records``, ``more``), the run's ``count`` and ``id_sum``,
+        and ``same`` (the records listed are those the run counted)."""
+        return selectors.trace(obj)
 
 
 # ---- Views ------------------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
-"""The indicators jiceng ships, each computed from the records of the organizations assessed.
+"""The indicators jiceng ships, with the records each value came from (the trace of a score's page).
 
-Each reads only the subtree of the scheme's committee, in a fixed number of queries for all the
-organizations of a run (``services.requests`` reads the figures one query per organization), and
-returns per organization a share with its numerator, denominator and the records it came from.
-docs/assessment.md describes what each counts.
+Each reads only the subtree of the context's owner, in a fixed number of queries, and returns per
+organization a share with its numerator, denominator and the records it came from (links). A run
+computes the same figures set-based (``setbased.py``: no records, a ``TraceKey`` per value); the
+functions here are each indicator's ``trace``, called for one organization when its score's page is
+opened. docs/assessment.md describes what each counts.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from django.utils.translation import gettext_lazy
 from jiceng.core import compliance, periods
 from jiceng.orgs.models import Organization, OrgKind
 
-from .indicators import Context, Indicator, Param, RecordRef, Value, register
+from . import setbased
+from .indicators import Context, Indicator, Param, RecordRef, TraceKey, Value, register
 
 log = logging.getLogger(__name__)
 STEP = Organization.steplen
@@ -98,11 +100,11 @@ def months_complete(ctx: Context, params: Mapping[str, int]) -> dict[int, Value]
                 counts[tid][1] += 1
                 if not gaps:
                     counts[tid][0] += 1
-                for f in gaps:
+                else:  # one line per month missed, naming every rule it broke
                     records[tid].append(
                         RecordRef(
                             kind="finding",
-                            label=f"{b['name']} {label}：{f.title}",
+                            label=f"{b['name']} {label}：{'；'.join(f.title for f in gaps)}",
                             org_path=b["path"],
                             url=f"{life_list}?org={b['code']}",
                             day=last.isoformat(),
@@ -120,6 +122,7 @@ def months_complete(ctx: Context, params: Mapping[str, int]) -> dict[int, Value]
                     url=meeting_url(m["id"]),
                     day=m["held_on"].isoformat(),
                     status=held,
+                    id=m["id"],
                 )
             )
     return {
@@ -191,6 +194,7 @@ def tasks_on_time(ctx: Context, params: Mapping[str, int]) -> dict[int, Value]:
                     url=assignment_url(r["id"]),
                     day=r["deadline"].isoformat(),
                     status=status,
+                    id=r["id"],
                 )
             )
     return {
@@ -243,7 +247,14 @@ def _request_records(ctx: Context) -> dict[int, list[RecordRef]]:
         .exclude(state_type__in=("merged", "withdrawn", "referred"))
         .order_by("org_path", "received_at", "id")
         .values(
-            "code", "org_path", "org__name", "received_at", "category__name", "satisfaction", "resolution"
+            "id",
+            "code",
+            "org_path",
+            "org__name",
+            "received_at",
+            "category__name",
+            "satisfaction",
+            "resolution",
         )
     )
     out: dict[int, list[RecordRef]] = defaultdict(list)
@@ -257,25 +268,33 @@ def _request_records(ctx: Context) -> dict[int, list[RecordRef]]:
                     url=reverse("services:detail", kwargs={"code": r["code"]}),
                     day=timezone.localtime(r["received_at"]).date().isoformat(),
                     status=(_("满意度%(n)s") % {"n": r["satisfaction"]}) if r["satisfaction"] else "",
+                    id=r["id"],
                 )
             )
     return out
 
 
-def _rate(attr: str, num: str, den: str, what: Any) -> Any:
+def _rate(attr: str, num: str, den: str, what: Any, *, traced: bool) -> Any:
+    """One of the requests' rates: ``traced`` lists each request (a score's page), else only their
+    count and the sum of their ids (a run)."""
+
     def compute(ctx: Context, params: Mapping[str, int]) -> dict[int, Value]:
         figures = ctx.cached("services.figures", lambda: _request_figures(ctx))
-        records = ctx.cached("services.records", lambda: _request_records(ctx))
+        if traced:
+            records = ctx.cached("services.records", lambda: _request_records(ctx))
+        else:
+            keys = ctx.cached("services.keys", lambda: setbased.request_keys(ctx))
+        some, none = _("%(what)s：%(n)d / %(d)d"), _("暂无数据：本年度没有可计的群众诉求")
+        what_text = str(what)
         out = {}
         for t in ctx.targets:
             f = figures[t.id]
             n, d = getattr(f, num), getattr(f, den)
-            note = (
-                _("%(what)s：%(n)d / %(d)d") % {"what": what, "n": n, "d": d}
-                if d
-                else _("暂无数据：本年度没有可计的群众诉求")
-            )
-            out[t.id] = Value.ratio(n, d, note=note, records=records.get(t.id, []))
+            note = some % {"what": what_text, "n": n, "d": d} if d else none
+            if traced:
+                out[t.id] = Value.ratio(n, d, note=note, records=records.get(t.id, []))
+            else:
+                out[t.id] = Value.ratio(n, d, note=note, key=keys[t.id])
         return out
 
     compute.__name__ = attr
@@ -285,19 +304,26 @@ def _rate(attr: str, num: str, den: str, what: Any) -> Any:
 # 发展党员: findings resolved ------------------------------------------------------------------------------
 
 
-def _state_days(ctx: Context) -> list[dt.date]:
+def state_days(ctx: Context) -> list[dt.date]:
     days = [last for _first, last in ctx.months()]
     if not days or days[-1] != ctx.end:
         days.append(ctx.end)
     return days
 
 
-def _state_findings(ctx: Context) -> dict[dt.date, list[compliance.Finding]]:
-    days = _state_days(ctx)
-    # The two indicators that read the state findings: development's and the committees' term.
-    plan = compliance.Plan(state_days=tuple(days), only=("dev.", "org.committee_term_expired"))
-    found = compliance.evaluate_plan(_Owner(ctx.owner_path), plan)
+def _state_findings(ctx: Context, only: tuple[str, ...]) -> dict[dt.date, list[compliance.Finding]]:
+    """The engine's state findings of the rules ``only`` names on each month-end (and the last day
+    counted). Development's findings come from development files only: a subtree without any has none,
+    and the engine is not asked (a county's run spent most of this indicator loading it for nothing)."""
+    days = state_days(ctx)
     out: dict[dt.date, list[compliance.Finding]] = {d: [] for d in days}
+    if only == ("dev.",):
+        from jiceng.development.models import Development
+
+        if not Development.objects.filter(org_path__startswith=ctx.owner_path).exists():
+            return out
+    plan = compliance.Plan(state_days=tuple(days), only=only)
+    found = compliance.evaluate_plan(_Owner(ctx.owner_path), plan)
     for f in found:
         try:
             day = dt.date.fromisoformat(f.period)
@@ -312,7 +338,7 @@ def development_resolved(ctx: Context, params: Mapping[str, int]) -> dict[int, V
     """The findings of member development (RULES.md §4) present on any month's last day of the year
     (and on the last day counted): the share no longer present on the last day counted. An
     organization with no such finding all year scores in full (nothing was left to put right)."""
-    by_day = ctx.cached("engine.state", lambda: _state_findings(ctx))
+    by_day = ctx.cached("engine.dev", lambda: _state_findings(ctx, ("dev.",)))
     days = sorted(by_day)
     last = days[-1] if days else ctx.end
     first_seen: dict[tuple, tuple[dt.date, compliance.Finding]] = {}
@@ -340,15 +366,14 @@ def development_resolved(ctx: Context, params: Mapping[str, int]) -> dict[int, V
                     status=done if resolved else undone,
                 )
             )
+    some, none = _("发现问题%(d)d个，已整改%(n)d个"), _("全年未发现发展党员工作问题")
     out = {}
     for t in ctx.targets:
         n, d = counts[t.id]
         if d:
-            out[t.id] = Value.ratio(
-                n, d, note=_("发现问题%(d)d个，已整改%(n)d个") % {"d": d, "n": n}, records=records[t.id]
-            )
+            out[t.id] = Value.ratio(n, d, note=some % {"d": d, "n": n}, records=records[t.id])
         else:
-            out[t.id] = Value(Fraction(1), 0, 0, _("全年未发现发展党员工作问题"), [])
+            out[t.id] = Value(Fraction(1), 0, 0, none, [])
     return out
 
 
@@ -359,7 +384,7 @@ def committee_in_term(ctx: Context, params: Mapping[str, int]) -> dict[int, Valu
     """On each month's last day of the year (and the last day counted), each organization of the
     subtree that existed and kept records: its committee was in term (no finding
     ``org.committee_term_expired``). The share of such (organization, day) pairs."""
-    by_day = ctx.cached("engine.state", lambda: _state_findings(ctx))
+    by_day = ctx.cached("engine.terms", lambda: _state_findings(ctx, ("org.committee_term_expired",)))
     orgs = ctx.cached(
         "orgs.all",
         lambda: list(
@@ -427,15 +452,30 @@ def dues_collected(ctx: Context, params: Mapping[str, int]) -> dict[int, Value]:
     except Exception:  # noqa: BLE001 (an indicator of another module never fails the run)
         log.exception("dues collection figures unavailable")
         return {t.id: Value.no_data(_("暂无数据：党费数据读取失败")) for t in ctx.targets}
+    some, none = _("实收%(c)s元 / 应收%(o)s元"), _("暂无数据：本年度没有应交党费记录")
     out = {}
     for t in ctx.targets:
         collected, owed = figures.get(t.path, (0, 0))
         if not owed:
-            out[t.id] = Value.no_data(_("暂无数据：本年度没有应交党费记录"))
+            out[t.id] = Value.no_data(none)
             continue
         share = min(Fraction(str(collected)) / Fraction(str(owed)), Fraction(1))
-        out[t.id] = Value(share, None, None, _("实收%(c)s元 / 应收%(o)s元") % {"c": collected, "o": owed})
+        out[t.id] = Value(share, None, None, some % {"c": collected, "o": owed})
     return out
+
+
+def _keyed(compute: Any) -> Any:
+    """An indicator whose run keeps only the count of its records (a handful: development findings)."""
+
+    def keyed(ctx: Context, params: Mapping[str, int]) -> dict[int, Value]:
+        out = dict(compute(ctx, params))
+        for value in out.values():
+            value.key = TraceKey(len(value.records))
+            value.records = []
+        return out
+
+    keyed.__name__ = compute.__name__
+    return keyed
 
 
 def register_builtin() -> None:
@@ -444,8 +484,9 @@ def register_builtin() -> None:
             "life.months_complete",
             gettext_lazy("三会一课按月落实率"),
             gettext_lazy("按要求召开全部规定会议的月份占比（依据合规引擎的组织生活检查结果）"),
-            months_complete,
+            setbased.months_complete,
             order=10,
+            trace=months_complete,
         )
     )
     register(
@@ -453,9 +494,10 @@ def register_builtin() -> None:
             "tasks.on_time",
             gettext_lazy("任务按时完成率"),
             gettext_lazy("本年度到期的上级交办任务中按期完成（或转办）的占比"),
-            tasks_on_time,
+            setbased.tasks_on_time,
             params={"grace_days": Param(0, 0, 30, gettext_lazy("宽限天数"))},
             order=20,
+            trace=tasks_on_time,
         )
     )
     for key, attr, num, den, title, what in (
@@ -489,8 +531,9 @@ def register_builtin() -> None:
                 key,
                 title,
                 gettext_lazy("本组织范围内居民诉求（接诉即办）的比率，口径同“群众诉求”统计页"),
-                _rate(attr, num, den, what),
+                _rate(attr, num, den, what, traced=False),
                 order=30,
+                trace=_rate(attr, num, den, what, traced=True),
             )
         )
     register(
@@ -498,8 +541,9 @@ def register_builtin() -> None:
             "development.findings_resolved",
             gettext_lazy("发展党员问题整改率"),
             gettext_lazy("年内各月末发现的发展党员工作问题中，到统计截止日已不再存在的占比"),
-            development_resolved,
+            _keyed(development_resolved),
             order=40,
+            trace=development_resolved,
         )
     )
     register(
@@ -507,8 +551,9 @@ def register_builtin() -> None:
             "orgs.committee_in_term",
             gettext_lazy("班子按期换届"),
             gettext_lazy("各月末委员会在任期内（无“任期届满未换届”问题）的组织占比"),
-            committee_in_term,
+            setbased.committee_in_term,
             order=50,
+            trace=committee_in_term,
         )
     )
     register(

@@ -21,8 +21,8 @@ from typing import Any
 
 # A computed value is stored with this many decimals (the share), so a stored run reads back exactly.
 VALUE_PLACES = 4
-# At most this many records are kept in the trace of one indicator of one organization; the count of
-# the others is kept beside them (a committee's year may hold thousands of meetings).
+# At most this many records are listed on a score's page for one indicator of one organization; the
+# count of the others is shown beside them (a committee's year may hold thousands of meetings).
 TRACE_LIMIT = 200
 
 
@@ -36,9 +36,11 @@ class RecordRef:
     url: str = ""
     day: str = ""  # ISO day
     status: str = ""  # a word: 按时 / 逾期 / 已整改 …
+    id: int | None = None  # the record's id where it is a stored row (a meeting, an assignment …)
 
-    def as_json(self) -> dict[str, str]:
+    def as_json(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "kind": self.kind,
             "label": self.label,
             "org_path": self.org_path,
@@ -48,15 +50,35 @@ class RecordRef:
         }
 
 
+@dataclass(frozen=True)
+class TraceKey:
+    """What a run stores of the records behind one value, instead of the records themselves: how many
+    there were and a digest of their ids (``id_sum``: the sum of the record ids, additive so that a
+    committee's figure is the sum of its branches'; None where the records are derived, e.g. months
+    missed). The records are listed again when the score's page is opened (``Indicator.trace``), and
+    the page says whether they are still the ones counted."""
+
+    count: int
+    id_sum: int | None = None
+
+    def as_json(self) -> dict[str, int | None]:
+        return {"count": self.count, "id_sum": self.id_sum}
+
+
 @dataclass
 class Value:
-    """One indicator's value for one organization. ``share`` None: no data (暂无数据)."""
+    """One indicator's value for one organization. ``share`` None: no data (暂无数据).
+
+    A set-based ``compute`` fills ``key`` (the count and digest of the records) and leaves ``records``
+    empty; the ``trace`` of an indicator (one organization, when its page is opened) fills
+    ``records``."""
 
     share: Fraction | None
     numerator: int | None = None
     denominator: int | None = None
     note: str = ""
     records: list[RecordRef] = field(default_factory=list)
+    key: TraceKey | None = None
 
     @classmethod
     def no_data(cls, note: str) -> Value:
@@ -64,10 +86,16 @@ class Value:
 
     @classmethod
     def ratio(
-        cls, numerator: int, denominator: int, *, note: str = "", records: Iterable[RecordRef] = ()
+        cls,
+        numerator: int,
+        denominator: int,
+        *,
+        note: str = "",
+        records: Iterable[RecordRef] = (),
+        key: TraceKey | None = None,
     ) -> Value:
         share = Fraction(numerator, denominator) if denominator else None
-        return cls(share, numerator, denominator, note, list(records))
+        return cls(share, numerator, denominator, note, list(records), key)
 
 
 @dataclass(frozen=True)
@@ -126,12 +154,18 @@ Compute = Callable[[Context, Mapping[str, int]], Mapping[int, Value]]
 
 @dataclass(frozen=True)
 class Indicator:
+    """``compute``: every target of a run at once, set-based, values with their ``TraceKey``.
+    ``trace``: the same indicator with the records listed (``RecordRef`` with links), called for one
+    target when its score's page is opened (a context whose ``owner_path`` is the target's path and
+    whose only target it is); None: ``compute``'s own records are the trace."""
+
     key: str
     title: Any
     description: Any
     compute: Compute
     params: Mapping[str, Param] = field(default_factory=dict)
     order: int = 100
+    trace: Compute | None = None
 
     def resolved_params(self, given: Mapping[str, Any] | None) -> dict[str, int]:
         """The node's parameters over the defaults (already validated by ``definition``)."""

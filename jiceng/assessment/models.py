@@ -5,7 +5,8 @@ subtree for one year. Every save of a scheme makes a ``SchemeVersion`` (the tree
 options as they were); a run points at the version it used, so a stored result never changes when the
 scheme is edited later. A ``PanelScore`` is one score of a panel (评议) for one node and organization,
 with its written justification. An ``AssessmentRun`` stores its parameters and, per organization, an
-``OrgResult`` with every node's value, points and the records each value came from (its trace).
+``OrgResult`` with every node's value, points and the key of the records each value came from (its
+trace: listed again when the score is read).
 """
 
 from __future__ import annotations
@@ -237,7 +238,8 @@ class ResultJSONField(models.JSONField):
 
 class OrgResult(models.Model):
     """One organization's result of a run: score, rank, grade, and per node ``values`` ({key: {share,
-    points, effective, numerator, denominator, note}}) and ``trace`` ({key: {records, more}})."""
+    points, effective, numerator, denominator, note}}) and per leaf ``trace``: the key of its records
+    ({key: {count, id_sum}}; results of ``ENGINE`` 1 stored {records, more})."""
 
     run = models.ForeignKey(AssessmentRun, on_delete=models.CASCADE, related_name="results")
     org = models.ForeignKey(

@@ -7,10 +7,14 @@
   organization: a branch secretary sees their own branch's only, never a sibling's.
 - Panel scores are seen by viewers of the organization scored.
 Out of scope is 404 everywhere.
+
+A run stores, per value, how many records it counted and a digest of their ids (``TraceKey``); the
+records themselves are listed by ``trace`` when a score is read, for that organization's subtree only.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
@@ -19,6 +23,8 @@ from django.http import Http404
 from jiceng.core import scope
 from jiceng.orgs.models import Organization
 
+from . import definition, indicators
+from .indicators import TRACE_LIMIT, Context, RecordRef, Target
 from .models import AssessmentRun, OrgResult, PanelScore, Scheme
 
 
@@ -73,6 +79,78 @@ def get_result(user: Any, pk: Any) -> OrgResult:
     if found is None:
         raise Http404
     return found
+
+
+def trace(result: OrgResult) -> dict[str, dict[str, Any]]:
+    """Each leaf's records of a result (a score the caller may already see: ``get_result``), listed
+    now by the indicator's ``trace`` for the organization's subtree, with the run's parameters: the
+    first ``TRACE_LIMIT`` as JSON (``records``, ``more`` the others), the run's key (``count``,
+    ``id_sum``) and whether the records listed are the ones the run counted (``same``: False when
+    records were entered, changed or deleted since the run; the value shown stays the run's).
+
+    Only records whose organization lies in the result's subtree are listed, whatever an indicator
+    returns, so a trace never shows another organization's records. A result of an earlier engine
+    that stored its records (``records`` in the stored trace) is returned as stored."""
+    run = result.run
+    org = result.org
+    ctx = Context(
+        year=run.year,
+        start=dt.date(run.year, 1, 1),
+        end=run.as_of,
+        owner_path=result.org_path,
+        targets=[Target(org.pk, org.code, org.name, result.org_path, org.kind)],
+    )
+    given = run.params.get("indicator_params") or {}
+    out: dict[str, dict[str, Any]] = {}
+    for leaf in definition.leaves(run.version.definition):
+        stored = result.trace.get(leaf["key"]) or {}
+        if "records" in stored:
+            out[leaf["key"]] = {**stored, "same": True}
+            continue
+        if leaf["kind"] == definition.PANEL:
+            records = _panel_records(run.scheme_id, leaf["key"], org.pk)
+        else:
+            spec = indicators.get(leaf.get("indicator", ""))
+            records = []
+            # An indicator without a ``trace`` lists the records its ``compute`` returns; where the run
+            # counted none (dues: figures, no records) there is nothing to compute again.
+            if spec is not None and (spec.trace is not None or stored.get("count", 1)):
+                params = given.get(leaf["key"]) or spec.resolved_params(leaf.get("params"))
+                value = (spec.trace or spec.compute)(ctx, params).get(org.pk)
+                records = value.records if value is not None else []
+        records = [r for r in records if r.org_path.startswith(result.org_path)]
+        id_sum = sum(r.id for r in records if r.id is not None)
+        count = stored.get("count", len(records))
+        out[leaf["key"]] = {
+            "records": [r.as_json() for r in records[:TRACE_LIMIT]],
+            "more": max(0, len(records) - TRACE_LIMIT),
+            "count": count,
+            "id_sum": stored.get("id_sum"),
+            "listed": len(records),
+            "same": count == len(records) and stored.get("id_sum") in (None, id_sum),
+        }
+    return out
+
+
+def _panel_records(scheme_id: int, node_key: str, org_id: int) -> list[RecordRef]:
+    from django.utils import timezone
+
+    out = []
+    for p in PanelScore.objects.filter(scheme_id=scheme_id, node_key=node_key, org_id=org_id).select_related(
+        "scored_by"
+    ):
+        who = (p.scored_by.get_full_name() or p.scored_by.username) if p.scored_by else ""
+        out.append(
+            RecordRef(
+                kind="panel_score",
+                label=p.justification,
+                org_path=p.org_path,
+                day=timezone.localtime(p.scored_at).date().isoformat(),
+                status=who,
+                id=p.pk,
+            )
+        )
+    return out
 
 
 def panel_scores(user: Any, scheme: Scheme) -> QuerySet[PanelScore]:

@@ -6,14 +6,16 @@ assessed, which holds the right on its own subtree only). Each write is one tran
 change record; refusals are ``ValidationError`` naming the field.
 
 A run is reproducible: it stores the scheme version, the day counted to (``as_of``), the grading and
-options it used and, per organization, every node's value with the records it came from. Running again
-with the same version and day over the same records gives the same numbers.
+options it used and, per organization, every node's value with the key of the records it came from
+(their count and the sum of their ids; ``selectors.trace`` lists them again on the score's page). Running
+again with the same version and day over the same records gives the same numbers and keys.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +31,7 @@ from jiceng.core import audit, scope
 from jiceng.orgs.models import Organization, OrgKind
 
 from . import definition, indicators, scoring
-from .indicators import TRACE_LIMIT, Context, Target, Value
+from .indicators import Context, Target, Value
 from .models import AssessmentRun, NoData, OrgResult, PanelScore, RunStatus, Scheme, SchemeVersion
 
 if TYPE_CHECKING:
@@ -39,7 +41,7 @@ log = logging.getLogger(__name__)
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 MAX_GRADES = 10
 JUSTIFICATION_MIN, JUSTIFICATION_MAX = 4, 1000
-ENGINE = "1"  # bump when a change of this app changes what a run computes from the same records
+ENGINE = "2"  # bump when a change of this app changes what a run computes from the same records
 
 
 # Schemes -----------------------------------------------------------------------------------------------
@@ -332,11 +334,11 @@ def start_run(
     return run
 
 
-def _values_json(value: Value | None) -> dict[str, Any]:
+def _values_json(value: Value | None, share: Decimal | None, no_data: str) -> dict[str, Any]:
     if value is None:
-        return {"share": None, "numerator": None, "denominator": None, "note": _("暂无数据")}
+        return {"share": None, "numerator": None, "denominator": None, "note": no_data}
     return {
-        "share": None if value.share is None else str(_share(value.share)),
+        "share": None if share is None else str(share),
         "numerator": value.numerator,
         "denominator": value.denominator,
         "note": value.note,
@@ -353,8 +355,16 @@ def _share(share: Fraction) -> Decimal:
     return (Decimal(whole) / scale).quantize(Decimal(1).scaleb(-indicators.VALUE_PLACES))
 
 
-def _progress(run: AssessmentRun, done: int) -> None:
-    AssessmentRun.objects.filter(pk=run.pk).update(steps_done=done)
+PROGRESS_EVERY = 0.5  # seconds: the run page polls; a step written more often is not seen
+
+
+def _progress(run: AssessmentRun, done: int, last: list[float]) -> None:
+    """Written when ``PROGRESS_EVERY`` has passed since the last write (a county's steps take
+    milliseconds each: one write per step was a tenth of the run)."""
+    now = time.monotonic()
+    if now - last[0] >= PROGRESS_EVERY:
+        AssessmentRun.objects.filter(pk=run.pk).update(steps_done=done)
+        last[0] = now
 
 
 def compute(run: AssessmentRun, *, progress: Any = None) -> AssessmentRun:
@@ -375,13 +385,11 @@ def compute(run: AssessmentRun, *, progress: Any = None) -> AssessmentRun:
         )
         leaves = definition.leaves(tree)
         values: dict[str, dict[int, Value]] = {}
-        panel = {
-            (p.node_key, p.org_id): p
-            for p in PanelScore.objects.filter(scheme=scheme).select_related("scored_by")
-        }
+        panel = {(p.node_key, p.org_id): p for p in PanelScore.objects.filter(scheme=scheme)}
+        written = [time.monotonic()]
         for i, leaf in enumerate(leaves, start=1):
             values[leaf["key"]] = _leaf_values(ctx, leaf, panel)
-            _progress(run, i)
+            _progress(run, i, written)
             if progress:
                 progress(i, run.steps, leaf["name"])
         with transaction.atomic():
@@ -407,27 +415,18 @@ def _leaf_values(
     if leaf["kind"] == definition.PANEL:
         out = {}
         weight = Fraction(Decimal(leaf["weight"]))
+        none, some = _("暂无数据：尚未评议"), _("评议得分%(p)s / %(w)s：%(why)s")
         for t in ctx.targets:
             p = panel.get((leaf["key"], t.id))
             if p is None:
-                out[t.id] = Value.no_data(_("暂无数据：尚未评议"))
+                out[t.id] = Value.no_data(none)
                 continue
-            who = (p.scored_by.get_full_name() or p.scored_by.username) if p.scored_by else ""
             out[t.id] = Value(
                 Fraction(Decimal(p.points)) / weight,
                 None,
                 None,
-                _("评议得分%(p)s / %(w)s：%(why)s")
-                % {"p": p.points, "w": leaf["weight"], "why": p.justification},
-                [
-                    indicators.RecordRef(
-                        kind="panel_score",
-                        label=p.justification,
-                        org_path=p.org_path,
-                        day=timezone.localtime(p.scored_at).date().isoformat(),
-                        status=who,
-                    )
-                ],
+                some % {"p": p.points, "w": leaf["weight"], "why": p.justification},
+                key=indicators.TraceKey(1, p.pk),
             )
         return out
     spec = indicators.get(leaf["indicator"])
@@ -447,40 +446,72 @@ def _write(
     values: dict[str, dict[int, Value]],
 ) -> None:
     OrgResult.objects.filter(run=run).delete()
-    results: dict[int, OrgResult] = {}
+    results: dict[int, dict[str, Any]] = {}
     scores: dict[int, Decimal | None] = {}
     parents: dict[int, str] = {}
     step = Organization.steplen
+    nodes_flat = [n for _depth, n in definition.flat(tree)]
+    no_data_word = _("暂无数据")
+    # Scoring is a pure function of the leaves' rounded values: organizations with the same values (most
+    # branches of a county share a few dozen combinations) are scored once, exactly as each would be.
+    scored: dict[tuple, tuple[Decimal | None, dict[str, dict[str, Any]]]] = {}
+    shares: dict[tuple[int, int], Decimal] = {}
+
+    def share_of(v: Value | None) -> Decimal | None:
+        if v is None or v.share is None:
+            return None
+        key = (v.share.numerator, v.share.denominator)  # cheaper to hash than the Fraction
+        if key not in shares:
+            shares[key] = _share(v.share)
+        return shares[key]
+
     for t in targets:
-        leaf_values = {}
-        for key, by_org in values.items():
-            v = by_org.get(t.id)
-            leaf_values[key] = None if v is None or v.share is None else Fraction(_share(v.share))
-        total, nodes = scoring.score(tree, leaf_values, no_data=version.no_data)
-        score = None if total is None else scoring.round_cent(total)
+        leaf = {key: share_of(by_org.get(t.id)) for key, by_org in values.items()}
+        signature = tuple(leaf.items())
+        if signature not in scored:
+            total, nodes = scoring.score(
+                tree,
+                {k: None if d is None else Fraction(d) for k, d in leaf.items()},
+                no_data=version.no_data,
+            )
+            points: dict[str, dict[str, Any]] = {}
+            for n in nodes_flat:
+                r = nodes.get(n["key"])
+                entry: dict[str, Any] = {}
+                if n["kind"] == definition.GROUP:
+                    entry["share"] = None if r is None or r.value is None else str(_share(r.value))
+                entry["effective"] = str(scoring.round_cent(r.effective)) if r else "0.00"
+                entry["points"] = str(scoring.round_cent(r.points)) if r else "0.00"
+                points[n["key"]] = entry
+            scored[signature] = (None if total is None else scoring.round_cent(total), points)
+        score, points = scored[signature]
         node_json: dict[str, Any] = {}
         trace: dict[str, Any] = {}
-        for _depth, n in definition.flat(tree):
-            r = nodes.get(n["key"])
-            entry = _values_json(values.get(n["key"], {}).get(t.id)) if n["kind"] != definition.GROUP else {}
+        for n in nodes_flat:
             if n["kind"] == definition.GROUP:
-                entry["share"] = None if r is None or r.value is None else str(_share(r.value))
-            entry["effective"] = str(scoring.round_cent(r.effective)) if r else "0.00"
-            entry["points"] = str(scoring.round_cent(r.points)) if r else "0.00"
+                node_json[n["key"]] = dict(points[n["key"]])
+                continue
+            v = values.get(n["key"], {}).get(t.id)
+            entry = _values_json(v, leaf.get(n["key"]), no_data_word)
+            entry.update(points[n["key"]])
             node_json[n["key"]] = entry
-            if n["kind"] != definition.GROUP:
-                v = values.get(n["key"], {}).get(t.id)
-                # Only records of the organization's own subtree, whatever an indicator returned.
-                recs = [x for x in (v.records if v is not None else []) if x.org_path.startswith(t.path)]
-                trace[n["key"]] = {
-                    "records": [x.as_json() for x in recs[:TRACE_LIMIT]],
-                    "more": max(0, len(recs) - TRACE_LIMIT),
-                }
+            # The trace's key (how many records, the sum of their ids): the records themselves are
+            # listed when the score's page is opened (``selectors.trace``).
+            trace[n["key"]] = (
+                v.key.as_json()
+                if v is not None and v.key is not None
+                else {"count": len(v.records) if v is not None else 0, "id_sum": None}
+            )
         scores[t.id] = score
         parents[t.id] = t.path[:-step]
-        results[t.id] = OrgResult(
-            run=run, org_id=t.id, org_path=t.path, score=score, values=node_json, trace=trace
-        )
+        results[t.id] = {
+            "run_id": run.pk,
+            "org_id": t.id,
+            "org_path": t.path,
+            "score": score,
+            "values": node_json,
+            "trace": trace,
+        }
     grading = version.grading
     grades = scoring.grade(scores, method=grading["method"], grades=grading["grades"])
     rank = scoring.ranks(scores, parents) if version.rank_siblings else {}
@@ -490,8 +521,33 @@ def _write(
             sibling_count[parents[oid]] = sibling_count.get(parents[oid], 0) + 1
     for oid, r in results.items():
         g = grades.get(oid)
-        r.grade_index = g
-        r.grade = grading["grades"][g]["label"] if g is not None else ""
-        r.rank = rank.get(oid)
-        r.siblings = sibling_count.get(parents[oid], 0) if version.rank_siblings else 0
-    OrgResult.objects.bulk_create(results.values(), batch_size=500)
+        r["grade_index"] = g
+        r["grade"] = grading["grades"][g]["label"] if g is not None else ""
+        r["rank"] = rank.get(oid)
+        r["siblings"] = sibling_count.get(parents[oid], 0) if version.rank_siblings else 0
+    _insert(list(results.values()))
+
+
+def _insert(results: list[dict[str, Any]]) -> None:
+    """PostgreSQL: one COPY of the run's results (a bulk INSERT of a few hundred JSON documents spent
+    most of its time in the driver splitting the statement's thousands of placeholders, and building
+    the model instances); elsewhere a bulk insert."""
+    if connection.vendor != "postgresql" or not results:
+        OrgResult.objects.bulk_create((OrgResult(**r) for r in results), batch_size=500)
+        return
+    from .models import UnicodeJSONEncoder
+
+    dumps = UnicodeJSONEncoder().encode
+    columns = ("run_id", "org_id", "org_path", "score", "rank", "siblings", "grade", "grade_index")
+    table = OrgResult._meta.db_table
+    with connection.cursor() as cursor:
+        names = ", ".join(connection.ops.quote_name(c) for c in (*columns, "values", "trace"))
+        with cursor.copy(f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN") as copy:
+            for r in results:
+                copy.write_row(
+                    [
+                        *(r[c] for c in columns),
+                        dumps(r["values"]),
+                        dumps(r["trace"]),
+                    ]
+                )

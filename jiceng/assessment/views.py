@@ -267,6 +267,7 @@ class ResultDetail(ObjectDetailView):
         r = self.object
         tree = r.run.version.definition
         names = {i.key: i.title for i in indicators.all_indicators()}
+        traces = selectors.trace(r)
         rows = []
         for depth, n in definition.flat(tree):
             rows.append(
@@ -275,7 +276,7 @@ class ResultDetail(ObjectDetailView):
                     "node": n,
                     "indicator": names.get(n.get("indicator", ""), ""),
                     "value": r.values.get(n["key"], {}),
-                    "trace": r.trace.get(n["key"]),
+                    "trace": traces.get(n["key"]),
                 }
             )
         no_data = dict(NoData.choices).get(r.run.params.get("no_data", ""), "")

@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from jiceng.assessment import selectors
 from jiceng.assessment.models import AssessmentRun, OrgResult, Scheme
 from jiceng.orgs.models import Organization
 
@@ -34,5 +35,6 @@ def test_the_demo_town_has_a_year_of_results():
     assert all(v["share"] is None or 0 <= float(Fraction(v["share"])) <= 1 for v in dues)
     assert all("暂无数据" in v["note"] for v in dues if v["share"] is None)
     r = results[0]
-    assert r.trace["1.1"]["records"] and r.values["1.1"]["denominator"] >= 5
+    listed = selectors.trace(r)["1.1"]
+    assert listed["records"] and listed["same"] and r.values["1.1"]["denominator"] >= 5
     assert f"考核：{scheme.name}" in out.getvalue()

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from jiceng.assessment import services
+from jiceng.assessment import selectors, services
 from jiceng.assessment.models import OrgResult
 
 from .helpers import scheme
@@ -79,10 +79,11 @@ def test_zero_policy_counts_no_data_as_nought(world, year):
 
 def test_every_point_is_traced_to_records_of_the_subtree(world, year):
     run = services.start_run(actor=world.county_admin, scheme=year, as_of=END)
-    for result in OrgResult.objects.filter(run=run):
-        for entry in result.trace.values():
+    for result in OrgResult.objects.filter(run=run).select_related("org", "run__version"):
+        for entry in selectors.trace(result).values():
             assert all(rec["org_path"].startswith(result.org_path) for rec in entry["records"])
-    a = by_code(run)["0101"].trace
+            assert entry["same"]
+    a = selectors.trace(by_code(run)["0101"])
     kinds = {rec["kind"] for rec in a["1.1"]["records"]}
     assert kinds == {"meeting", "finding"}  # the meetings held, and the months missed
     assert sum(1 for rec in a["1.1"]["records"] if rec["kind"] == "meeting") == 10 + 2 * 3
