@@ -137,7 +137,8 @@ def request_list(user: object, *, org: Organization | None = None) -> QuerySet[S
         qs = in_subtree(qs, org)
     return (
         with_deadlines(qs)
-        .select_related("org", "category", "state", "handler_org", "handler_partner")
+        # category__parent: a row shows "环境卫生 / 垃圾清运" (one query per row without it)
+        .select_related("org", "category__parent", "state", "handler_org", "handler_partner")
         .order_by(F("next_due").asc(nulls_last=True), "-received_at", "-id")
     )
 
