@@ -38,8 +38,8 @@ import random
 import statistics
 import sys
 import time
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiceng.settings")
@@ -193,6 +193,7 @@ def main() -> None:
         "when": dt.datetime.now().isoformat(timespec="seconds"),
         "cpus": os.cpu_count(),
         "communities": len(communities),
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
     }
     global N
     N = N or 2 * Member.objects.count()  # about two a member (a few per member household)
@@ -220,7 +221,9 @@ def main() -> None:
         # A county's committee (县委 / 区委) where the tree has them below the root (a province), else
         # the first committee one level down (a county's town).
         county = (
-            Organization.objects.filter(depth__gt=root.depth, name__regex=r"(县|区)委$").order_by("path").first()
+            Organization.objects.filter(depth__gt=root.depth, name__regex=r"(县|区)委$")
+            .order_by("path")
+            .first()
             or Organization.objects.filter(depth=root.depth + 1).order_by("path").first()
         )
         if county is not None:
@@ -249,18 +252,18 @@ def main() -> None:
             )
         out["intake_per_s"] = round(INTAKE / (time.perf_counter() - t1), 1)
     finally:
-        if KEEP:
-            print(json.dumps(out, ensure_ascii=False))
-            return
-        t2 = time.perf_counter()
-        bench = ServiceRequest.objects.filter(text__startswith=MARK)
-        ObjectChange.objects.filter(
-            content_type=ContentType.objects.get_for_model(ServiceRequest), object_id__in=bench.values("pk")
-        ).delete()
-        Event.objects.filter(request__in=bench.values("pk")).delete()
-        bench.delete()
-        figures.rebuild()
-        out["delete_ms"] = round((time.perf_counter() - t2) * 1000, 1)
+        out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+        if not KEEP:
+            t2 = time.perf_counter()
+            bench = ServiceRequest.objects.filter(text__startswith=MARK)
+            ObjectChange.objects.filter(
+                content_type=ContentType.objects.get_for_model(ServiceRequest),
+                object_id__in=bench.values("pk"),
+            ).delete()
+            Event.objects.filter(request__in=bench.values("pk")).delete()
+            bench.delete()
+            figures.rebuild()
+            out["delete_ms"] = round((time.perf_counter() - t2) * 1000, 1)
     print(json.dumps(out, ensure_ascii=False))
 
 

@@ -216,7 +216,9 @@ def sms_reply(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"code": "too_large", "message": _("内容过长")}, status=413)
     limit = int(getattr(settings, "SMS_INBOUND_LIMIT", 10))
     outcome = sms.receive_reply(phone=phone, text=text, limit_per_hour=limit)
-    response = JsonResponse({"code": outcome.code, "reply": outcome.reply}, status=429 if outcome.code == "limited" else 200)
+    response = JsonResponse(
+        {"code": outcome.code, "reply": outcome.reply}, status=429 if outcome.code == "limited" else 200
+    )
     if outcome.code == "limited":
         response["Retry-After"] = "3600"
     return response

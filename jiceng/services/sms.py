@@ -58,12 +58,11 @@ def parse_reply(text: str) -> Reply | None:
     """The verdict, satisfaction and words of a reply; ``None`` when it names no verdict."""
     text = unicodedata.normalize("NFKC", text or "").strip()[:MAX_REPLY]
     rest = text.lstrip(_SEPARATORS)
-    for word, resolution in _VERDICTS:
-        if rest.startswith(word):
-            rest = rest[len(word) :]
-            break
-    else:
+    found = next(((w, r) for w, r in _VERDICTS if rest.startswith(w)), None)
+    if found is None:
         return None
+    word, resolution = found
+    rest = rest[len(word) :]
     if word.isdigit() and rest[:1].isdigit() and not _SATISFACTION.match(rest):
         return None  # "16", "35x" read as one number: not a verdict
     rest = rest.lstrip(_SEPARATORS)
@@ -139,7 +138,9 @@ def _apply(digest: str, text: str) -> Outcome:
     if reply is None:
         return Outcome(
             "unparsable",
-            _("未能识别您的回复。受理编号%(code)s的诉求是否解决，请回复：1已解决 2部分解决 3未解决，可加满意度1-5，如“1 5”。")
+            _(
+                "未能识别您的回复。受理编号%(code)s的诉求是否解决，请回复：1已解决 2部分解决 3未解决，可加满意度1-5，如“1 5”。"
+            )
             % {"code": code},
         )
     words = reply.words
@@ -147,7 +148,11 @@ def _apply(digest: str, text: str) -> Outcome:
         words = _("（居民短信回复“未解决”，未说明原因）")
     try:
         services.give_feedback(
-            request=req, resolution=reply.resolution, satisfaction=reply.satisfaction, words=words, by_sms=True
+            request=req,
+            resolution=reply.resolution,
+            satisfaction=reply.satisfaction,
+            words=words,
+            by_sms=True,
         )
     except ValidationError as error:
         if getattr(error, "code", None) == "expired":

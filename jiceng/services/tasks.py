@@ -39,7 +39,9 @@ def deliver_sms(message_id: int) -> bool:
     except Exception as error:  # noqa: BLE001 (the gateway's failure must not fail the worker)
         # The exception's text is the sender's; ours never carry the number, and a foreign one is cut.
         outcome = f"{type(error).__name__}: {error}"[:200]
-        log.warning("SMS %s to a resident failed (attempt %d): %s", message.pk, attempts, type(error).__name__)
+        log.warning(
+            "SMS %s to a resident failed (attempt %d): %s", message.pk, attempts, type(error).__name__
+        )
         SmsMessage.objects.filter(pk=message.pk).update(
             status=SmsStatus.FAILED, attempts=attempts, outcome=outcome, done_at=timezone.now()
         )

@@ -34,7 +34,9 @@ def file_sms(settings, tmp_path):  # noqa: ANN001, ANN201
 
 
 def sent(folder) -> list[dict]:  # noqa: ANN001
-    return [json.loads(p.read_text("utf-8")) for p in sorted(folder.glob("*.json"))] if folder.exists() else []
+    return (
+        [json.loads(p.read_text("utf-8")) for p in sorted(folder.glob("*.json"))] if folder.exists() else []
+    )
 
 
 def answered(world, submit, capture, **kw):  # noqa: ANN001, ANN003, ANN201
@@ -107,7 +109,12 @@ def test_the_whole_path_with_the_file_sender(
     confirmation = sent(file_sms)[-1]
     assert confirmation["to"] == PHONE and "谢谢" in confirmation["text"]
     inbound = SmsMessage.objects.get(direction="in")
-    assert (inbound.request_id, inbound.status, inbound.outcome, inbound.text) == (req.pk, "applied", "applied", "1 5")
+    assert (inbound.request_id, inbound.status, inbound.outcome, inbound.text) == (
+        req.pk,
+        "applied",
+        "applied",
+        "1 5",
+    )
     # Never the phone in clear: not in the records, the change records, nor the logs.
     for row in SmsMessage.objects.values():
         assert all(PHONE not in str(v) and "5678" not in str(v) for v in row.values())
@@ -170,11 +177,11 @@ def test_bad_replies_change_nothing(world, submit, file_sms, django_capture_on_c
     assert SmsMessage.objects.filter(direction="in", status="refused").count() == 3
 
 
-def test_replies_after_seven_days_are_refused(
-    world, submit, file_sms, django_capture_on_commit_callbacks
-):  # noqa: ANN001
+def test_replies_after_seven_days_are_refused(world, submit, file_sms, django_capture_on_commit_callbacks):  # noqa: ANN001
     req = answered(world, submit, django_capture_on_commit_callbacks)
-    ServiceRequest.objects.filter(pk=req.pk).update(answered_at=timezone.now() - dt.timedelta(days=7, hours=1))
+    ServiceRequest.objects.filter(pk=req.pk).update(
+        answered_at=timezone.now() - dt.timedelta(days=7, hours=1)
+    )
     assert reply("1 5").json()["code"] == "expired"
     req.refresh_from_db()
     assert req.state_type == "answered" and req.resolution == ""
@@ -224,7 +231,11 @@ class _Gateway(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).received.append(
-            {"auth": self.headers["Authorization"], "type": self.headers["Content-Type"], "body": json.loads(body)}
+            {
+                "auth": self.headers["Authorization"],
+                "type": self.headers["Content-Type"],
+                "body": json.loads(body),
+            }
         )
         self.send_response(type(self).status)
         self.end_headers()
