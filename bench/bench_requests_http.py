@@ -6,15 +6,17 @@
 Needs a database with a dataset loaded (``bench/run.py`` or ``bench/load_province.py`` make one; the
 generated requests of ``bench_requests.py BENCH_KEEP=1`` may be there too: the intake then runs against
 a year of requests and their maintained figures). Steps: ``jiceng migrate``, ``collectstatic``, then
-``jiceng serve`` (gunicorn, production mode, the same throwaway keys as ``bench_http.py``) with the
-per-address limits raised through their settings (``JICENG_SERVICE_INTAKE_LIMIT``,
-``JICENG_SERVICE_INTAKE_CAPTCHA_AFTER``: every bench client comes from 127.0.0.1, which the limits would
-otherwise stop after 10 an hour; nothing is switched off in code). N residents (sessions, default 20)
-each open a community's public intake page once (``/requests/new/<code>/``: the CSRF cookie and token,
-the categories), then post the form (category, text, place, name, phone, an empty honeypot
-``website``, the CSRF token and a ``Referer``, as a browser does) one after the other, to random
-communities, for ``--warmup`` seconds unmeasured and ``--duration`` seconds measured. A post answered
-302 (to the tracking page, not followed) is a success; anything else an error.
+``jiceng serve`` (gunicorn, production mode, the same throwaway keys as ``bench_http.py``). N residents
+(sessions, default 20) each open a community's public intake page once (``/requests/new/<code>/``: the
+CSRF cookie and token, the categories), then post the form (category, text, place, name, phone, an empty
+honeypot ``website``, the CSRF token and a ``Referer``, as a browser does) one after the other, to random
+communities, for ``--warmup`` seconds unmeasured and ``--duration`` seconds measured. Each post comes
+from a random address of 100.64.0.0/10 in ``X-Forwarded-For``, the client standing for the TLS proxy in
+front (``JICENG_TRUSTED_PROXIES=127.0.0.1``), so the per-address limits stay at their defaults (10 an
+hour, the question after 2); ``--one-address`` posts everything from 127.0.0.1 with the limits raised
+through their settings (``JICENG_SERVICE_INTAKE_LIMIT``, ``JICENG_SERVICE_INTAKE_CAPTCHA_AFTER``;
+nothing is switched off in code). A post answered 302 (to the tracking page, not followed) is a
+success; anything else an error.
 
 Prints one JSON object (and writes ``bench/results/requests-http-<scale>.json``): ``intake_http_per_s``,
 p50/p95/p99, errors, the CPU seconds of the server's processes, the database's backends, the client
@@ -82,6 +84,7 @@ async def resident(
     stop: float,
     latencies: list,
     errors: dict,
+    one_address: bool,
 ) -> None:
     session = Session("127.0.0.1", port)
     status, _h, page = await session.request("GET", f"/requests/new/{codes[0]}/")
@@ -107,16 +110,16 @@ async def resident(
             }
         ).encode()
         path = f"/requests/new/{code}/"
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Referer": f"https://127.0.0.1:{port}{path}",
+        }
+        if not one_address:  # a resident's own address, as the proxy in front passes it on
+            headers["X-Forwarded-For"] = (
+                f"100.{64 + rng.randrange(64)}.{rng.randrange(256)}.{rng.randrange(256)}"
+            )
         t0 = time.perf_counter()
-        status, _h, _body = await session.request(
-            "POST",
-            path,
-            form,
-            {
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Referer": f"https://127.0.0.1:{port}{path}",
-            },
-        )
+        status, _h, _body = await session.request("POST", path, form, headers)
         elapsed = time.perf_counter() - t0
         if now < stop_warm:
             continue
@@ -127,7 +130,9 @@ async def resident(
     await session.close()
 
 
-async def drive(port: int, codes: list[str], sessions: int, warmup: float, duration: float, cpu: CPU):  # noqa: ANN201
+async def drive(  # noqa: ANN201
+    port: int, codes: list[str], sessions: int, warmup: float, duration: float, cpu: CPU, one_address: bool
+):
     latencies: list[float] = []
     errors: dict[str, int] = {}
     start = time.monotonic()
@@ -141,7 +146,8 @@ async def drive(port: int, codes: list[str], sessions: int, warmup: float, durat
         first = cpu.sample()
 
     tasks = [
-        resident(port, codes, random.Random(k), stop_warm, stop, latencies, errors) for k in range(sessions)
+        resident(port, codes, random.Random(k), stop_warm, stop, latencies, errors, one_address)
+        for k in range(sessions)
     ]
     await asyncio.gather(sampler(), *tasks)
     last = cpu.sample()
@@ -175,13 +181,20 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--scale", default=os.environ.get("BENCH_SCALE", ""))
     ap.add_argument("--keep", action="store_true", help="leave the posted requests")
+    ap.add_argument(
+        "--one-address",
+        action="store_true",
+        help="every post from 127.0.0.1, the per-address limits raised by their settings",
+    )
     args = ap.parse_args()
     url = args.database_url
     if not urlparse(url).scheme.startswith("postgres"):
         sys.exit("the HTTP benchmark runs on PostgreSQL (set --database-url or DATABASE_URL)")
     env = server_env(url)
-    env["JICENG_SERVICE_INTAKE_LIMIT"] = "100000000"
-    env["JICENG_SERVICE_INTAKE_CAPTCHA_AFTER"] = "100000000"
+    env["JICENG_TRUSTED_PROXIES"] = "127.0.0.1"  # the load client stands for nginx in front
+    if args.one_address:
+        env["JICENG_SERVICE_INTAKE_LIMIT"] = "100000000"
+        env["JICENG_SERVICE_INTAKE_CAPTCHA_AFTER"] = "100000000"
     codes, dataset = communities(url)
     subprocess.run([*jiceng(), "migrate", "--noinput", "-v0"], env=env, check=True, cwd=ROOT)
     subprocess.run([*jiceng(), "collectstatic", "--noinput", "-v0"], env=env, check=True, cwd=ROOT)
@@ -200,7 +213,7 @@ def main() -> None:
         cpu = CPU(server.pid, url)
         load_before = os.getloadavg()
         latencies, errors, duration, spent = asyncio.run(
-            drive(port, codes, args.sessions, args.warmup, args.duration, cpu)
+            drive(port, codes, args.sessions, args.warmup, args.duration, cpu, args.one_address)
         )
         load_after = os.getloadavg()
     finally:
@@ -219,6 +232,9 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "server": banner,
         "sessions": args.sessions,
+        "addresses": "127.0.0.1, limits raised"
+        if args.one_address
+        else "a random one per post, default limits",
         "duration_s": args.duration,
         "warmup_s": args.warmup,
         "intake_http_per_s": result["requests_per_s"],

@@ -273,7 +273,7 @@ class ServiceRequest(models.Model):
     name_masked = models.CharField(_("称呼"), max_length=40, blank=True)
     phone_cipher = models.TextField(blank=True, editable=False)
     phone_masked = models.CharField(_("联系电话"), max_length=20, blank=True)
-    address_digest = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    address_digest = models.CharField(max_length=64, blank=True, editable=False)
     sms_consent = models.BooleanField(_("同意短信通知"), default=False)
     # A keyed digest of the phone (``services.phone_digest``): a resident's SMS reply finds their
     # request by it, never by the number itself. Kept only with SMS consent; erased with the phone.
@@ -338,6 +338,10 @@ class ServiceRequest(models.Model):
             models.UniqueConstraint(
                 fields=["hotline_no"], condition=~Q(hotline_no=""), name="request_hotline_no_unique"
             ),
+        ]
+        indexes = [
+            # The intake's count of an address's submissions in the last hour reads the hour only.
+            models.Index(fields=["address_digest", "received_at"], name="request_address_recent"),
         ]
 
     def __str__(self) -> str:
