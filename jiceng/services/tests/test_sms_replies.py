@@ -325,3 +325,28 @@ def test_deploy_check_warns_of_plain_http_and_development_senders(settings):  # 
     settings.PRODUCTION = False
     assert check_sms_sender() == []
     call_command("check")  # registered
+
+
+def test_a_message_queued_before_the_upgrade_is_recorded_and_sent(world, submit, file_sms):  # noqa: ANN001
+    from jiceng.services.tasks import sms_to_resident
+
+    req, _t = submit(sms_consent=True)
+    assert sms_to_resident.call(req.pk, "您的诉求已受理。") is True
+    message = SmsMessage.objects.get(request=req)
+    assert (message.status, message.attempts, message.text) == ("sent", 1, "您的诉求已受理。")
+    assert [m["to"] for m in sent(file_sms)] == [PHONE]
+    assert sms_to_resident.call(999999, "x") is False
+
+
+def test_the_migration_gives_consenting_residents_a_digest(world, submit):  # noqa: ANN001
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("jiceng.services.migrations.0006_sms_replies")
+    consented, _t = submit(sms_consent=True)
+    silent, _t = submit()
+    ServiceRequest.objects.update(phone_digest="")
+    migration.digest_phones(apps, None)
+    assert ServiceRequest.objects.get(pk=consented.pk).phone_digest == services.phone_digest(PHONE)
+    assert ServiceRequest.objects.get(pk=silent.pk).phone_digest == ""
