@@ -181,8 +181,19 @@ if EMAIL_URL:
 DEFAULT_FROM_EMAIL = os.environ.get("JICENG_EMAIL_FROM", "jiceng@localhost")
 # Links in mails: the address users reach jiceng at, e.g. https://jiceng.example.org
 JICENG_BASE_URL = os.environ.get("JICENG_BASE_URL", "")
-# SMS: a dotted path to the installation's class with send(phone, text); none is shipped.
+# SMS: a dotted path to a class with send(phone, text), like EMAIL_BACKEND; empty (none) by default.
+# Shipped: jiceng.notifications.sms.FileSender / ConsoleSender (development), HttpGatewaySender.
 SMS_SENDER = os.environ.get("JICENG_SMS_SENDER", "")
+SMS_FILE_PATH = os.environ.get("JICENG_SMS_FILE_PATH", "")  # FileSender's folder (default var/sms)
+SMS_GATEWAY_URL = os.environ.get("JICENG_SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = os.environ.get("JICENG_SMS_GATEWAY_TOKEN", "")
+SMS_GATEWAY_TIMEOUT = float(os.environ.get("JICENG_SMS_GATEWAY_TIMEOUT", "10"))
+# Residents' SMS replies (docs/services.md): the token the gateway's callback must present; none: off.
+SMS_INBOUND_TOKEN = os.environ.get("JICENG_SMS_INBOUND_TOKEN", "")
+SMS_INBOUND_LIMIT = int(os.environ.get("JICENG_SMS_INBOUND_LIMIT", "10"))  # replies per phone per hour
+# Public intake per client address per hour (docs/services.md "Abuse limits"): the question, then 429.
+SERVICE_INTAKE_CAPTCHA_AFTER = int(os.environ.get("JICENG_SERVICE_INTAKE_CAPTCHA_AFTER", "2"))
+SERVICE_INTAKE_LIMIT = int(os.environ.get("JICENG_SERVICE_INTAKE_LIMIT", "10"))
 # Open311 GeoReport v2 (docs/services.md): the api_key values client apps must send to POST requests;
 # none by default, so nobody can post through it until the installation gives keys out.
 SERVICE_OPEN311_API_KEYS = [k for k in os.environ.get("JICENG_OPEN311_API_KEYS", "").split(",") if k.strip()]

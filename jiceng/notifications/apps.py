@@ -10,7 +10,7 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from jiceng.core import events, registry
 
-        from . import demo, services
+        from . import demo, services, sms  # noqa: F401 (sms registers its deploy check)
 
         events.subscribe(services.deliver)
         registry.nav_flags.register(registry.NavFlag(key="unread", value=services.unread_flag))

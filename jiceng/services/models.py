@@ -273,8 +273,11 @@ class ServiceRequest(models.Model):
     name_masked = models.CharField(_("称呼"), max_length=40, blank=True)
     phone_cipher = models.TextField(blank=True, editable=False)
     phone_masked = models.CharField(_("联系电话"), max_length=20, blank=True)
-    address_digest = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    address_digest = models.CharField(max_length=64, blank=True, editable=False)
     sms_consent = models.BooleanField(_("同意短信通知"), default=False)
+    # A keyed digest of the phone (``services.phone_digest``): a resident's SMS reply finds their
+    # request by it, never by the number itself. Kept only with SMS consent; erased with the phone.
+    phone_digest = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     # A work order dispatched by the city's 12345 hotline: its number (the import is idempotent by it),
     # the hotline's own deadline and the handling unit as the hotline wrote it.
     hotline_no = models.CharField(_("12345工单编号"), max_length=40, blank=True, db_index=True)
@@ -314,7 +317,14 @@ class ServiceRequest(models.Model):
     objects = ServiceRequestQuerySet.as_manager()
 
     # Ciphertext and digests never go into the change record.
-    audit_exclude = ("name_cipher", "phone_cipher", "token_digest", "address_digest", "photo")
+    audit_exclude = (
+        "name_cipher",
+        "phone_cipher",
+        "phone_digest",
+        "token_digest",
+        "address_digest",
+        "photo",
+    )
 
     class Meta:
         verbose_name = _("群众诉求")
@@ -328,6 +338,10 @@ class ServiceRequest(models.Model):
             models.UniqueConstraint(
                 fields=["hotline_no"], condition=~Q(hotline_no=""), name="request_hotline_no_unique"
             ),
+        ]
+        indexes = [
+            # The intake's count of an address's submissions in the last hour reads the hour only.
+            models.Index(fields=["address_digest", "received_at"], name="request_address_recent"),
         ]
 
     def __str__(self) -> str:
@@ -462,3 +476,44 @@ class MonthlyFigures(models.Model):
 
     def __str__(self) -> str:
         return f"{self.org_id} {self.month:%Y-%m}"
+
+
+class SmsDirection(models.TextChoices):
+    OUT = "out", _("发出")
+    IN = "in", _("收到")
+
+
+class SmsStatus(models.TextChoices):
+    QUEUED = "queued", _("待发送")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+    SKIPPED = "skipped", _("未发送")
+    APPLIED = "applied", _("已采纳")
+    REFUSED = "refused", _("未采纳")
+
+
+class SmsMessage(models.Model):
+    """One SMS to or from a resident about a request: what was sent (or replied) and how it went,
+    never the phone number (the worker decrypts it from the request; a reply is matched by the
+    phone's keyed digest). ``outcome`` is a code: the gateway's failure, or why a reply was refused."""
+
+    request = models.ForeignKey(
+        ServiceRequest, on_delete=models.CASCADE, null=True, blank=True, related_name="sms_messages"
+    )
+    direction = models.CharField(max_length=3, choices=SmsDirection.choices)
+    purpose = models.CharField(max_length=20, blank=True)  # the state it announces, or "confirm"
+    text = models.CharField(max_length=500)
+    status = models.CharField(max_length=10, choices=SmsStatus.choices)
+    outcome = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    phone_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("诉求短信")
+        verbose_name_plural = _("诉求短信")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.status}"

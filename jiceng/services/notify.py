@@ -2,21 +2,24 @@
 SMS sender (``JICENG_SMS_SENDER``, see ``jiceng.notifications.channels``; none is shipped).
 
 Sent only when a sender is configured, the resident left a phone number, and they consented at intake.
-The message is queued on commit with the request's id only: the worker decrypts the phone itself, so
-the number never sits in the task table in clear. The text names the tracking code, never the request's
-content (an SMS can be read by whoever holds the phone).
+Each message is recorded (``SmsMessage``: its text, queued / sent / failed, attempts; never the phone)
+and queued on commit with that record's id only: the worker decrypts the phone from the request itself,
+so the number never sits in the task table in clear. The text names the tracking code, never the
+request's content (an SMS can be read by whoever holds the phone). Where residents may answer by SMS
+(``SMS_INBOUND_TOKEN`` set, ``services/sms.py``), the answer's message says how to reply.
 """
 
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from jiceng.notifications.channels import sms_enabled
 
-from .models import ServiceRequest, StateType
+from .models import ServiceRequest, SmsDirection, SmsMessage, SmsStatus, StateType
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +38,30 @@ def sms_text(req: ServiceRequest, to_type: str) -> str:
         StateType.REFERRED: _("您的诉求（受理编号%(code)s）不属本社区受理范围，说明见查询链接。"),
         StateType.MERGED: _("您的诉求（受理编号%(code)s）与其他相同诉求合并办理。"),
     }
+    if to_type == StateType.ANSWERED and replies_enabled():
+        texts[to_type] = _(
+            "您的诉求（受理编号%(code)s）已办结答复。是否解决请回复：1已解决 2部分解决 3未解决，"
+            "可加满意度1-5（如“1 5”），也可打开查询链接评价；7天内未评价的按“居民未回复”关闭。"
+        )
     text = texts.get(to_type)
     return text % {"code": code} if text else ""
+
+
+def replies_enabled() -> bool:
+    """Whether residents may answer by SMS here (the gateway's callback has a token to present)."""
+    return bool(getattr(settings, "SMS_INBOUND_TOKEN", "")) and sms_enabled()
+
+
+def queue(req: ServiceRequest, text: str, *, purpose: str) -> SmsMessage:
+    """Record a message to the resident of ``req`` and send it in the background once committed."""
+    from .tasks import deliver_sms
+
+    message = SmsMessage.objects.create(
+        request=req, direction=SmsDirection.OUT, purpose=purpose, text=text[:500], status=SmsStatus.QUEUED
+    )
+    pk = message.pk
+    transaction.on_commit(lambda: deliver_sms.enqueue(pk))
+    return message
 
 
 def state_changed(req: ServiceRequest, to_type: str, *, from_type: str = "") -> None:
@@ -48,7 +73,4 @@ def state_changed(req: ServiceRequest, to_type: str, *, from_type: str = "") -> 
     text = sms_text(req, to_type)
     if not text:
         return
-    from .tasks import sms_to_resident
-
-    pk = req.pk
-    transaction.on_commit(lambda: sms_to_resident.enqueue(pk, text))
+    queue(req, text, purpose=str(to_type))

@@ -14,26 +14,29 @@ honeypot field is refused. Sizes are bounded by the form and ``DATA_UPLOAD_MAX_M
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+import json
 from typing import Any
 
 import segno
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from jiceng.core.access import client_ip
 from jiceng.core.forms import add_service_errors
 from jiceng.orgs.models import Organization
 
-from . import selectors, services
+from . import selectors, services, sms
 from .forms import FeedbackForm, InfoForm, IntakeForm, WithdrawForm
 from .models import FINAL_TYPES, StateType
 
@@ -173,3 +176,49 @@ def request_section(org: Organization, year: int) -> tuple[str, dict[str, Any]] 
     if not services.desk_open(org):
         return None
     return "services/public/_section.html", {}
+
+
+MAX_REPLY_BODY = 4096  # bytes of a gateway's callback: a phone and a few SMS segments
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["POST"])
+def sms_reply(request: HttpRequest) -> HttpResponse:
+    """The SMS gateway's callback with a resident's reply (``services/sms.py``): ``Authorization:
+    Bearer SMS_INBOUND_TOKEN``, a JSON object or form fields ``from`` (the phone) and ``text``. Answers
+    ``{"code", "reply"}``: the confirmation or explanation to send back (jiceng also sends it, through
+    the configured sender, when the reply matched a request). Off (404) without a token configured."""
+    expected = getattr(settings, "SMS_INBOUND_TOKEN", "")
+    if not expected:
+        raise Http404
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        return JsonResponse({"code": "forbidden", "message": _("令牌无效")}, status=403)
+    try:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        length = MAX_REPLY_BODY + 1
+    if length > MAX_REPLY_BODY or len(request.body) > MAX_REPLY_BODY:
+        return JsonResponse({"code": "too_large", "message": _("内容过长")}, status=413)
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            data = None
+    else:
+        data = request.POST
+    phone = data.get("from") if hasattr(data, "get") else None
+    text = data.get("text") if hasattr(data, "get") else None
+    if not isinstance(phone, str) or not isinstance(text, str) or not phone.strip() or "\x00" in text:
+        return JsonResponse({"code": "invalid", "message": _("缺少 from 或 text")}, status=400)
+    if len(phone) > 32 or len(text) > sms.MAX_REPLY:
+        return JsonResponse({"code": "too_large", "message": _("内容过长")}, status=413)
+    limit = int(getattr(settings, "SMS_INBOUND_LIMIT", 10))
+    outcome = sms.receive_reply(phone=phone, text=text, limit_per_hour=limit)
+    response = JsonResponse(
+        {"code": outcome.code, "reply": outcome.reply}, status=429 if outcome.code == "limited" else 200
+    )
+    if outcome.code == "limited":
+        response["Retry-After"] = "3600"
+    return response

@@ -10,4 +10,5 @@ urlpatterns = [
     path("new/<str:code>/", public.intake, name="intake"),
     path("poster/<str:code>/", public.poster, name="poster"),
     path("t/<str:token>/", public.track, name="track"),
+    path("sms/reply/", public.sms_reply, name="sms_reply"),
 ]

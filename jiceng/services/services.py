@@ -105,6 +105,22 @@ def token_digest(token: str) -> str:
     return crypto.digest("service-request-token:" + token)
 
 
+def sms_phone(phone: str) -> str:
+    """A phone as an SMS gateway or the form may write it, reduced to its digits without China's
+    country code (``+86 139-1234-5678`` → ``13912345678``), so the two digests meet."""
+    digits = "".join(ch for ch in normalize_phone(phone) if ch.isascii() and ch.isdigit())
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11 and digits[len(prefix)] == "1":
+            return digits[len(prefix) :]
+    return digits
+
+
+def phone_digest(phone: str) -> str:
+    """The keyed digest an SMS reply is matched by (never the number itself)."""
+    key = sms_phone(phone)
+    return crypto.digest("sms-phone:" + key) if key else ""
+
+
 def address_digest(address: str | None) -> str:
     return crypto.digest("intake-address:" + address) if address else ""
 
@@ -228,6 +244,7 @@ def submit_request(
         phone_masked=mask_phone(phone) if phone else "",
         address_digest=address_digest(client_address),
         sms_consent=bool(sms_consent and phone),
+        phone_digest=phone_digest(phone) if sms_consent and phone else "",
         hotline_no=(hotline or {}).get("no", ""),
         hotline_deadline=(hotline or {}).get("deadline"),
         hotline_unit=(hotline or {}).get("unit", ""),
@@ -614,12 +631,22 @@ def add_information(*, request: ServiceRequest, text: str) -> ServiceRequest:
 
 @transaction.atomic
 def give_feedback(
-    *, request: ServiceRequest, resolution: str, satisfaction: int | None, words: str = ""
+    *,
+    request: ServiceRequest,
+    resolution: str,
+    satisfaction: int | None,
+    words: str = "",
+    by_sms: bool = False,
 ) -> ServiceRequest:
     """The resident's word on an answer: solved or partly confirms it (解决 counts only "solved");
-    not solved reopens it with their words (required then)."""
+    not solved reopens it with their words (required then). ``by_sms``: the word came as an SMS
+    reply (``services/sms.py``), which must come within ``NO_ANSWER_DAYS`` of the answer."""
     req = _locked(request)
     _allowed(req, StateType.RESOLVED)
+    if by_sms and (
+        req.answered_at is None or req.answered_at < timezone.now() - dt.timedelta(days=NO_ANSWER_DAYS)
+    ):
+        raise ValidationError(_("评价期已过"), code="expired")
     if resolution not in (Resolution.SOLVED, Resolution.PARTLY, Resolution.NOT_SOLVED):
         raise ValidationError({"resolution": ValidationError(_("请选择是否解决"), code="required")})
     if satisfaction is not None and not 1 <= int(satisfaction) <= 5:
@@ -644,8 +671,9 @@ def give_feedback(
         kind = EventKind.CONFIRMED
     req.state_type = req.state.type
     req.save()
-    _event(req, kind, public_text=words, by_resident=True)
-    audit.updated(actor=None, obj=req, before=before, message=str(kind.label))
+    _event(req, kind, public_text=words, by_resident=True, note=_("短信回复") if by_sms else "")
+    message = str(kind.label) + (_("（短信回复）") if by_sms else "")
+    audit.updated(actor=None, obj=req, before=before, message=message)
     tracked.done(req)
     return req
 
@@ -773,6 +801,7 @@ def anonymize_closed(*, years: int, now: dt.datetime | None = None) -> int:
                 phone_cipher="",
                 phone_masked="",
                 sms_consent=False,
+                phone_digest="",
                 address=ANONYMIZED,
                 public_address="",
                 address_digest="",
