@@ -9,7 +9,9 @@
    (optional, BENCH_TASKS=0 skips it) a task to every branch and the root's completion view
    (bench_tasks.py); then the modules' own benchmarks: dues (bench_dues.py, importing the
    dataset's dues_base.csv first), resident requests (bench_requests.py) and a year's assessment
-   (bench_assessment.py); BENCH_SKIP=dues,requests,assessment leaves any of them out.
+   (bench_assessment.py), and residents' intake over HTTP on the production server
+   (bench_requests_http.py, PostgreSQL only); BENCH_SKIP=dues,requests,assessment,requests_http leaves
+   any of them out.
 3. PostgreSQL only: the production server under load over HTTP (bench_http.py: `jiceng serve`, 50
    signed-in sessions over the organization page, the member list, /api/v1/members/, /api/v1/orgs/
    and the health check) in its own database ($BENCH_DATABASE_URL + "_http", loaded once and kept).
@@ -54,6 +56,7 @@ TARGETS = {
     "dues_report_ms": 50,
     "requests_figures_ms": 50,
     "requests_queue_ms": 50,
+    "requests_intake_http_per_s": 200,
     "assessment_ratio_to_raw": 3,
 }
 ONLY = {x for x in os.environ.get("BENCH_ONLY", "").split(",") if x}
@@ -129,7 +132,7 @@ def bench_database(name: str, url: str, data: Path) -> dict:
 
 
 # The domain modules' benchmarks, run after the core ones on the same database (each prints one JSON
-# object). BENCH_SKIP=dues,requests,assessment leaves any of them out.
+# object). BENCH_SKIP=dues,requests,assessment,requests_http leaves any of them out.
 SKIP_MODULES = {x for x in os.environ.get("BENCH_SKIP", "").split(",") if x}
 
 # (result key, label, JSON key, target key or None) for the summary table.
@@ -142,7 +145,10 @@ MODULE_ROWS = [
     ("requests", "requests: generated", "requests", None),
     ("requests", "requests: root's year figures ms", "figures_root_ms", "requests_figures_ms"),
     ("requests", "requests: a queue page ms", "queue_ms", "requests_queue_ms"),
+    ("requests", "requests: the queue page ms", "queue_page_ms", "requests_queue_ms"),
     ("requests", "requests: intake per s (in-process)", "intake_per_s", None),
+    ("requests_http", "requests: intake over HTTP per s", "intake_http_per_s", "requests_intake_http_per_s"),
+    ("requests_http", "requests: intake over HTTP p95 ms", "p95_ms", None),
     ("assessment", "assessment: a year, every branch s", "run_s", None),
     ("assessment", "assessment: same indicators, raw SQL s", "raw_s", None),
     ("assessment", "assessment ÷ raw SQL", "ratio", "assessment_ratio_to_raw"),
@@ -157,8 +163,9 @@ def module_benches(data: Path, database: str = "postgresql") -> list[tuple[str, 
         ("dues", "bench/bench_dues.py", dues_env),
         ("requests", "bench/bench_requests.py", {}),
     ]
-    if database == "postgresql":  # its raw SQL is PostgreSQL's
+    if database == "postgresql":  # its raw SQL is PostgreSQL's; the production server runs on it
         out.append(("assessment", "bench/bench_assessment.py", {}))
+        out.append(("requests_http", "bench/bench_requests_http.py", {}))
     return out
 
 

@@ -36,3 +36,13 @@ def test_the_dues_bench_imports_the_datasets_dues_bases_when_the_dataset_has_the
     # The assessment's raw SQL is PostgreSQL's: it runs there only.
     assert "assessment" in [k for k, _, _ in run.module_benches(tmp_path, "postgresql")]
     assert "assessment" not in [k for k, _, _ in run.module_benches(tmp_path, "sqlite")]
+    # Intake over HTTP runs the production server, on PostgreSQL only.
+    assert "requests_http" in [k for k, _, _ in run.module_benches(tmp_path, "postgresql")]
+    assert "requests_http" not in [k for k, _, _ in run.module_benches(tmp_path, "sqlite")]
+
+
+def test_intake_over_http_reaches_the_summary_with_its_target() -> None:
+    results = {"databases": {"postgresql": {"requests_http": {"intake_http_per_s": 150.0, "p95_ms": 210.0}}}}
+    rows = {(db, measure): (value, target) for db, measure, value, target in run.summary(results)}
+    assert rows[("postgresql", "requests: intake over HTTP per s")] == (150.0, 200)
+    assert rows[("postgresql", "requests: intake over HTTP p95 ms")] == (210.0, "-")
