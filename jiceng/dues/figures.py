@@ -210,13 +210,20 @@ def mark_stale(
     *,
     org_ids: Iterable[int] | None = None,
     paths: Iterable[str] | None = None,
+    branch_paths: Iterable[str] | None = None,
     years: tuple[int, int] = ALL_YEARS,
 ) -> int:
-    """Mark rows stale: of the branches ``org_ids``, of the subtrees ``paths`` ("" the whole tree), or of
-    every branch when both are None; only months of ``years`` (first, last)."""
+    """Mark rows stale: of the branches ``org_ids``, of the subtrees ``paths`` ("" the whole tree), of the
+    branches at exactly ``branch_paths``, or of every branch when all are None; only months of ``years``
+    (first, last). The rows marked."""
     qs = DuesMonthFigure.objects.filter(
         stale=False, month__gte=dt.date(years[0], 1, 1), month__lte=dt.date(years[1], 12, 1)
     )
+    if branch_paths is not None:
+        wanted, n = sorted(set(branch_paths)), 0
+        for i in range(0, len(wanted), 5000):
+            n += qs.filter(path__in=wanted[i : i + 5000]).update(stale=True)
+        return n
     if org_ids is not None:
         ids = sorted(set(org_ids))
         if not ids:
