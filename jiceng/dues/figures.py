@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from contextvars import ContextVar
 from decimal import Decimal
 from functools import wraps
@@ -44,7 +44,7 @@ from jiceng.members.models import Member
 from jiceng.orgs.models import Organization, OrgKind
 
 from . import ledger, rules
-from .models import BranchDuesSetting, DuesMonthFigure, ExtraPayment
+from .models import BranchDuesSetting, DuesMonthFigure, DuesSubtreeFigure, ExtraPayment
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +164,7 @@ def store(branches: dict[int, str], year: int, *, book: RuleBook | None = None) 
             org_id__in=list(branches), month__gte=dt.date(year, 1, 1), month__lte=dt.date(year, 12, 1)
         ).delete()
         DuesMonthFigure.objects.bulk_create(rows, batch_size=2000)
+        drop_sums(branch_paths=branches.values(), years=(year, year))
     return len(rows)
 
 
@@ -208,9 +209,9 @@ def rebuild(
 
 def mark_stale(
     *,
-    org_ids: Iterable[int] | None = None,
-    paths: Iterable[str] | None = None,
-    branch_paths: Iterable[str] | None = None,
+    org_ids: Collection[int] | None = None,
+    paths: Collection[str] | None = None,
+    branch_paths: Collection[str] | None = None,
     years: tuple[int, int] = ALL_YEARS,
 ) -> int:
     """Mark rows stale: of the branches ``org_ids``, of the subtrees ``paths`` ("" the whole tree), of the
@@ -219,6 +220,7 @@ def mark_stale(
     qs = DuesMonthFigure.objects.filter(
         stale=False, month__gte=dt.date(years[0], 1, 1), month__lte=dt.date(years[1], 12, 1)
     )
+    drop_sums(org_ids=org_ids, paths=paths, branch_paths=branch_paths, years=years)
     if branch_paths is not None:
         wanted, n = sorted(set(branch_paths)), 0
         for i in range(0, len(wanted), 5000):
@@ -238,6 +240,38 @@ def mark_stale(
             q |= Q(path__prefix=p)
         qs = qs.filter(q)
     return qs.update(stale=True)
+
+
+def _ancestors(paths: Iterable[str]) -> set[str]:
+    step = Organization.steplen
+    return {p[:i] for p in paths for i in range(step, len(p) + 1, step)}
+
+
+def drop_sums(
+    *,
+    org_ids: Collection[int] | None = None,
+    paths: Collection[str] | None = None,
+    branch_paths: Collection[str] | None = None,
+    years: tuple[int, int] = ALL_YEARS,
+) -> None:
+    """Delete the subtree sums that cover the given branches (their own and every ancestor's) or the
+    subtrees ``paths`` (ancestors and descendants); all of them when nothing is named."""
+    qs = DuesSubtreeFigure.objects.filter(
+        month__gte=dt.date(years[0], 1, 1), month__lte=dt.date(years[1], 12, 1)
+    )
+    if org_ids is not None:
+        branch_paths = list(Organization.objects.filter(pk__in=list(org_ids)).values_list("path", flat=True))
+    if branch_paths is not None:
+        wanted = sorted(_ancestors(branch_paths))
+        for i in range(0, len(wanted), 5000):
+            qs.filter(org__path__in=wanted[i : i + 5000]).delete()
+        return
+    if paths is not None and paths and all(paths):
+        q = Q(org__path__in=sorted(_ancestors(paths)))
+        for p in set(paths):
+            q |= Q(org__path__prefix=p)
+        qs = qs.filter(q)
+    qs.delete()
 
 
 # Recomputed in the dues services' own transaction ---------------------------------------------------------------
@@ -330,12 +364,62 @@ def ensure(org: Organization, months: list[dt.date], *, limit: int | None = None
     if fresh == expected * len(months):
         return True
     branches = branches_under(org.path)
+    # Rows of an organization that is no longer a branch (its kind changed) count for nobody.
+    DuesMonthFigure.objects.filter(path__prefix=org.path, month__in=months).exclude(
+        org_id__in=list(branches)
+    ).delete()
     ok = _fresh_branches(org.path, months)
     need = {k: v for k, v in branches.items() if k not in ok}
     if len(need) > (ON_READ_BRANCHES if limit is None else limit):
         return False
     store(need, months[0].year)
     return True
+
+
+def subtree_rows(
+    org: Organization, children: list[Organization], months: list[dt.date]
+) -> dict[tuple[int, dt.date], dict[str, Any]] | None:
+    """The sums of ``org``'s subtree and of each child's, by month: ``{(org id, month): {field: value}}``.
+    Read from ``DuesSubtreeFigure`` (one query of (1 + children) × months rows); what is missing is
+    summed from the branch rows (after ``ensure``) and kept. None: too many branch rows to recompute on
+    read (the caller computes from the ledger)."""
+    ids = [org.pk] + [c.pk for c in children]
+    have = {
+        (r["org_id"], r["month"]): r
+        for r in DuesSubtreeFigure.objects.filter(org_id__in=ids, month__in=months).values(
+            "org_id", "month", *SUMMED
+        )
+    }
+    if len(have) == len(ids) * len(months):
+        return have
+    if not ensure(org, months):
+        return None
+    started = timezone.now()
+    child_id = {c.path: c.pk for c in children}
+    out: dict[tuple[int, dt.date], dict[str, Any]] = {
+        (i, m): {f: ZERO if f in MONEY else 0 for f in SUMMED} for i in ids for m in months
+    }
+    for row in sums(org, months, by_child=True):
+        targets = [out[org.pk, row["month"]]]
+        if row["child"] in child_id:
+            targets.append(out[child_id[row["child"]], row["month"]])
+        for t in targets:
+            for f in SUMMED:
+                t[f] += row[f] or 0
+    with transaction.atomic():
+        # Kept only if no branch row of the subtree changed meanwhile (else summed again next time).
+        changed = (
+            DuesMonthFigure.objects.filter(path__prefix=org.path, month__in=months)
+            .filter(Q(stale=True) | Q(computed_at__gt=started))
+            .exists()
+        )
+        if not changed:
+            DuesSubtreeFigure.objects.bulk_create(
+                [DuesSubtreeFigure(org_id=i, month=m, computed_at=started, **v) for (i, m), v in out.items()],
+                ignore_conflicts=True,
+                batch_size=2000,
+            )
+    return out
 
 
 def sums(org: Organization, months: list[dt.date], *, by_child: bool) -> list[dict[str, Any]]:

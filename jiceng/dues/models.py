@@ -359,3 +359,36 @@ class DuesMonthFigure(models.Model):
 
     def audit_org_path(self) -> str:
         return self.path
+
+
+class DuesSubtreeFigure(models.Model):
+    """The sum of ``DuesMonthFigure`` over an organization's subtree in one month (same columns): the
+    report of a node reads its own row and its children's, whatever the size of the subtree. Written on
+    read from the branch rows once they are all current; deleted (for the organization and every
+    ancestor) by anything that recomputes or marks a branch row stale, so a row that exists is current."""
+
+    org = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    liable = models.PositiveIntegerField(default=0)
+    due = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
+    collected = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
+    paid = models.PositiveIntegerField(default=0)
+    exempt = models.PositiveIntegerField(default=0)
+    unpaid = models.PositiveIntegerField(default=0)
+    arrears = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
+    arrears_members = models.PositiveIntegerField(default=0)
+    arrears_new_quarter = models.PositiveIntegerField(default=0)
+    arrears_new_year = models.PositiveIntegerField(default=0)
+    extra = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
+    extra_count = models.PositiveIntegerField(default=0)
+    remitted = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
+    remitted_count = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("党费月度统计（含下级）")
+        verbose_name_plural = _("党费月度统计（含下级）")
+        constraints = [models.UniqueConstraint(fields=["org", "month"], name="dues_subtree_figure_org_month")]
+
+    def __str__(self) -> str:
+        return f"{self.org_id} {self.month:%Y-%m}"

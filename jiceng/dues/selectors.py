@@ -206,46 +206,36 @@ def report(org: Organization, period: Period, *, today: dt.date, by_child: bool 
     from . import figures
 
     months = rules.months_between(period.start.replace(day=1), period.end.replace(day=1))
-    if not figures.ensure(org, months):
+    children = _children(org) if by_child else []
+    rows = figures.subtree_rows(org, children, months)
+    if rows is None:
         figures.queue_rebuild(org.path, months[0].year)
         return ledger_report(org, period, today=today)
-    children = _children(org) if by_child else []
-    child_of = {c.path: c for c in children}
     ended = rules.month_start(today)
-    total = Figures()
-    by_month: dict[dt.date, Figures] = {m: Figures() for m in months}
-    by_org: dict[int, Figures] = defaultdict(Figures)
-    for row in figures.sums(org, months, by_child=by_child):
-        month = row["month"]
-        f = Figures(
-            due=row["due"],
-            collected=row["collected"],
-            extra=row["extra"],
-            remitted=row["remitted"],
-        )
+    # Over a quarter or a year a member in arrears in several months counts once: the rows count each
+    # member in the first month of arrears of its quarter and of its year.
+    first_of = "arrears_new_quarter" if period.kind == "quarter" else "arrears_new_year"
+
+    def figures_of(row: dict[str, Any], month: dt.date, *, over_period: bool) -> Figures:
+        f = Figures(due=row["due"], collected=row["collected"], extra=row["extra"], remitted=row["remitted"])
         if month < ended:
             f.arrears = row["arrears"]
-            f.arrears_members = row["arrears_members"]
-        monthly = Figures()
-        monthly.add(f)
-        by_month[month].add(monthly)
-        if month < ended and period.kind != "month":
-            # Over a quarter or a year a member in arrears in several months counts once: the rows
-            # count each member in the first month of arrears of its quarter and of its year.
-            key = "arrears_new_quarter" if period.kind == "quarter" else "arrears_new_year"
-            f.arrears_members = row[key]
-        total.add(f)
-        child = child_of.get(row.get("child", ""))
-        if child is not None:
-            by_org[child.pk].add(f)
-    return Report(
-        org,
-        period,
-        total,
-        [(c, by_org.get(c.pk, Figures())) for c in children],
-        sorted(by_month.items()),
-        source="figures",
-    )
+            f.arrears_members = row[first_of if over_period else "arrears_members"]
+        return f
+
+    total = Figures()
+    by_month: dict[dt.date, Figures] = {}
+    for m in months:
+        row = rows[org.pk, m]
+        by_month[m] = figures_of(row, m, over_period=False)
+        total.add(figures_of(row, m, over_period=period.kind != "month"))
+    by_org = []
+    for c in children:
+        f = Figures()
+        for m in months:
+            f.add(figures_of(rows[c.pk, m], m, over_period=period.kind != "month"))
+        by_org.append((c, f))
+    return Report(org, period, total, by_org, sorted(by_month.items()), source="figures")
 
 
 def ledger_report(org: Organization, period: Period, *, today: dt.date) -> Report:

@@ -5,7 +5,8 @@ dues services recompute them before returning, any other write marks them stale.
 that change amounts or who is counted where mark the branches' rows stale, without those apps importing
 dues: a member's category, join or end date or branch (model signals on ``members.Member``), the roster
 import's bulk writes (``roster.importer.imported``), a version of the rule ``dues.amount``
-(``core.RuleVersion``)."""
+(``core.RuleVersion``). The subtree sums above a branch go with any of these, and with an
+organization saved or deleted or a subtree moved (``core.moves.subtree_moved``)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from typing import Any
 
 from django.db.models.signals import post_delete, post_save, pre_save
 
+from jiceng.core import moves
 from jiceng.core.models import RuleVersion
 from jiceng.members.models import Member
+from jiceng.orgs.models import Organization
 
 from . import figures, rules
 from .models import BranchDuesSetting, ExtraPayment, FixedAmount, Hardship, IncomeBase, Payment
@@ -85,6 +88,17 @@ def _imported(sender: Any, org_paths: Any = (), **kwargs: Any) -> None:
     figures.mark_stale(paths=list(org_paths))
 
 
+def _org_saved(sender: Any, instance: Organization, **kwargs: Any) -> None:
+    # A branch created, removed or no longer a branch: the sums above it no longer hold.
+    if not kwargs.get("raw") and instance.path:
+        figures.drop_sums(branch_paths=[instance.path])
+
+
+def _moved(sender: Any, old_prefix: str = "", new_prefix: str = "", **kwargs: Any) -> None:
+    # The branch rows followed (repath); the sums of the old and the new ancestors no longer hold.
+    figures.drop_sums(paths=[old_prefix, new_prefix])
+
+
 def connect() -> None:
     for model in (Payment, IncomeBase, FixedAmount, Hardship, ExtraPayment):
         post_save.connect(_dues_row, sender=model, dispatch_uid=f"dues.figures.save.{model.__name__}")
@@ -95,6 +109,9 @@ def connect() -> None:
     post_delete.connect(_member_deleted, sender=Member, dispatch_uid="dues.figures.member_deleted")
     post_save.connect(_rule_version, sender=RuleVersion, dispatch_uid="dues.figures.rule_saved")
     post_delete.connect(_rule_version, sender=RuleVersion, dispatch_uid="dues.figures.rule_deleted")
+    post_save.connect(_org_saved, sender=Organization, dispatch_uid="dues.figures.org_saved")
+    post_delete.connect(_org_saved, sender=Organization, dispatch_uid="dues.figures.org_deleted")
+    moves.subtree_moved.connect(_moved, dispatch_uid="dues.figures.moved")
     from jiceng.roster.importer import imported
 
     imported.connect(_imported, dispatch_uid="dues.figures.imported")

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from jiceng.core.models import RuleVersion
 from jiceng.core.periods import parse
 from jiceng.dues import figures, rules, selectors, services
-from jiceng.dues.models import DuesMonthFigure, Payment
+from jiceng.dues.models import DuesMonthFigure, DuesSubtreeFigure, Payment
 from jiceng.members import services as members
 from jiceng.members.models import Member
 from jiceng.orgs import services as orgs
@@ -150,8 +150,11 @@ def test_figures_equal_the_ledger_after_random_writes(world: Any, steps: list[tu
             actor=world.county_admin, branch=world.branch_a, amount=D("0.5"), records_since=MONTHS[0]
         )
         figures.rebuild(years=YEARS)
-        run(world, steps)
-        assert_current(world)
+        half = len(steps) // 2
+        run(world, steps[:half])
+        assert_current(world)  # the subtree sums are kept here …
+        run(world, steps[half:])
+        assert_current(world)  # … and must have gone wherever the writes changed a branch
         transaction.set_rollback(True)
 
 
@@ -162,6 +165,8 @@ def rows(org: Organization, year: int = THIS) -> list[DuesMonthFigure]:
 @pytest.fixture
 def built(world: Any) -> Any:
     figures.rebuild(years=YEARS)
+    assert_current(world)  # the subtree sums exist: each test checks they go when they no longer hold
+    assert DuesSubtreeFigure.objects.exists()
     return world
 
 
@@ -316,3 +321,22 @@ def test_the_rebuild_task(world: Any) -> None:
     from jiceng.dues.tasks import rebuild_figures
 
     assert rebuild_figures.func(world.root.path, [THIS], False) == 36
+
+
+def test_a_member_in_a_new_branch_drops_the_sums_above(built: Any) -> None:
+    new = orgs.create_org(
+        actor=built.county_admin,
+        parent=built.general,
+        code="010302",
+        name="新支部",
+        kind="branch",
+        unit_kind="government",
+    )
+    assert_current(built)
+    from conftest import _member
+
+    _member(built.county_admin, new, 77, "新党员", joined=dt.date(THIS - 1, 1, 5))
+    Member.objects.filter(org=new).update(category="student")  # a queryset update: no signal …
+    figures.mark_stale(org_ids=[new.pk])  # … so say it, as the roster import's signal does
+    assert_current(built)
+    assert selectors.report(built.root, parse(str(THIS)), today=TODAY).total.due >= D("0.20") * TODAY.month
