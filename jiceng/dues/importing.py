@@ -228,12 +228,12 @@ class DuesBaseHandler(TableHandler):
                 object_id=pk,
                 object_repr=f"{month:%Y-%m}",
                 org_path=path,
-                after={
-                    "member": mid,
-                    "amount": str(amount),
-                    "applies_from": month.isoformat(),
-                    "source": imported,
-                },
+                # The same JSON as {"member": …, "amount": …, "applies_from": …, "source": …}, formatted
+                # directly (numbers, a date and a fixed word: nothing to escape).
+                encoded_after=(
+                    f'{{"member": {mid}, "amount": "{amount}", "applies_from": "{month.isoformat()}", '
+                    f'"source": "{imported}"}}'
+                ),
                 message=message,
             )
         if changed:
