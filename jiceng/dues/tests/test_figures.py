@@ -340,3 +340,14 @@ def test_a_member_in_a_new_branch_drops_the_sums_above(built: Any) -> None:
     figures.mark_stale(org_ids=[new.pk])  # … so say it, as the roster import's signal does
     assert_current(built)
     assert selectors.report(built.root, parse(str(THIS)), today=TODAY).total.due >= D("0.20") * TODAY.month
+
+
+def test_the_console_report_reads_the_figures(built: Any) -> None:
+    import json
+
+    out = io.StringIO()
+    call_command("dues", "--org", "01", "--report", str(THIS), stdout=out)
+    got = json.loads(out.getvalue())
+    assert got == selectors.ledger_report(built.root, parse(str(THIS)), today=TODAY).as_json()
+    with pytest.raises(Exception, match="YYYY"):
+        call_command("dues", "--org", "01", "--report", "2026-13")

@@ -1,4 +1,7 @@
-"""``jiceng dues --rebuild-figures [--org CODE] [--year YYYY ...] [--stale-only] [--background]``: recompute
+"""``jiceng dues --org CODE --report YYYY|YYYY-Qn|YYYY-MM``: the subtree's report (as the page and the
+API give it, from the maintained figures) as JSON.
+
+``jiceng dues --rebuild-figures [--org CODE] [--year YYYY ...] [--stale-only] [--background]``: recompute
 the maintained figures (``figures.rebuild``) with progress, or queue it as a background task.
 
 ``jiceng dues --org CODE --month YYYY-MM [--format json|table|xlsx] [--output FILE]``: every member of
@@ -102,6 +105,11 @@ class Command(BaseCommand):
         parser.add_argument("--org", help="组织编码")
         parser.add_argument("--month", help="月份 YYYY-MM")
         parser.add_argument(
+            "--report",
+            metavar="PERIOD",
+            help="某党组织（--org）的党费报表 YYYY|YYYY-Qn|YYYY-MM（读党费月度统计），JSON 输出",
+        )
+        parser.add_argument(
             "--rebuild-figures",
             action="store_true",
             help="重新计算党费月度统计（默认全部党组织、今年和去年；可用 --org、--year 限定）",
@@ -157,9 +165,31 @@ class Command(BaseCommand):
             % {"rows": rows, "s": time.perf_counter() - started}
         )
 
+    def report(self, options: dict[str, Any]) -> None:
+        from django.utils import timezone
+
+        from jiceng.core.periods import PeriodError, parse
+
+        from ... import selectors
+
+        org = find_org(options.get("org") or "")
+        if org is None:
+            raise CommandError(_("找不到组织编码为 %(code)s 的党组织") % {"code": options.get("org") or ""})
+        try:
+            period = parse(options["report"])
+        except PeriodError:
+            raise CommandError(_("期间格式应为YYYY、YYYY-Qn或YYYY-MM")) from None
+        if period.kind == "day" or not 1921 <= period.start.year <= 2999:
+            raise CommandError(_("期间格式应为YYYY、YYYY-Qn或YYYY-MM"))
+        r = selectors.report(org, period, today=timezone.localdate())
+        self.stdout.write(json.dumps(r.as_json(), ensure_ascii=False, indent=2))
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options.get("rebuild_figures"):
             self.rebuild(options)
+            return
+        if options.get("report"):
+            self.report(options)
             return
         if not options.get("org") or not options.get("month"):
             raise CommandError(_("需要 --org 和 --month（或 --rebuild-figures）"))
