@@ -38,3 +38,7 @@ class DuesConfig(AppConfig):
         from .importing import register_handler
 
         register_handler()
+        from . import signals
+
+        # The maintained figures follow the writes that change them (figures.py).
+        signals.connect()

@@ -24,7 +24,7 @@ def _figures(f: Any) -> list[Any]:
         float(f.collected),
         None if f.rate is None else float(f.rate),
         float(f.arrears),
-        len(f.arrears_members),
+        f.arrears_members,
         float(f.extra),
         float(f.remitted),
     ]

@@ -292,3 +292,103 @@ class DuesUse(models.Model):
 
     def audit_org_path(self) -> str:
         return self.org.path
+
+
+class FigureQuerySet(ScopedQuerySet):
+    scope_path_field = "path"
+
+
+class DuesMonthFigure(models.Model):
+    """One branch's dues in one month, maintained (``figures.py``) so that a subtree's report is a sum of
+    rows by materialized path rather than a computation over every member's ledger.
+
+    The members counted are those whose branch is ``org`` now (as the report computed from the ledger
+    counts them). Kept per branch and year: the twelve rows of a branch's year are computed together
+    (arrears across months need the year). ``stale``: a write elsewhere (a member's category, dates or
+    branch, a roster import, a new rule version) may have changed them; read again on the next report.
+
+    - ``liable``: members who owe dues that month; ``due``: what they owe; ``collected``/``paid``: their
+      payments for the month; ``exempt``: under an approved exemption and unpaid; ``unpaid``: owing, not
+      paid, not exempt;
+    - ``arrears``/``arrears_members``: of the unpaid, those from the branch's 党费记录起始月份 on (counted
+      as arrears once the month has ended: the reader knows today, the row does not);
+      ``arrears_new_quarter``/``arrears_new_year``: of those members, the ones with no arrears in an
+      earlier month of the same quarter/year, so that the members in arrears over a quarter or a year are
+      a sum of rows;
+    - ``extra``/``extra_count``: voluntary extra payments paid that month; ``remitted``/``remitted_count``:
+      those of them remitted whole to the Centre.
+    """
+
+    org = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
+    path = models.CharField(max_length=255)
+    month = models.DateField()
+    liable = models.PositiveIntegerField(default=0)
+    due = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    collected = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    paid = models.PositiveIntegerField(default=0)
+    exempt = models.PositiveIntegerField(default=0)
+    unpaid = models.PositiveIntegerField(default=0)
+    arrears = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    arrears_members = models.PositiveIntegerField(default=0)
+    arrears_new_quarter = models.PositiveIntegerField(default=0)
+    arrears_new_year = models.PositiveIntegerField(default=0)
+    extra = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    extra_count = models.PositiveIntegerField(default=0)
+    remitted = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    remitted_count = models.PositiveIntegerField(default=0)
+    stale = models.BooleanField(default=False)
+    computed_at = models.DateTimeField()
+
+    # Paths follow a moved subtree (core.moves.repath rewrites every scoped model's path column).
+    objects = FigureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("党费月度统计")
+        verbose_name_plural = _("党费月度统计")
+        constraints = [models.UniqueConstraint(fields=["org", "month"], name="dues_figure_org_month")]
+        indexes = [
+            models.Index(
+                fields=["path", "month"],
+                name="dues_figure_path_month",
+                opclasses=["varchar_pattern_ops", "date_ops"],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.path} {self.month:%Y-%m}"
+
+    def audit_org_path(self) -> str:
+        return self.path
+
+
+class DuesSubtreeFigure(models.Model):
+    """The sum of ``DuesMonthFigure`` over an organization's subtree in one month (same columns): the
+    report of a node reads its own row and its children's, whatever the size of the subtree. Written on
+    read from the branch rows once they are all current; deleted (for the organization and every
+    ancestor) by anything that recomputes or marks a branch row stale, so a row that exists is current."""
+
+    org = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    liable = models.PositiveIntegerField(default=0)
+    due = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
+    collected = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
+    paid = models.PositiveIntegerField(default=0)
+    exempt = models.PositiveIntegerField(default=0)
+    unpaid = models.PositiveIntegerField(default=0)
+    arrears = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
+    arrears_members = models.PositiveIntegerField(default=0)
+    arrears_new_quarter = models.PositiveIntegerField(default=0)
+    arrears_new_year = models.PositiveIntegerField(default=0)
+    extra = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
+    extra_count = models.PositiveIntegerField(default=0)
+    remitted = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
+    remitted_count = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("党费月度统计（含下级）")
+        verbose_name_plural = _("党费月度统计（含下级）")
+        constraints = [models.UniqueConstraint(fields=["org", "month"], name="dues_subtree_figure_org_month")]
+
+    def __str__(self) -> str:
+        return f"{self.org_id} {self.month:%Y-%m}"

@@ -135,9 +135,11 @@ class Figures:
     due: Decimal = Decimal("0.00")
     collected: Decimal = Decimal("0.00")
     arrears: Decimal = Decimal("0.00")
-    arrears_members: set[int] = field(default_factory=set)
+    arrears_members: int = 0
     extra: Decimal = Decimal("0.00")
     remitted: Decimal = Decimal("0.00")
+    # The members in arrears, while computing from the ledger (a member counts once over the period).
+    ids: set[int] | None = field(default=None, repr=False, compare=False)
 
     @property
     def rate(self) -> Decimal | None:
@@ -150,7 +152,11 @@ class Figures:
         self.due += other.due
         self.collected += other.collected
         self.arrears += other.arrears
-        self.arrears_members |= other.arrears_members
+        self.arrears_members += other.arrears_members
+        if other.ids:
+            if self.ids is None:
+                self.ids = set()
+            self.ids |= other.ids
         self.extra += other.extra
         self.remitted += other.remitted
 
@@ -160,7 +166,7 @@ class Figures:
             "collected": str(self.collected),
             "rate": None if self.rate is None else str(self.rate),
             "arrears": str(self.arrears),
-            "arrears_members": len(self.arrears_members),
+            "arrears_members": self.arrears_members,
             "extra": str(self.extra),
             "remitted": str(self.remitted),
         }
@@ -173,6 +179,7 @@ class Report:
     total: Figures
     by_child: list[tuple[Organization, Figures]]
     by_month: list[tuple[dt.date, Figures]]
+    source: str = "figures"  # "figures": read from the maintained figures; "ledger": computed
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -184,10 +191,57 @@ class Report:
         }
 
 
-def report(org: Organization, period: Period, *, today: dt.date) -> Report:
+def _children(org: Organization) -> list[Organization]:
+    return list(Organization.objects.filter(path__startswith=org.path, depth=org.depth + 1).order_by("path"))
+
+
+def report(org: Organization, period: Period, *, today: dt.date, by_child: bool = True) -> Report:
     """Due, collected, collection rate, arrears (due in months that have ended, unpaid, from the
     branch's dues records on), extra payments and what was remitted to the Centre, for ``org``'s
-    subtree, in total, by child organization and by month."""
+    subtree, in total, by child organization (unless ``by_child`` is False) and by month.
+
+    Read from the maintained figures (``figures.py``), summed over the subtree by path. When too many
+    of the subtree's branch-months are stale or missing to recompute on read, computed from the ledger
+    (``ledger_report``, equal by test) and a rebuild of the stale figures is queued."""
+    from . import figures
+
+    months = rules.months_between(period.start.replace(day=1), period.end.replace(day=1))
+    children = _children(org) if by_child else []
+    rows = figures.subtree_rows(org, children, months)
+    if rows is None:
+        figures.queue_rebuild(org.path, months[0].year)
+        return ledger_report(org, period, today=today)
+    ended = rules.month_start(today)
+    # Over a quarter or a year a member in arrears in several months counts once: the rows count each
+    # member in the first month of arrears of its quarter and of its year.
+    first_of = "arrears_new_quarter" if period.kind == "quarter" else "arrears_new_year"
+
+    def figures_of(row: dict[str, Any], month: dt.date, *, over_period: bool) -> Figures:
+        f = Figures(due=row["due"], collected=row["collected"], extra=row["extra"], remitted=row["remitted"])
+        if month < ended:
+            f.arrears = row["arrears"]
+            f.arrears_members = row[first_of if over_period else "arrears_members"]
+        return f
+
+    total = Figures()
+    by_month: dict[dt.date, Figures] = {}
+    for m in months:
+        row = rows[org.pk, m]
+        by_month[m] = figures_of(row, m, over_period=False)
+        total.add(figures_of(row, m, over_period=period.kind != "month"))
+    by_org = []
+    for c in children:
+        f = Figures()
+        for m in months:
+            f.add(figures_of(rows[c.pk, m], m, over_period=period.kind != "month"))
+        by_org.append((c, f))
+    return Report(org, period, total, by_org, sorted(by_month.items()), source="figures")
+
+
+def ledger_report(org: Organization, period: Period, *, today: dt.date) -> Report:
+    """The report computed from the ledger of every member of the subtree (``ledger.bulk``): what the
+    maintained figures must equal, and the report while they are being rebuilt. A payment counts for a
+    month the member owes dues (as in the figures)."""
     first, last = period.start.replace(day=1), period.end.replace(day=1)
     in_report = Member.objects.filter(org_path__prefix=org.path, joined_on__lte=period.end).filter(
         Q(closed_on__isnull=True) | Q(closed_on__gte=first)
@@ -199,9 +253,7 @@ def report(org: Organization, period: Period, *, today: dt.date) -> Report:
     )
     data = ledger.bulk(in_report, first, last, book=RuleBook())
     steplen = Organization.steplen
-    children = list(
-        Organization.objects.filter(path__startswith=org.path, depth=org.depth + 1).order_by("path")
-    )
+    children = _children(org)
     child_of = {c.path: c for c in children}
     cut = (org.depth + 1) * steplen
     ended = rules.month_start(today)
@@ -214,37 +266,33 @@ def report(org: Organization, period: Period, *, today: dt.date) -> Report:
         key = child.pk if child is not None else None
         start = since.get(org_id)
         for i, due in enumerate(data.due[mid]):
+            if due is None:
+                continue
             month = months[i]
             amount = paid.get((mid, month))
-            if due is None and amount is None:
-                continue
             cell = cells.get((key, i))
             if cell is None:
-                cell = cells[key, i] = Figures()
-            if due is not None:
-                cell.due += due
+                cell = cells[key, i] = Figures(ids=set())
+            cell.due += due
             if amount is not None:
                 cell.collected += amount
-            elif (
-                due is not None
-                and month < ended
-                and start is not None
-                and month >= start
-                and (mid, month) not in exempt
-            ):
+            elif month < ended and start is not None and month >= start and (mid, month) not in exempt:
                 cell.arrears += due
-                cell.arrears_members.add(mid)
+                cell.ids.add(mid)
     total = Figures()
     by_child: dict[int, Figures] = defaultdict(Figures)
     by_month: dict[dt.date, Figures] = {m: Figures() for m in months}
     for (key, i), cell in cells.items():
         for f in [total, by_month[months[i]]] + ([by_child[key]] if key is not None else []):
             f.add(cell)
+    for f in [total, *by_child.values(), *by_month.values()]:
+        f.arrears_members = len(f.ids or ())
+        f.ids = None
     extras = ExtraPayment.objects.filter(
         member__org_path__prefix=org.path, paid_on__gte=period.start, paid_on__lte=period.end
     ).values_list("member__org_path", "paid_on", "amount", "remitted_to_centre")
     for path, paid_on, amount, remitted in extras:
-        child = child_of.get(path[: (org.depth + 1) * steplen])
+        child = child_of.get(path[:cut])
         targets = [total, by_month[rules.month_start(paid_on)]] + ([by_child[child.pk]] if child else [])
         for f in targets:
             f.extra += amount
@@ -256,6 +304,7 @@ def report(org: Organization, period: Period, *, today: dt.date) -> Report:
         total,
         [(c, by_child.get(c.pk, Figures())) for c in children],
         sorted(by_month.items()),
+        source="ledger",
     )
 
 

@@ -24,7 +24,7 @@ from jiceng.core.rulebook import RuleBook
 from jiceng.members.models import Member
 from jiceng.orgs.models import Organization
 
-from . import ledger, rules
+from . import figures, ledger, rules
 from .models import (
     BranchDuesSetting,
     DuesUse,
@@ -65,6 +65,7 @@ def _text(value: str, field: str, limit: int = MAX_TEXT) -> str:
 
 
 @transaction.atomic
+@figures.kept
 def record_income_base(
     *,
     actor: User | None,
@@ -117,6 +118,7 @@ def record_income_base(
 
 
 @transaction.atomic
+@figures.kept
 def confirm_income_base(*, actor: User, base: IncomeBase) -> IncomeBase:
     """The branch confirms a base the member entered themselves."""
     _ensure(actor, base.member)
@@ -183,6 +185,7 @@ class FixResult:
 
 
 @transaction.atomic
+@figures.kept
 def fix_year(*, actor: User | None, branch: Organization, year: int) -> FixResult:
     """年初核定: every current member's monthly amount for ``year`` from January (or the month they
     start paying), then a refix from each later month in which a new base applies."""
@@ -227,6 +230,7 @@ def fix_year(*, actor: User | None, branch: Organization, year: int) -> FixResul
 
 
 @transaction.atomic
+@figures.kept
 def set_farmer_amount(
     *,
     actor: User,
@@ -283,6 +287,7 @@ def _consent_on(member: Member, day: dt.date) -> str | None:
 
 
 @transaction.atomic
+@figures.kept
 def record_payment(
     *,
     actor: User | None,
@@ -356,6 +361,7 @@ def record_payment(
 
 
 @transaction.atomic
+@figures.kept
 def mark_paid(
     *,
     actor: User,
@@ -395,6 +401,7 @@ def mark_paid(
 
 
 @transaction.atomic
+@figures.kept
 def cancel_payment(*, actor: User, payment: Payment) -> None:
     """Remove a payment recorded by mistake (audited with its contents)."""
     _ensure(actor, payment.member)
@@ -403,6 +410,7 @@ def cancel_payment(*, actor: User, payment: Payment) -> None:
 
 
 @transaction.atomic
+@figures.kept
 def record_extra_payment(
     *,
     actor: User | None,
@@ -436,6 +444,7 @@ def record_extra_payment(
 
 
 @transaction.atomic
+@figures.kept
 def record_consent(
     *,
     actor: User,
@@ -464,6 +473,7 @@ def record_consent(
 
 
 @transaction.atomic
+@figures.kept
 def record_hardship(
     *,
     actor: User,
@@ -514,6 +524,7 @@ def record_hardship(
 
 
 @transaction.atomic
+@figures.kept
 def approve_hardship(*, actor: User, hardship: Hardship, committee_approved_on: dt.date) -> Hardship:
     _ensure(actor, hardship.member)
     if committee_approved_on < hardship.branch_decided_on:
@@ -529,6 +540,7 @@ def approve_hardship(*, actor: User, hardship: Hardship, committee_approved_on: 
 
 
 @transaction.atomic
+@figures.kept
 def record_use(
     *,
     actor: User | None,

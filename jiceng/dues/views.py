@@ -362,7 +362,9 @@ class ReportView(ScopedView):
         period = _period(request, today)
         r = selectors.report(org, period, today=today)
         year = parse(str(period.start.year))
-        chart_report = r if period.kind == "year" else selectors.report(org, year, today=today)
+        chart_report = (
+            r if period.kind == "year" else selectors.report(org, year, today=today, by_child=False)
+        )
         return render(
             request,
             "dues/report.html",

@@ -89,3 +89,20 @@ def test_the_console_reports_rows_and_fields(world: Any, tmp_path: Path) -> None
     with pytest.raises(CommandError):
         call_command("import", str(path), stdout=StringIO(), stderr=err)
     assert "第2行" in err.getvalue() and "月收入基数" in err.getvalue()
+
+
+def test_the_import_marks_the_branches_figures_stale(world: Any, tmp_path: Path) -> None:
+    from jiceng.core.periods import parse
+    from jiceng.dues import figures, selectors
+    from jiceng.dues.models import DuesMonthFigure
+
+    year = timezone.localdate().year
+    figures.rebuild(years=[year])
+    rows = [{"公民身份号码": number(world, 1), "月收入基数": "4000.00", "起始月份": f"{year}-01"}]
+    assert run(write_csv(tmp_path / "dues_base.csv", rows, H)).ok
+    stale = set(DuesMonthFigure.objects.filter(stale=True).values_list("org_id", flat=True))
+    assert stale == {world.branch_a.pk}
+    today = timezone.localdate()
+    r = selectors.report(world.root, parse(str(year)), today=today)
+    assert r.source == "figures" and r.total.due >= Decimal("40.00")
+    assert r.as_json() == selectors.ledger_report(world.root, parse(str(year)), today=today).as_json()
