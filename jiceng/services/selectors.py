@@ -21,10 +21,11 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.http import Http404
 from django.utils import timezone
 
@@ -33,7 +34,7 @@ from jiceng.core.rulebook import RuleBook
 from jiceng.orgs.models import Organization
 
 from . import rules
-from .models import OPEN_TYPES, Category, Event, EventKind, Resolution, ServiceRequest, category_keys
+from .models import OPEN_TYPES, Category, Desk, Event, EventKind, Resolution, ServiceRequest, category_keys
 
 
 def visible_requests(user: object, action: str = scope.VIEW) -> QuerySet[ServiceRequest]:
@@ -189,6 +190,31 @@ def recent_from_address(digest: str, *, since: dt.datetime) -> int:
     if not digest:
         return 0
     return ServiceRequest.objects.filter(address_digest=digest, received_at__gte=since).count()
+
+
+def intake_desk(code: str, digest: str, *, since: dt.datetime) -> Any:
+    """The organization of ``code`` for the public intake, in one query: with ``intake_desk_open`` (its
+    desk row's ``open``, None without a row; ``services.desk_open`` reads it instead of asking again) and
+    ``intake_recent`` (``recent_from_address``: the address's submissions since ``since``). None when no
+    organization has the code."""
+    desk = Desk.objects.filter(org=OuterRef("pk")).values("open")[:1]
+    recent: Any = Value(0)
+    if digest:
+        recent = Coalesce(
+            Subquery(
+                ServiceRequest.objects.filter(address_digest=digest, received_at__gte=since)
+                .order_by()
+                .values("address_digest")
+                .annotate(n=Count("pk"))
+                .values("n")
+            ),
+            0,
+        )
+    return (
+        Organization.objects.filter(code=code)
+        .annotate(intake_desk_open=Subquery(desk), intake_recent=recent)
+        .first()
+    )
 
 
 # Figures ----------------------------------------------------------------------------------------------
