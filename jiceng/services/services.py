@@ -71,7 +71,7 @@ def desk_open(org: Organization) -> bool:
         desk = Desk.objects.filter(org=org).first()
         opened = desk.open if desk is not None else None
     if opened is not None:
-        return opened
+        return bool(opened)  # SQLite answers the written-out query's subquery with 0 or 1
     return org.unit_kind in COMMUNITY_KINDS
 
 
