@@ -49,11 +49,13 @@ def intake_limit() -> int:
     return int(getattr(settings, "SERVICE_INTAKE_LIMIT", 10))
 
 
-def _desk(code: str) -> Organization:
+def _desk(code: str, digest: str = "") -> Organization:
+    """The organization whose public desk is open at ``code`` (else 404), read with its desk and with
+    ``intake_recent``, the submissions from the address of ``digest`` within the hour (one query)."""
     code = (code or "").strip()
     if not code or len(code) > 32 or not code.isascii():
         raise Http404
-    org = Organization.objects.filter(code=code).first()
+    org = selectors.intake_desk(code, digest, since=timezone.now() - dt.timedelta(hours=1))
     if org is None or not services.desk_open(org):
         raise Http404
     return org
@@ -62,9 +64,8 @@ def _desk(code: str) -> Organization:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def intake(request: HttpRequest, code: str) -> HttpResponse:
-    org = _desk(code)
-    digest = services.address_digest(client_ip(request))
-    recent = selectors.recent_from_address(digest, since=timezone.now() - dt.timedelta(hours=1))
+    org = _desk(code, services.address_digest(client_ip(request)))
+    recent = org.intake_recent
     if recent >= intake_limit():
         response = render(request, "services/public/limited.html", {"org": org}, status=429)
         response["Retry-After"] = "3600"

@@ -61,10 +61,17 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read over th
 
 
 def desk_open(org: Organization) -> bool:
-    """Communities and villages take requests unless a desk closes them; others when one opens them."""
-    desk = Desk.objects.filter(org=org).first()
-    if desk is not None:
-        return desk.open
+    """Communities and villages take requests unless a desk closes them; others when one opens them.
+
+    An organization read by ``selectors.intake_desk`` carries its desk's ``open`` already (None: no
+    desk row), read in the same query: no second look-up in the same request."""
+    if hasattr(org, "intake_desk_open"):
+        opened = org.intake_desk_open
+    else:
+        desk = Desk.objects.filter(org=org).first()
+        opened = desk.open if desk is not None else None
+    if opened is not None:
+        return bool(opened)  # SQLite answers the written-out query's subquery with 0 or 1
     return org.unit_kind in COMMUNITY_KINDS
 
 

@@ -6,7 +6,9 @@ import re
 
 import pytest
 from django.core import signing
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from jiceng.core.testing import page
@@ -179,3 +181,38 @@ def test_an_optional_photo_checked_by_content(world, name, content, ok):
         assert req.photo and req.photo_type.startswith("image/")
         # Not at a public address: only through the handler's page.
         assert Client().get(reverse("services:photo", kwargs={"code": req.code})).status_code == 302
+
+
+def test_intake_reads_the_desk_and_the_address_in_one_query(world):
+    """The organization, its desk and the address's count of the hour come in one query; the service
+    does not ask for the desk again. A post is then the category, the route, the state, the code's
+    uniqueness and the writes (the request, its event, its change record, the change stamp, the figures):
+    ten queries and no more (the compliance refresh's look-up runs after the commit)."""
+    client = Client()
+    post(client, world.branch_a, form_data())  # the content types and the like, read once per process
+    data = form_data()
+    with CaptureQueriesContext(connection) as few:
+        response = post(client, world.branch_a, data, ip="198.51.100.8")
+    assert response.status_code == 302
+    transaction_control = ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT")
+    reads = [q["sql"] for q in few.captured_queries if not q["sql"].startswith(transaction_control)]
+    assert len(reads) <= 10, "\n".join(reads)
+    assert sum('"services_desk"' in sql for sql in reads) == 1
+    assert sum('FROM "orgs_organization" o WHERE' in sql for sql in reads) == 1
+    assert ServiceRequest.objects.count() == 2
+
+
+def test_intake_sees_a_desk_closed_and_the_limit_of_the_address(world, settings):
+    """The one query still closes the page with the desk and counts the address's hour."""
+    settings.SERVICE_INTAKE_CAPTCHA_AFTER = 100
+    settings.SERVICE_INTAKE_LIMIT = 2
+    client = Client()
+    assert post(client, world.branch_a, form_data()).status_code == 302
+    assert post(client, world.branch_a, form_data()).status_code == 302
+    assert post(client, world.branch_a, form_data()).status_code == 429
+    assert post(client, world.branch_a, form_data(), ip="198.51.100.9").status_code == 302
+    desk = Desk.objects.create(org=world.branch_a, open=False)
+    assert post(client, world.branch_a, form_data(), ip="198.51.100.10").status_code == 404
+    desk.open = True
+    desk.save()
+    assert post(client, world.branch_a, form_data(), ip="198.51.100.10").status_code == 302
