@@ -129,7 +129,12 @@ class DuesFiguresSerializer(serializers.Serializer):
     arrears = serializers.CharField()
     arrears_members = serializers.IntegerField()
     extra = serializers.CharField()
-    remitted = serializers.CharField()
+    remitted = serializers.CharField(
+        help_text="extra payments of 1,000 yuan or more, remitted whole to the Centre"
+    )
+    remitted_up = serializers.CharField(
+        help_text="remitted to the next level up (上缴), as recorded by the subtree's organizations"
+    )
 
 
 class DuesOrgFiguresSerializer(DuesFiguresSerializer):

@@ -15,6 +15,7 @@ FIGURE_HEADERS = (
     "欠缴人数",
     "自愿多交（元）",
     "上缴中央（元）",
+    "上缴上级（元）",
 )
 
 
@@ -27,6 +28,7 @@ def _figures(f: Any) -> list[Any]:
         f.arrears_members,
         float(f.extra),
         float(f.remitted),
+        float(f.remitted_up),
     ]
 
 

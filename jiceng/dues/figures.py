@@ -35,7 +35,7 @@ from decimal import Decimal
 from functools import wraps
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
@@ -158,7 +158,11 @@ def store(branches: dict[int, str], year: int, *, book: RuleBook | None = None) 
     with transaction.atomic():
         # Lock the branches: two readers recomputing the same branch-year write one after the other.
         list(
-            Organization.objects.filter(pk__in=list(branches)).order_by("pk").select_for_update().values("pk")
+            # NO KEY UPDATE: a report inserting subtree sums (a foreign key to these rows) is not blocked.
+            Organization.objects.filter(pk__in=list(branches))
+            .order_by("pk")
+            .select_for_update(no_key=True)
+            .values("pk")
         )
         DuesMonthFigure.objects.filter(
             org_id__in=list(branches), month__gte=dt.date(year, 1, 1), month__lte=dt.date(year, 12, 1)
@@ -242,6 +246,30 @@ def mark_stale(
     return qs.update(stale=True)
 
 
+# Subtree sums are kept on read (``subtree_rows``) and dropped by every change below them (``drop_sums``).
+# So that a sum read while a change is committing is never kept, the two take one PostgreSQL advisory
+# lock: every change shares it from its ``drop_sums`` until it commits; a report keeps sums only if it
+# gets the lock alone at once (no change in flight), and holds it while it reads the branch rows and
+# writes the sums. A change committed before is in what it reads (or left a row stale: nothing is kept);
+# a change after waits, then drops the sums the report kept. SQLite runs one write transaction at a time
+# and needs no lock.
+SUMS_LOCK = 0x6A6963656E6744  # "jicengD"
+
+
+def _share_sums_lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [SUMS_LOCK])
+
+
+def _try_sums_lock() -> bool:
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SUMS_LOCK])
+        return bool(cursor.fetchone()[0])
+
+
 def _ancestors(paths: Iterable[str]) -> set[str]:
     step = Organization.steplen
     return {p[:i] for p in paths for i in range(step, len(p) + 1, step)}
@@ -255,7 +283,13 @@ def drop_sums(
     years: tuple[int, int] = ALL_YEARS,
 ) -> None:
     """Delete the subtree sums that cover the given branches (their own and every ancestor's) or the
-    subtrees ``paths`` (ancestors and descendants); all of them when nothing is named."""
+    subtrees ``paths`` (ancestors and descendants); all of them when nothing is named. Shares the sums'
+    lock until the caller's transaction commits (a new one here outside any)."""
+    if not connection.in_atomic_block:
+        with transaction.atomic():
+            drop_sums(org_ids=org_ids, paths=paths, branch_paths=branch_paths, years=years)
+        return
+    _share_sums_lock()
     qs = DuesSubtreeFigure.objects.filter(
         month__gte=dt.date(years[0], 1, 1), month__lte=dt.date(years[1], 12, 1)
     )
@@ -399,26 +433,38 @@ def subtree_rows(
     out: dict[tuple[int, dt.date], dict[str, Any]] = {
         (i, m): {f: ZERO if f in MONEY else 0 for f in SUMMED} for i in ids for m in months
     }
-    for row in sums(org, months, by_child=True):
-        targets = [out[org.pk, row["month"]]]
-        if row["child"] in child_id:
-            targets.append(out[child_id[row["child"]], row["month"]])
-        for t in targets:
-            for f in SUMMED:
-                t[f] += row[f] or 0
-    with transaction.atomic():
-        # Kept only if no branch row of the subtree changed meanwhile (else summed again next time).
-        changed = (
-            DuesMonthFigure.objects.filter(path__prefix=org.path, month__in=months)
-            .filter(Q(stale=True) | Q(computed_at__gt=started))
-            .exists()
-        )
-        if not changed:
-            DuesSubtreeFigure.objects.bulk_create(
-                [DuesSubtreeFigure(org_id=i, month=m, computed_at=started, **v) for (i, m), v in out.items()],
-                ignore_conflicts=True,
-                batch_size=2000,
+    storing = False
+    try:
+        with transaction.atomic():
+            keep = _try_sums_lock()  # else a change is committing: summed now, kept another time
+            for row in sums(org, months, by_child=True):
+                targets = [out[org.pk, row["month"]]]
+                if row["child"] in child_id:
+                    targets.append(out[child_id[row["child"]], row["month"]])
+                for t in targets:
+                    for f in SUMMED:
+                        t[f] += row[f] or 0
+            # Kept only if no branch row of the subtree went stale or changed since ``ensure``.
+            keep = keep and not (
+                DuesMonthFigure.objects.filter(path__prefix=org.path, month__in=months)
+                .filter(Q(stale=True) | Q(computed_at__gt=started))
+                .exists()
             )
+            if keep:
+                storing = True
+                DuesSubtreeFigure.objects.bulk_create(
+                    [
+                        DuesSubtreeFigure(org_id=i, month=m, computed_at=started, **v)
+                        for (i, m), v in out.items()
+                    ],
+                    ignore_conflicts=True,
+                    batch_size=2000,
+                )
+    except DatabaseError:
+        # e.g. a deadlock with a change holding an organization's row: the sums are right, not kept.
+        if not storing:
+            raise
+        log.warning("dues: subtree sums of %s not kept", org.path, exc_info=True)
     return out
 
 

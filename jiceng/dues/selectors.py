@@ -138,6 +138,8 @@ class Figures:
     arrears_members: int = 0
     extra: Decimal = Decimal("0.00")
     remitted: Decimal = Decimal("0.00")
+    # What the subtree's organizations recorded as remitted to the next level up (DuesUse, 上缴).
+    remitted_up: Decimal = Decimal("0.00")
     # The members in arrears, while computing from the ledger (a member counts once over the period).
     ids: set[int] | None = field(default=None, repr=False, compare=False)
 
@@ -159,6 +161,7 @@ class Figures:
             self.ids |= other.ids
         self.extra += other.extra
         self.remitted += other.remitted
+        self.remitted_up += other.remitted_up
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -169,6 +172,7 @@ class Figures:
             "arrears_members": self.arrears_members,
             "extra": str(self.extra),
             "remitted": str(self.remitted),
+            "remitted_up": str(self.remitted_up),
         }
 
 
@@ -193,6 +197,41 @@ class Report:
 
 def _children(org: Organization) -> list[Organization]:
     return list(Organization.objects.filter(path__startswith=org.path, depth=org.depth + 1).order_by("path"))
+
+
+def _add_remitted_up(
+    org: Organization,
+    period: Period,
+    total: Figures,
+    by_child: dict[int, Figures],
+    by_month: dict[dt.date, Figures],
+    children: list[Organization],
+) -> None:
+    """Add what the subtree's organizations (``org`` included) recorded as remitted to the next level
+    up (``DuesUse`` of kind 上缴) in the period, by the day it was remitted: one grouped query (such
+    records are a few per organization and year, so no maintained figure is needed)."""
+    steplen = Organization.steplen
+    cut = (org.depth + 1) * steplen
+    child_of = {c.path: c for c in children}
+    rows = (
+        DuesUse.objects.filter(
+            org__path__startswith=org.path,
+            kind=DuesUse.Kind.REMIT,
+            used_on__gte=period.start,
+            used_on__lte=period.end,
+        )
+        .values_list("org__path", "used_on")
+        .annotate(s=Sum("amount"))
+        .order_by()
+    )
+    for path, used_on, amount in rows:
+        child = child_of.get(path[:cut]) if len(path) >= cut else None
+        targets = [total] + ([by_child[child.pk]] if child is not None else [])
+        month = by_month.get(rules.month_start(used_on))
+        if month is not None:
+            targets.append(month)
+        for f in targets:
+            f.remitted_up += amount
 
 
 def report(org: Organization, period: Period, *, today: dt.date, by_child: bool = True) -> Report:
@@ -229,13 +268,15 @@ def report(org: Organization, period: Period, *, today: dt.date, by_child: bool 
         row = rows[org.pk, m]
         by_month[m] = figures_of(row, m, over_period=False)
         total.add(figures_of(row, m, over_period=period.kind != "month"))
-    by_org = []
+    by_org: dict[int, Figures] = {}
     for c in children:
-        f = Figures()
+        f = by_org[c.pk] = Figures()
         for m in months:
             f.add(figures_of(rows[c.pk, m], m, over_period=period.kind != "month"))
-        by_org.append((c, f))
-    return Report(org, period, total, by_org, sorted(by_month.items()), source="figures")
+    _add_remitted_up(org, period, total, by_org, by_month, children)
+    return Report(
+        org, period, total, [(c, by_org[c.pk]) for c in children], sorted(by_month.items()), source="figures"
+    )
 
 
 def ledger_report(org: Organization, period: Period, *, today: dt.date) -> Report:
@@ -298,6 +339,7 @@ def ledger_report(org: Organization, period: Period, *, today: dt.date) -> Repor
             f.extra += amount
             if remitted:
                 f.remitted += amount
+    _add_remitted_up(org, period, total, by_child, by_month, children)
     return Report(
         org,
         period,

@@ -351,3 +351,37 @@ def test_the_console_report_reads_the_figures(built: Any) -> None:
     assert got == selectors.ledger_report(built.root, parse(str(THIS)), today=TODAY).as_json()
     with pytest.raises(Exception, match="YYYY"):
         call_command("dues", "--org", "01", "--report", "2026-13")
+
+
+def test_a_report_read_while_a_change_is_committing_keeps_no_sums(built: Any, monkeypatch: Any) -> None:
+    """When the sums' lock cannot be had at once (a change is committing), the report sums the branch
+    rows, equal to the ledger, but keeps nothing; the next report, lock free, keeps them."""
+    DuesSubtreeFigure.objects.all().delete()
+    period = parse(str(THIS - 1))
+    monkeypatch.setattr(figures, "_try_sums_lock", lambda: False)
+    got = selectors.report(built.root, period, today=TODAY)
+    assert got.source == "figures"
+    assert got.as_json() == selectors.ledger_report(built.root, period, today=TODAY).as_json()
+    assert not DuesSubtreeFigure.objects.exists()
+    monkeypatch.undo()
+    assert selectors.report(built.root, period, today=TODAY).as_json() == got.as_json()
+    assert DuesSubtreeFigure.objects.filter(org=built.root).exists()
+
+
+@pytest.mark.postgresql
+def test_a_report_keeping_sums_holds_the_lock_every_change_shares(built: Any) -> None:
+    """On PostgreSQL a report that kept sums holds the sums' lock alone until its transaction ends, so
+    a change on another connection (``drop_sums`` shares the lock) waits for it; and a report cannot
+    take it alone while a change holds it."""
+    import psycopg
+    from django.db import connection
+
+    DuesSubtreeFigure.objects.all().delete()
+    selectors.report(built.root, parse(str(THIS - 1)), today=TODAY)
+    assert DuesSubtreeFigure.objects.filter(org=built.root).exists()
+    params = connection.get_connection_params()
+    dsn = {k: v for k, v in params.items() if k in ("dbname", "host", "port", "user")}
+    with psycopg.connect(**dsn, autocommit=True) as other:
+        shared = "SELECT pg_try_advisory_lock_shared(%s)"
+        assert other.execute(shared, [figures.SUMS_LOCK]).fetchone()[0] is False
+    assert figures._try_sums_lock() is True  # this transaction holds it already

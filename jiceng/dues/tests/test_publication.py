@@ -219,3 +219,23 @@ def test_the_api_answers_the_publication_in_scope(year_2025: Any) -> None:
     assert body["due"] == "2580.00" and body["exemptions"] == 1 and body["uses"][0]["amount"] == "300.00"
     assert api.get(url, {"org": "0102", "year": "2025"}).status_code == 404
     assert api.get(url, {"org": "0101", "year": "25"}).status_code == 400
+
+
+def test_the_report_shows_what_the_subtree_remitted_up_in_the_period(year_2025: Any) -> None:
+    """上缴上级 in the subtree report: the branch's 500 yuan remitted in December counts in the year, the
+    quarter and the month it was remitted, for the root, the child holding the branch and December;
+    uses (使用) never count; the maintained figures and the ledger agree."""
+    from jiceng.core.periods import parse
+
+    world = year_2025
+    for label, expected in (("2025", D("500.00")), ("2025-Q4", D("500.00")), ("2025-12", D("500.00"))):
+        for compute in (selectors.report, selectors.ledger_report):
+            r = compute(world.root, parse(label), today=TODAY)
+            assert r.total.remitted_up == expected, (label, compute.__name__)
+            holding = [f for c, f in r.by_child if world.branch_a.path.startswith(c.path)]
+            assert [f.remitted_up for f in holding] == [expected]
+            assert sum((f.remitted_up for c, f in r.by_child), D("0")) == expected
+            assert dict(r.by_month)[m(2025, 12)].remitted_up == expected
+            assert r.as_json()["total"]["remitted_up"] == str(expected)
+    for label in ("2025-Q3", "2025-11", "2024"):
+        assert selectors.report(world.root, parse(label), today=TODAY).total.remitted_up == D("0.00")
