@@ -96,15 +96,25 @@ def _first_state(type_: str) -> State | None:
 def route_for(org: Organization, category: Category) -> tuple[Organization | None, PartnerUnit | None]:
     """The community's route for the category or its nearest ancestor; else the community itself."""
     lineage = category.lineage()
-    routes = {
-        r.category_id: r
-        for r in Route.objects.filter(org=org, category_id__in=lineage).select_related("handler_partner")
-    }
+    # Written out (read on every intake, most often to find no route); the route found is then read
+    # with its handler and unit in one query.
+    route = connection.ops.quote_name(Route._meta.db_table)
+    unit = connection.ops.quote_name(PartnerUnit._meta.db_table)
+    marks = ", ".join(["%s"] * len(lineage))
+    sql = (
+        f"SELECT r.category_id, r.id, r.handler_partner_id, u.active FROM {route} r "  # noqa: S608 (our own names)
+        f"LEFT JOIN {unit} u ON u.id = r.handler_partner_id WHERE r.org_id = %s AND r.category_id IN ({marks})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [org.pk, *lineage])
+        routes = {cid: (rid, partner_id, active) for cid, rid, partner_id, active in cursor.fetchall()}
     for cid in lineage:
-        r = routes.get(cid)
-        if r is not None:
-            if r.handler_partner_id and not r.handler_partner.active:
+        found = routes.get(cid)
+        if found is not None:
+            rid, partner_id, active = found
+            if partner_id and not active:
                 break  # a deactivated unit takes nothing new: the community handles it
+            r = Route.objects.select_related("handler_org", "handler_partner").get(pk=rid)
             return r.handler_org, r.handler_partner
     return org, None
 
