@@ -333,3 +333,37 @@ def test_a_failed_refresh_is_asked_again_after_the_lease_not_at_every_poll(
     with TestCase.captureOnCommitCallbacks(execute=False) as queued:
         store.request_refresh(world.root, Q1)
     assert len(queued) == 1
+
+
+def test_a_write_asks_the_runs_above_at_and_below_its_path_viewed_lately_and_large(
+    world: Any, settings: Any
+) -> None:
+    """``schedule_refreshes`` (written-out SQL): the runs of the path, its ancestors and its subtree,
+    viewed within ``WATCH``, of organizations above ``inline_max_members``, in the order of their paths;
+    not a sibling, nor a run viewed long ago, nor a small subtree."""
+    from jiceng.orgs.models import OrgTally
+
+    committed()
+    now = timezone.now()
+    for org in (world.root, world.general, world.branch_c, world.branch_b, world.branch_a):
+        run = store.evaluate_and_store(org, Q1)
+        seen = now - store.WATCH - dt.timedelta(hours=1) if org == world.branch_a else now
+        ComplianceRun.objects.filter(pk=run.pk).update(viewed_at=seen)
+
+    def asked(paths: set[str]) -> list[str]:
+        ComplianceRefresh.objects.all().delete()
+        with TestCase.captureOnCommitCallbacks(execute=False):
+            count = store.schedule_refreshes(paths)
+        codes = list(ComplianceRefresh.objects.order_by("org__path").values_list("org__code", flat=True))
+        assert count == len(codes)
+        return codes
+
+    assert asked({world.general.path}) == ["01", "0103", "010301"]
+    assert asked({world.branch_c.path}) == ["01", "0103", "010301"]
+    assert asked({world.branch_a.path}) == ["01"]  # its own run was viewed too long ago
+    assert asked({store.GLOBAL}) == ["01", "0102", "0103", "010301"]
+    assert asked(set()) == []
+    members = {t.org.code: t.counts.get("members", 0) for t in OrgTally.objects.select_related("org")}
+    settings.JICENG_COMPLIANCE_INLINE_MAX_MEMBERS = members["010301"]  # not above: left to its view
+    assert members["01"] > members["010301"] and members["0103"] == members["010301"]
+    assert asked({world.branch_c.path}) == ["01"]
