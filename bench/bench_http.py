@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -46,6 +47,7 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
@@ -440,6 +442,32 @@ def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
     sys.exit("jiceng serve did not answer")
 
 
+@contextlib.contextmanager
+def serving(env: dict[str, str], *, workers: int = 0, threads: int = 0) -> Iterator[tuple[int, str, int]]:
+    """``jiceng serve`` (gunicorn, production settings from ``env``) on a free port of 127.0.0.1: yields
+    (port, its banner line, the master's pid) once it answers; stopped (terminated, killed after 30 s)
+    on leaving."""
+    port = free_port()
+    command = [*jiceng(), "serve", "--bind", f"127.0.0.1:{port}", "--access-log", ""]
+    if workers:
+        command += ["--workers", str(workers)]
+    if threads:
+        command += ["--threads", str(threads)]
+    server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        wait_ready(port, server)
+        banner = ""
+        while server.stdout and not banner.startswith("jiceng serve:"):
+            banner = server.stdout.readline().strip()
+        yield port, banner, server.pid
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("dataset", type=Path)
@@ -471,30 +499,13 @@ def main() -> None:
     )
     users = json.loads(fixture.stdout.strip().splitlines()[-1])
     subprocess.run([*jiceng(), "collectstatic", "--noinput", "-v0"], env=env, check=True, cwd=ROOT)
-    port = free_port()
-    command = [*jiceng(), "serve", "--bind", f"127.0.0.1:{port}", "--access-log", ""]
-    if args.workers:
-        command += ["--workers", str(args.workers)]
-    if args.threads:
-        command += ["--threads", str(args.threads)]
-    server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        wait_ready(port, server)
-        banner = ""
-        while server.stdout and not banner.startswith("jiceng serve:"):
-            banner = server.stdout.readline().strip()
-        cpu = CPU(server.pid, url)
+    with serving(env, workers=args.workers, threads=args.threads) as (port, banner, pid):
+        cpu = CPU(pid, url)
         load_before = os.getloadavg()
         latencies, errors, duration, spent = asyncio.run(
             drive(port, users, warmup=args.warmup, duration=args.duration, cpu=cpu)
         )
         load_after = os.getloadavg()
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
     result = summarize(latencies, errors, duration)
     n = max(result["requests"], 1)
     per_request = {

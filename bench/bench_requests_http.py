@@ -48,11 +48,10 @@ from bench_http import (  # noqa: E402
     ROOT,
     HTTPError,
     Session,
-    free_port,
     jiceng,
     server_env,
+    serving,
     summarize,
-    wait_ready,
 )
 
 TARGET_PER_S = 200
@@ -203,30 +202,13 @@ def main() -> None:
     codes, dataset = communities(url)
     subprocess.run([*jiceng(), "migrate", "--noinput", "-v0"], env=env, check=True, cwd=ROOT)
     subprocess.run([*jiceng(), "collectstatic", "--noinput", "-v0"], env=env, check=True, cwd=ROOT)
-    port = free_port()
-    command = [*jiceng(), "serve", "--bind", f"127.0.0.1:{port}", "--access-log", ""]
-    if args.workers:
-        command += ["--workers", str(args.workers)]
-    if args.threads:
-        command += ["--threads", str(args.threads)]
-    server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        wait_ready(port, server)
-        banner = ""
-        while server.stdout and not banner.startswith("jiceng serve:"):
-            banner = server.stdout.readline().strip()
-        cpu = CPU(server.pid, url)
+    with serving(env, workers=args.workers, threads=args.threads) as (port, banner, pid):
+        cpu = CPU(pid, url)
         load_before = os.getloadavg()
         latencies, errors, duration, spent = asyncio.run(
             drive(port, codes, args.sessions, args.warmup, args.duration, cpu, args.one_address)
         )
         load_after = os.getloadavg()
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
     result = summarize(latencies, errors, duration)
     n = max(result["requests"], 1)
     out = {
